@@ -1,0 +1,15 @@
+"""minnet: a small neural-network framework on numpy, written to be read.
+
+    import minnet as mn
+"""
+from minnet.config import get_default_dtype, manual_seed, set_default_dtype
+from minnet.tensor import Tensor, tensor
+from minnet.function import Function, no_grad, is_grad_enabled
+from minnet.ops import where, pad, concatenate, stack
+from minnet.gradcheck import gradcheck
+from minnet import init
+from minnet import nn
+
+__all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
+           "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",
+           "set_default_dtype", "init", "nn"]

@@ -1,0 +1,105 @@
+"""Function: one differentiable op, its forward and its backward side by side.
+
+A Function subclass defines two static methods on numpy arrays:
+
+    forward(ctx, *arrays, **options) -> array
+    backward(ctx, grad) -> one gradient per array input (None where there is none)
+
+`MyOp.apply(*tensors, **options)` runs forward on the tensors' data and, when any
+input requires grad, records a Context in the output so that `Tensor.backward` can
+call backward later. This is the same contract as torch.autograd.Function.
+"""
+import contextlib
+
+import numpy as np
+
+from minnet.tensor import Tensor, as_tensor
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager: operations inside record no graph (for evaluation and updates)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """False inside `no_grad()`."""
+    return _grad_enabled
+
+
+class Context:
+    """What one op remembers between forward and backward.
+
+    `parents` are the input Tensors (the graph's edges), `saved` the arrays forward
+    kept for backward. Neither refers to the output, so the graph has no cycles and is
+    freed by reference counting as soon as backward releases it.
+    """
+
+    def __init__(self, function, parents):
+        self.function = function
+        self.parents = parents
+        self.needs_input_grad = tuple(p.requires_grad for p in parents)
+        self.saved = ()
+        self.released = False
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+    def release(self):
+        """Drop the saved arrays and the edges: the intermediates can now be freed."""
+        self.saved = None
+        self.parents = ()
+        self.released = True
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors (array-likes become constant Tensors); record it for backward."""
+        like = next((x for x in inputs if isinstance(x, Tensor)), None)
+        parents = tuple(as_tensor(x, like=like) for x in inputs)
+        ctx = Context(cls, parents)
+        try:
+            output = cls.forward(ctx, *(p.data for p in parents), **options)
+        except ValueError as error:
+            shapes = ", ".join(str(p.shape) for p in parents)
+            raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
+        requires_grad = _grad_enabled and any(ctx.needs_input_grad)
+        result = Tensor(output, requires_grad=requires_grad)
+        if requires_grad:
+            result._ctx = ctx
+        return result
+
+
+def call_backward(ctx, grad):
+    """Call ctx.function.backward and check it gave one gradient per input, of the right shape."""
+    grads = ctx.function.backward(ctx, grad)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    name = ctx.function.__name__
+    if len(grads) != len(ctx.parents):
+        raise RuntimeError(
+            f"{name}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs")
+    for i, (g, parent) in enumerate(zip(grads, ctx.parents)):
+        if g is not None and parent.requires_grad and np.shape(g) != parent.shape:
+            raise RuntimeError(
+                f"{name}.backward returned a gradient of shape {np.shape(g)} for input {i} "
+                f"of shape {parent.shape}")
+    return grads

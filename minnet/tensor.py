@@ -1,0 +1,262 @@
+"""Tensor: a numpy array that remembers how it was made, so gradients can flow back.
+
+    >>> x = mn.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+
+Every operator below is a `Function` from ops.py; `backward()` walks the recorded graph
+in reverse topological order and applies each op's local backward rule (the chain rule).
+"""
+import numbers
+
+import numpy as np
+
+from minnet.config import get_default_dtype
+
+
+def _to_array(data, dtype=None):
+    """numpy arrays keep their dtype; Python numbers and lists take the default float dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+    else:
+        try:
+            array = np.asarray(data, dtype=dtype or get_default_dtype())
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"Tensor expected numeric data (a number, a nested list of numbers or a numpy "
+                f"array), got {type(data).__name__}: {error}") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Tensor expected numeric data (float, int or bool), got an array of dtype {array.dtype}")
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient.
+
+    Tensor(data, requires_grad=False, dtype=None): `data` is a number, nested list or numpy
+    array. Arrays keep their dtype; numbers and lists become `mn.get_default_dtype()`.
+    Only floating tensors can require grad.
+    """
+
+    # Makes `ndarray + Tensor` call Tensor.__radd__ instead of numpy broadcasting over it.
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require grad, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._ctx = None           # the Context of the op that made this tensor (None for leaves)
+        self._retain_grad = False
+
+    # --- numpy-like attributes -------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user rather than by an op."""
+        return self._ctx is None
+
+    def numpy(self):
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self):
+        """A tensor sharing this data but cut off from the graph."""
+        return Tensor(self.data)
+
+    def retain_grad(self):
+        """Keep .grad on this non-leaf tensor after backward (leaves always keep theirs)."""
+        self._retain_grad = True
+        return self
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    # --- autograd -------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) * grad into `.grad` of every leaf that requires grad.
+
+        `grad` defaults to 1 for a one-element tensor. The graph is released afterwards
+        (its saved arrays freed) unless `retain_graph=True`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran inside mn.no_grad())")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element tensor, got shape "
+                    f"{self.shape}; reduce it first (e.g. .sum() or .mean()) or pass grad=")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(
+                    f"backward() got grad of shape {grad.shape} for a tensor of shape {self.shape}")
+
+        grads = {id(self): grad}
+        for node in reversed(self._topological_order()):
+            node_grad = grads.pop(id(node), None)
+            if node_grad is None:
+                continue
+            if node._ctx is None or node._retain_grad:
+                # A fresh array of the tensor's dtype, never a view shared with another grad.
+                node.grad = (np.array(node_grad, dtype=node.dtype) if node.grad is None
+                             else node.grad + node_grad)
+            ctx = node._ctx
+            if ctx is None:
+                continue
+            if ctx.released:
+                raise RuntimeError(
+                    f"backward() reached a {ctx.function.__name__} whose graph was already "
+                    f"released by an earlier backward(); pass retain_graph=True to the first "
+                    f"call to go through the same graph twice")
+            for parent, parent_grad in zip(ctx.parents, call_backward(ctx, node_grad)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                # A tensor used twice receives the sum of its gradients (multivariate chain rule).
+                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+            if not retain_graph:
+                ctx.release()
+
+    def _topological_order(self):
+        """Every tensor that requires grad and leads here, each after all of its inputs.
+
+        Iterative depth-first search: a deep network would overflow Python's recursion limit.
+        """
+        order, visited, stack = [], set(), [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if node._ctx is not None:
+                stack.extend((p, False) for p in node._ctx.parents
+                             if p.requires_grad and id(p) not in visited)
+        return order
+
+    # --- operators (each one a Function in ops.py) ------------------------------------------
+    def __add__(self, other): return ops.Add.apply(self, other)
+    def __radd__(self, other): return ops.Add.apply(other, self)
+    def __sub__(self, other): return ops.Sub.apply(self, other)
+    def __rsub__(self, other): return ops.Sub.apply(other, self)
+    def __mul__(self, other): return ops.Mul.apply(self, other)
+    def __rmul__(self, other): return ops.Mul.apply(other, self)
+    def __truediv__(self, other): return ops.Div.apply(self, other)
+    def __rtruediv__(self, other): return ops.Div.apply(other, self)
+    def __matmul__(self, other): return ops.MatMul.apply(self, other)
+    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
+    def __pow__(self, other): return ops.Pow.apply(self, other)
+    def __rpow__(self, other): return ops.Pow.apply(other, self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __getitem__(self, index): return ops.GetItem.apply(self, index=_index_data(index))
+
+    # Comparisons give boolean tensors and record no gradient.
+    def __lt__(self, other): return Tensor(self.data < _data(other))
+    def __le__(self, other): return Tensor(self.data <= _data(other))
+    def __gt__(self, other): return Tensor(self.data > _data(other))
+    def __ge__(self, other): return Tensor(self.data >= _data(other))
+    def __eq__(self, other): return Tensor(self.data == _data(other))
+    def __ne__(self, other): return Tensor(self.data != _data(other))
+    __hash__ = object.__hash__   # defining __eq__ would otherwise make tensors unhashable
+
+    # --- methods ----------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def clip(self, min=None, max=None): return ops.Clip.apply(self, min=min, max=max)
+
+    def reshape(self, *shape):
+        """reshape(2, 3) or reshape((2, 3)); one dimension may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes):
+        """Reverse the axes, or permute them as given: transpose(0, 2, 1)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_data(index):
+    """Tensors used as indices become their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Shorthand for Tensor(data, requires_grad, dtype), as in torch.tensor."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(x, like=None):
+    """x itself if it is a Tensor; otherwise a constant Tensor.
+
+    A Python number next to a floating tensor takes that tensor's dtype, so that
+    `x * 2` stays float32 when x is float32.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number) and like is not None and like.dtype.kind == "f":
+        return Tensor(np.asarray(x, dtype=like.dtype))
+    return Tensor(x)
+
+
+# Imported last because ops.py and function.py build on Tensor (defined above):
+# the operators above look them up only when they run.
+from minnet import ops  # noqa: E402
+from minnet.function import call_backward  # noqa: E402
