@@ -1,0 +1,1 @@
+"""The chapters: runnable tutorials, one question each. `python -m chapters` runs them all."""
