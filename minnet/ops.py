@@ -158,10 +158,11 @@ class MatMul(Function):
         # Treat vectors as a (1, k) row and a (k, 1) column so one rule covers every case.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+        # Column axis first: for vector @ vector the gradient is 0-d and needs both axes back.
         if b.ndim == 1:
             grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
         need_a, need_b = ctx.needs_input_grad
         grad_a = unbroadcast(grad @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if need_a else None
         grad_b = unbroadcast(a2.swapaxes(-1, -2) @ grad, b2.shape).reshape(b.shape) if need_b else None
@@ -303,9 +304,11 @@ class Max(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         axis = _normalize_axis(axis, x.ndim)
         y = np.max(x, axis=axis, keepdims=True)
-        mask = x == y
-        # Ties share the gradient equally, so it still sums to grad (PyTorch's amax does the same).
-        ctx.save_for_backward(mask / mask.sum(axis=axis, keepdims=True))
+        if ctx.needs_input_grad[0]:
+            mask = x == y
+            # Ties share the gradient equally, so it still sums to grad (PyTorch's amax does the
+            # same); counting in x's dtype keeps a float32 gradient float32.
+            ctx.save_for_backward(mask / mask.sum(axis=axis, keepdims=True, dtype=x.dtype))
         ctx.axis, ctx.keepdims = axis, keepdims
         return y if keepdims else np.squeeze(y, axis=axis)
 
@@ -347,8 +350,10 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, axes=None):
-        ctx.axes = axes
-        return np.transpose(x, axes)
+        y = np.transpose(x, axes)
+        # argsort inverts the permutation only once negative axes are made positive.
+        ctx.axes = None if axes is None else tuple(a % x.ndim for a in axes)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
