@@ -8,8 +8,9 @@ from minnet.function import Function, no_grad, is_grad_enabled
 from minnet.ops import where, pad, concatenate, stack
 from minnet.gradcheck import gradcheck
 from minnet import init
+from minnet import regularizers
 from minnet import nn
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",
-           "set_default_dtype", "init", "nn"]
+           "set_default_dtype", "init", "regularizers", "nn"]

@@ -1,4 +1,19 @@
 """Layers, activations and losses: `mn.nn.Dense`, `mn.nn.ReLU`, `mn.nn.CrossEntropyLoss`, ..."""
 from minnet.nn.module import Module, Parameter, Sequential
+from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU,
+                                   RReLU, ReLU6, ELU, SELU, CELU, GELU, Swish, SiLU, Mish,
+                                   Softsign, Softplus, LogSigmoid, HardSigmoid, HardSwish,
+                                   HardTanh, Tanhshrink, Softshrink, Hardshrink, Threshold,
+                                   Maxout, GLU, Softmax, LogSoftmax, Softmin, ACTIVATIONS,
+                                   get_activation)
+from minnet.nn.dense import Dense
+from minnet.nn.losses import (MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
+                              CrossEntropyLoss, NLLLoss)
 
-__all__ = ["Module", "Parameter", "Sequential"]
+__all__ = ["Module", "Parameter", "Sequential", "Dense", "MSELoss", "L1Loss", "HuberLoss",
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+           "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
+           "ReLU6", "ELU", "SELU", "CELU", "GELU", "Swish", "SiLU", "Mish", "Softsign",
+           "Softplus", "LogSigmoid", "HardSigmoid", "HardSwish", "HardTanh", "Tanhshrink",
+           "Softshrink", "Hardshrink", "Threshold", "Maxout", "GLU", "Softmax", "LogSoftmax",
+           "Softmin", "ACTIVATIONS", "get_activation"]

@@ -1,0 +1,61 @@
+"""Dense: the fully connected layer, y = x @ W + b."""
+from minnet import init as initializers
+from minnet.nn.module import Module, Parameter
+from minnet.regularizers import Regularizer
+
+
+class Dense(Module):
+    """Fully connected layer: y = x @ W + b.
+
+    `weight` W has shape (in_features, out_features) so that a batch of rows multiplies it
+    directly; `bias` b has shape (out_features,) (or is None with bias=False).
+    `init` / `bias_init` take a name from `mn.init` ("xavier_uniform", "he_normal", ...) or a
+    callable; `regularizer` / `bias_regularizer` take an `mn.regularizers` object (biases are
+    not penalised unless asked).
+
+    Shape: (N, in_features) -> (N, out_features); any leading dimensions are kept.
+
+        >>> layer = mn.nn.Dense(4, 2)
+        >>> layer(mn.Tensor(np.ones((3, 4)))).shape
+        (3, 2)
+        >>> layer
+        Dense(4 -> 2)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="xavier_uniform",
+                 bias_init="zeros", regularizer=None, bias_regularizer=None):
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Dense expected a positive integer for {name}, got {value!r}")
+        for name, value in (("regularizer", regularizer), ("bias_regularizer", bias_regularizer)):
+            if value is not None and not isinstance(value, Regularizer):
+                raise TypeError(f"Dense expected an mn.regularizers object for {name}, "
+                                f"got {type(value).__name__}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = initializers.initialize(
+            Parameter(initializers.zeros((in_features, out_features))), init)
+        self.bias = (initializers.initialize(Parameter(initializers.zeros((out_features,))), bias_init)
+                     if bias else None)
+        self.regularizer, self.bias_regularizer = regularizer, bias_regularizer
+
+    def forward(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Dense({self.extra_repr()}) expected input with {self.in_features} "
+                             f"features, got shape {tuple(x.shape)}")
+        y = x @ self.weight
+        return y if self.bias is None else y + self.bias
+
+    def penalty(self):
+        """regularizer(W) (+ bias_regularizer(b) when given), or None without regularizers."""
+        terms = []
+        if self.regularizer is not None:
+            terms.append(self.regularizer(self.weight))
+        if self.bias_regularizer is not None and self.bias is not None:
+            terms.append(self.bias_regularizer(self.bias))
+        if not terms:
+            return None
+        return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+    def extra_repr(self):
+        extras = "" if self.bias is not None else ", bias=False"
+        return f"{self.in_features} -> {self.out_features}{extras}"
