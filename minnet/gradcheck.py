@@ -2,7 +2,8 @@
 
     d<f, w>/dx_i  ~  (<f(x + eps e_i), w> - <f(x - eps e_i), w>) / (2 eps)
 
-for a random weighting w of the outputs, so `fn` may return a tensor of any shape.
+for a random weighting w of the outputs, so `fn` may return a tensor of any shape
+(w = 1 for a scalar output, so a failure reports its true gradient).
 """
 import numpy as np
 
@@ -42,14 +43,16 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     try:
         output = evaluate()
-        weights = np.random.default_rng(seed).standard_normal(output.shape)
+        # A scalar output is checked as it is, so the reported values are its true gradient.
+        weights = (np.ones(output.shape) if output.size == 1
+                   else np.random.default_rng(seed).standard_normal(output.shape))
         if output.requires_grad:
             output.backward(weights)
         with no_grad():
             for name, x in checked:
                 analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
                 numeric = _numeric_gradient(lambda: np.sum(evaluate().data * weights), x.data, eps)
-                _compare(name, x.shape, analytic, numeric, atol, rtol)
+                _compare(name, x.shape, analytic, numeric, atol, rtol, weighted=output.size != 1)
     finally:
         for (_, p), data in zip(parameters, original_data):
             p.data, p.grad = data, None
@@ -71,11 +74,12 @@ def _numeric_gradient(objective, array, eps):
     return numeric
 
 
-def _compare(name, shape, analytic, numeric, atol, rtol):
+def _compare(name, shape, analytic, numeric, atol, rtol, weighted=False):
     error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     if error.size and error.max() > 0:
         worst = np.unravel_index(np.argmax(error), shape)
         raise AssertionError(
             f"gradcheck failed for {name} of shape {tuple(shape)} at index {tuple(map(int, worst))}: "
             f"analytic gradient {analytic[worst]:.8g}, numeric gradient {numeric[worst]:.8g} "
-            f"(tolerance atol={atol:g} + rtol={rtol:g} * |numeric|)")
+            f"(tolerance atol={atol:g} + rtol={rtol:g} * |numeric|)"
+            + ("; both are gradients of sum(output * w) for a fixed random w" if weighted else ""))
