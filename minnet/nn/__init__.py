@@ -7,10 +7,13 @@ from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, Le
                                    Maxout, GLU, Softmax, LogSoftmax, Softmin, ACTIVATIONS,
                                    get_activation)
 from minnet.nn.dense import Dense
+from minnet.nn.conv import Conv2D, MaxPool2D, AvgPool2D
+from minnet.nn.layers import Flatten, Dropout, BatchNorm1D, BatchNorm2D
 from minnet.nn.losses import (MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
                               CrossEntropyLoss, NLLLoss)
 
-__all__ = ["Module", "Parameter", "Sequential", "Dense", "MSELoss", "L1Loss", "HuberLoss",
+__all__ = ["Module", "Parameter", "Sequential", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
+           "Dropout", "BatchNorm1D", "BatchNorm2D", "MSELoss", "L1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
            "ReLU6", "ELU", "SELU", "CELU", "GELU", "Swish", "SiLU", "Mish", "Softsign",
