@@ -10,7 +10,8 @@ from minnet.gradcheck import gradcheck
 from minnet import init
 from minnet import regularizers
 from minnet import nn
+from minnet import data, datasets, diagnostics, plot
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",
-           "set_default_dtype", "init", "regularizers", "nn"]
+           "set_default_dtype", "init", "regularizers", "nn", "data", "datasets", "diagnostics", "plot"]

@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import os
 import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -364,6 +363,8 @@ def download_mnist(root=None, kind="mnist", base_url=None, checksums=None, progr
 
 
 def _download(url, destination, expected_sha256, progress, timeout):
+    import urllib.request   # imported here: only downloads need it, and it pulls in ssl
+
     from tqdm.auto import tqdm
 
     handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".", suffix=".part")
