@@ -1,0 +1,369 @@
+"""Optimisers: turn each parameter's gradient into an update, exactly as torch.optim does.
+
+    SGD      p -= lr * g                      (g plus momentum / Nesterov look-ahead)
+    Adam     p -= lr * m_hat / (sqrt(v_hat) + eps)    m, v running means of g and g^2
+    AdamW    Adam with the weight decay applied to p directly (decoupled), not through g
+    RMSprop  p -= lr * g / (sqrt(E[g^2]) + eps)
+    Adagrad  p -= lr * g / (sqrt(sum g^2) + eps)
+
+where g = grad + weight_decay * p (the L2 penalty's gradient, folded in; AdamW excepted).
+
+Updates run on `p.data` with numpy, outside the autograd graph, in place and in the
+parameters' own dtype; each optimiser keeps one scratch array per parameter so a step
+allocates almost nothing.
+
+    >>> optimizer = mn.optim.Adam(model.parameters(), lr=1e-3)
+    >>> loss = loss_fn(model(x), y)
+    >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+Parameters may also come in groups with their own settings, as in PyTorch:
+`SGD([{"params": body.parameters()}, {"params": head.parameters(), "lr": 0.1}], lr=0.01)`.
+"""
+import copy
+import math
+
+import numpy as np
+
+from minnet.tensor import Tensor
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, zero_grad, state_dict.
+
+    A subclass sets `defaults` (its hyper-parameters) and defines `_update(p, group, state)`.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.param_groups = []
+        self.state = {}            # Parameter -> dict of arrays and counters
+        self._scratch = {}         # Parameter -> work arrays reused every step (not state)
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list; did you pass "
+                             f"model.parameters() of a model without parameters?")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        """Add {"params": [...], <hyper-parameter>: value, ...}; missing settings take the defaults."""
+        group = dict(group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for i, p in enumerate(group["params"]):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__} can only optimise Tensors that require "
+                                f"grad, got {type(p).__name__} at position {i}")
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"{type(self).__name__} got unknown settings {sorted(unknown)}; "
+                             f"it takes {sorted(self.defaults)}")
+        for name, value in self.defaults.items():
+            group.setdefault(name, value)
+        self._validate(group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError("a parameter appears in more than one parameter group")
+        self.param_groups.append(group)
+
+    def _validate(self, group):
+        for name in ("lr", "weight_decay", "eps", "momentum", "lr_decay", "dampening"):
+            if name in group and not group[name] >= 0:
+                raise ValueError(f"{type(self).__name__} expected {name} >= 0, got {group[name]}")
+
+    def parameters(self):
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def zero_grad(self):
+        """Forget the gradients (call before each backward: gradients accumulate)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def step(self):
+        """Update every parameter that has a gradient, in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.shape != p.shape:
+                    raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
+                                     f"a parameter of shape {p.shape}")
+                self._update(p, group, self.state.setdefault(p, {}))
+
+    def _update(self, p, group, state):
+        raise NotImplementedError
+
+    def _work(self, p, count=1):
+        """`count` arrays of p's shape and dtype, made once and reused by every step."""
+        arrays = self._scratch.get(p)
+        if arrays is None or len(arrays) < count or arrays[0].shape != p.shape or arrays[0].dtype != p.dtype:
+            arrays = self._scratch[p] = [np.empty_like(p.data) for _ in range(count)]
+        return arrays
+
+    def _decayed_grad(self, p, weight_decay, out):
+        """grad + weight_decay * p (the gradient of an L2 penalty weight_decay/2 |p|^2)."""
+        if not weight_decay:
+            return p.grad
+        np.multiply(p.data, weight_decay, out=out)
+        out += p.grad
+        return out
+
+    # --- saving and restoring ----------------------------------------------------------------
+    def state_dict(self):
+        """{"state": {index: {name: array or number}}, "param_groups": [{settings, "params": [index]}]}.
+
+        Parameters are numbered in order across groups, as in PyTorch; arrays are copies.
+        """
+        index = {id(p): i for i, p in enumerate(self.parameters())}
+        groups = [{**{k: v for k, v in g.items() if k != "params"},
+                   "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
+        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore settings and state saved by state_dict() from an optimiser of the same shape."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved optimiser has groups of "
+                             f"{[len(g['params']) for g in groups]} parameters, this one "
+                             f"{[len(g['params']) for g in self.param_groups]}")
+        params = self.parameters()
+        for i, saved in state_dict["state"].items():
+            p = params[int(i)]
+            for name, value in saved.items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f"{type(self).__name__}.load_state_dict: state {name!r} of "
+                                     f"parameter {i} has shape {value.shape}, the parameter {p.shape}")
+        self.state = {params[int(i)]: {k: (v.astype(params[int(i)].dtype) if isinstance(v, np.ndarray) else v)
+                                       for k, v in s.items()}
+                      for i, s in state_dict["state"].items()}
+        for own, saved in zip(self.param_groups, groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}("]
+        for i, group in enumerate(self.param_groups):
+            settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} parameters, {settings}")
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and Nesterov momentum.
+
+    g = grad + weight_decay p
+    b = g at the first step, then b = momentum b + (1 - dampening) g
+    p -= lr * (g + momentum b  if nesterov  else  b)       (p -= lr g without momentum)
+    """
+
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD with nesterov=True needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      nesterov=nesterov, weight_decay=weight_decay))
+
+    def _update(self, p, group, state):
+        (work,) = self._work(p)
+        g = self._decayed_grad(p, group["weight_decay"], work)
+        momentum = group["momentum"]
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = g.copy()
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * g
+            if group["nesterov"]:
+                g = g + momentum * buffer       # a new array: g may be `work` itself
+            else:
+                g = buffer
+        p.data -= group["lr"] * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015): per-parameter steps from running moments of the gradient.
+
+    g = grad + weight_decay p
+    m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2      (t = step count)
+    p -= lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+    amsgrad=True uses the running maximum of v (Reddi et al. 2018).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        if not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"{type(self).__name__} expected betas in [0, 1), got {betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    decoupled = False    # AdamW sets True
+
+    def _update(self, p, group, state):
+        decay_grad, work = self._work(p, 2)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if self.decoupled:
+            p.data *= 1 - lr * group["weight_decay"]
+            g = p.grad
+        else:
+            g = self._decayed_grad(p, group["weight_decay"], decay_grad)
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        np.multiply(g, 1 - beta1, out=work)
+        m += work
+        v *= beta2
+        np.multiply(g, g, out=work)
+        work *= 1 - beta2
+        v += work
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step = state["step"]
+        step_size = lr / (1 - beta1 ** step)
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1 - beta2 ** step)
+        work += eps
+        np.divide(m, work, out=work)
+        work *= step_size
+        p.data -= work
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019).
+
+    p *= 1 - lr weight_decay, then the Adam step on the raw gradient: the decay is not
+    divided by sqrt(v), so every weight shrinks at the same rate.
+    """
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton 2012): divide by a running root-mean-square of the gradient.
+
+    g = grad + weight_decay p;   s = alpha s + (1 - alpha) g^2
+    d = sqrt(s) + eps   (centered: sqrt(s - a^2) + eps with a = alpha a + (1 - alpha) g)
+    p -= lr g / d       (momentum: b = momentum b + g / d;  p -= lr b)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"RMSprop expected 0 <= alpha <= 1, got {alpha}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _update(self, p, group, state):
+        decay_grad, work = self._work(p, 2)
+        g = self._decayed_grad(p, group["weight_decay"], decay_grad)
+        alpha, momentum = group["alpha"], group["momentum"]
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p.data))
+            if momentum:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(p.data)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        np.multiply(g, g, out=work)
+        work *= 1 - alpha
+        square_avg += work
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * g
+            np.multiply(grad_avg, grad_avg, out=work)
+            np.subtract(square_avg, work, out=work)
+            np.sqrt(work, out=work)
+        else:
+            np.sqrt(square_avg, out=work)
+        work += group["eps"]
+        np.divide(g, work, out=work)
+        if momentum:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum
+            buffer += work
+            work = buffer
+        p.data -= group["lr"] * work
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011): divide by the root of the summed squared gradients.
+
+    g = grad + weight_decay p;   S += g^2;   lr_t = lr / (1 + (t - 1) lr_decay)
+    p -= lr_t g / (sqrt(S) + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                 eps=1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _update(self, p, group, state):
+        decay_grad, work = self._work(p, 2)
+        g = self._decayed_grad(p, group["weight_decay"], decay_grad)
+        if not state:
+            state.update(step=0, sum=np.full_like(p.data, group["initial_accumulator_value"]))
+        state["step"] += 1
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        np.multiply(g, g, out=work)
+        state["sum"] += work
+        np.sqrt(state["sum"], out=work)
+        work += group["eps"]
+        np.divide(g, work, out=work)
+        work *= lr
+        p.data -= work
+
+
+# --- learning-rate schedules -----------------------------------------------------------------
+
+class _Scheduler:
+    """Sets each group's lr from its starting lr and the epoch count; call step() once per epoch."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+
+    def step(self):
+        self.last_epoch += 1
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = self.lr_at(base_lr, self.last_epoch)
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(_Scheduler):
+    """lr = base_lr * gamma^(epoch // step_size): divide the rate by 1/gamma every step_size epochs."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        super().__init__(optimizer)
+        if step_size < 1:
+            raise ValueError(f"StepLR expected step_size >= 1, got {step_size}")
+        self.step_size, self.gamma = step_size, gamma
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineAnnealingLR(_Scheduler):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2  (Loshchilov & Hutter 2017)."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0):
+        super().__init__(optimizer)
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR expected T_max >= 1, got {T_max}")
+        self.T_max, self.eta_min = T_max, eta_min
+
+    def lr_at(self, base_lr, epoch):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
