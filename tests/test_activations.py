@@ -1,0 +1,424 @@
+"""Every activation against an independent formula, central differences, gradcheck and PyTorch.
+
+The table CASES holds one entry per registered activation (plus a few variants with other
+arguments): how to build it, a reference formula written here independently with `math`
+in float64, and its kinks (where the derivative jumps, so finite differences skip them).
+Adding an activation to minnet means adding one line here; test_every_activation_is_tested
+fails until you do.
+"""
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import minnet as mn
+from minnet.nn import activations as A
+from minnet.nn.activations import ACTIVATIONS, Activation, get_activation
+
+SCALE, ALPHA = 1.0507009873554805, 1.6732632423543772    # SELU, as printed in PyTorch's docs
+
+
+def elementwise(scalar_formula):
+    """An array reference built from a formula on one Python float (no shared code with minnet)."""
+    vectorised = np.vectorize(lambda v: scalar_formula(float(v)), otypes=[np.float64])
+    return lambda x: vectorised(x)
+
+
+def along_last_axis(row_formula):
+    return lambda x: np.apply_along_axis(row_formula, -1, x)
+
+
+def _sigmoid(v):
+    return 1 / (1 + math.exp(-v))
+
+
+def _softplus(v):
+    return math.log(1 + math.exp(v))
+
+
+def _hard_sigmoid(v):
+    return 0.0 if v <= -3 else 1.0 if v >= 3 else v / 6 + 0.5
+
+
+def _glu_row(row):
+    a, b = np.split(row, 2)
+    return a / (1 + np.exp(-b))
+
+
+PRELU_CHANNEL_SLOPES = np.array([0.125, -0.25, 0.5])     # exact in float32, like the weight
+
+
+@dataclass
+class Case:
+    make: object                  # () -> the minnet layer
+    reference: object             # float64 array (N, 3, 4) -> expected output
+    torch_make: object            # torch module -> the same function in PyTorch
+    kinks: tuple = ()
+    train: bool = False           # keep training mode (else the layer is put in eval mode)
+    oracle_rtol: float = 1e-10
+    extra: dict = field(default_factory=dict)
+
+
+def _prelu_per_channel():
+    layer = A.PReLU(num_parameters=3)
+    layer.weight.data = PRELU_CHANNEL_SLOPES.astype(np.float32)
+    return layer
+
+
+def _torch_prelu_per_channel(torch):
+    layer = torch.nn.PReLU(3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(PRELU_CHANNEL_SLOPES))
+    return layer
+
+
+CASES = {
+    "identity": Case(A.Identity, elementwise(lambda v: v), lambda t: t.nn.Identity()),
+    "sigmoid": Case(A.Sigmoid, elementwise(_sigmoid), lambda t: t.nn.Sigmoid()),
+    "tanh": Case(A.Tanh, elementwise(math.tanh), lambda t: t.nn.Tanh()),
+    "relu": Case(A.ReLU, elementwise(lambda v: max(v, 0.0)), lambda t: t.nn.ReLU(), kinks=(0,)),
+    "leaky_relu": Case(A.LeakyReLU, elementwise(lambda v: v if v > 0 else 0.01 * v),
+                       lambda t: t.nn.LeakyReLU(), kinks=(0,)),
+    "prelu": Case(A.PReLU, elementwise(lambda v: v if v > 0 else 0.25 * v),
+                  lambda t: t.nn.PReLU(), kinks=(0,)),
+    "prelu[per_channel]": Case(
+        _prelu_per_channel,
+        lambda x: np.where(x > 0, x, PRELU_CHANNEL_SLOPES[None, :, None] * x),
+        _torch_prelu_per_channel, kinks=(0,)),
+    "rrelu": Case(A.RReLU, elementwise(lambda v: v if v >= 0 else v * (1 / 8 + 1 / 3) / 2),
+                  lambda t: t.nn.RReLU().eval(), kinks=(0,)),
+    "relu6": Case(A.ReLU6, elementwise(lambda v: min(max(v, 0.0), 6.0)), lambda t: t.nn.ReLU6(),
+                  kinks=(0, 6)),
+    "elu": Case(A.ELU, elementwise(lambda v: v if v > 0 else math.exp(v) - 1), lambda t: t.nn.ELU(),
+                kinks=(0,)),
+    "elu[alpha=0.5]": Case(lambda: A.ELU(alpha=0.5),
+                           elementwise(lambda v: v if v > 0 else 0.5 * (math.exp(v) - 1)),
+                           lambda t: t.nn.ELU(alpha=0.5), kinks=(0,)),
+    "selu": Case(A.SELU, elementwise(lambda v: SCALE * (v if v > 0 else ALPHA * (math.exp(v) - 1))),
+                 lambda t: t.nn.SELU(), kinks=(0,)),
+    "celu": Case(lambda: A.CELU(alpha=2.0),
+                 elementwise(lambda v: max(0.0, v) + min(0.0, 2 * (math.exp(v / 2) - 1))),
+                 lambda t: t.nn.CELU(alpha=2.0), kinks=(0,)),
+    "gelu": Case(A.GELU, elementwise(lambda v: v * (1 + math.erf(v / math.sqrt(2))) / 2),
+                 lambda t: t.nn.GELU()),
+    "gelu[tanh]": Case(
+        lambda: A.GELU(approximate="tanh"),
+        elementwise(lambda v: 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))),
+        lambda t: t.nn.GELU(approximate="tanh")),
+    "swish": Case(lambda: A.Swish(beta=1.5), elementwise(lambda v: v * _sigmoid(1.5 * v)),
+                  lambda t: (lambda x: x * t.sigmoid(1.5 * x))),
+    "swish[trainable]": Case(lambda: A.Swish(beta=0.75, trainable=True),
+                             elementwise(lambda v: v * _sigmoid(0.75 * v)),
+                             lambda t: (lambda x: x * t.sigmoid(0.75 * x))),
+    "silu": Case(A.SiLU, elementwise(lambda v: v * _sigmoid(v)), lambda t: t.nn.SiLU()),
+    "mish": Case(A.Mish, elementwise(lambda v: v * math.tanh(_softplus(v))), lambda t: t.nn.Mish()),
+    "softsign": Case(A.Softsign, elementwise(lambda v: v / (1 + abs(v))), lambda t: t.nn.Softsign()),
+    "softplus": Case(A.Softplus, elementwise(_softplus), lambda t: t.nn.Softplus()),
+    "softplus[beta=2,threshold=5]": Case(
+        lambda: A.Softplus(beta=2.0, threshold=5.0),
+        elementwise(lambda v: v if 2 * v > 5 else _softplus(2 * v) / 2),
+        lambda t: t.nn.Softplus(beta=2.0, threshold=5.0), kinks=(2.5,)),
+    "log_sigmoid": Case(A.LogSigmoid, elementwise(lambda v: math.log(_sigmoid(v))),
+                        lambda t: t.nn.LogSigmoid()),
+    "hard_sigmoid": Case(A.HardSigmoid, elementwise(_hard_sigmoid), lambda t: t.nn.Hardsigmoid(),
+                         kinks=(-3, 3), oracle_rtol=1e-7),   # PyTorch's 1/6 is float32 even in float64
+    "hard_swish": Case(A.HardSwish, elementwise(lambda v: v * _hard_sigmoid(v)),
+                       lambda t: t.nn.Hardswish(), kinks=(-3, 3), oracle_rtol=1e-7),
+    "hard_tanh": Case(A.HardTanh, elementwise(lambda v: min(max(v, -1.0), 1.0)),
+                      lambda t: t.nn.Hardtanh(), kinks=(-1, 1)),
+    "hard_tanh[-2,1.5]": Case(lambda: A.HardTanh(min_val=-2.0, max_val=1.5),
+                              elementwise(lambda v: min(max(v, -2.0), 1.5)),
+                              lambda t: t.nn.Hardtanh(-2.0, 1.5), kinks=(-2, 1.5)),
+    "tanhshrink": Case(A.Tanhshrink, elementwise(lambda v: v - math.tanh(v)),
+                       lambda t: t.nn.Tanhshrink()),
+    "softshrink": Case(A.Softshrink,
+                       elementwise(lambda v: v - 0.5 if v > 0.5 else v + 0.5 if v < -0.5 else 0.0),
+                       lambda t: t.nn.Softshrink(), kinks=(-0.5, 0.5)),
+    "hardshrink": Case(A.Hardshrink, elementwise(lambda v: v if abs(v) > 0.5 else 0.0),
+                       lambda t: t.nn.Hardshrink(), kinks=(-0.5, 0.5)),
+    "threshold": Case(lambda: A.Threshold(0.5, -1.0), elementwise(lambda v: v if v > 0.5 else -1.0),
+                      lambda t: t.nn.Threshold(0.5, -1.0), kinks=(0.5,)),
+    "maxout": Case(lambda: A.Maxout(2), lambda x: x.reshape(x.shape[:-1] + (-1, 2)).max(axis=-1),
+                   lambda t: (lambda x: x.unflatten(-1, (-1, 2)).amax(dim=-1))),
+    "glu": Case(A.GLU, along_last_axis(_glu_row), lambda t: t.nn.GLU(dim=-1)),
+    "glu[axis=0]": Case(lambda: A.GLU(axis=0), lambda x: np.moveaxis(
+        along_last_axis(_glu_row)(np.moveaxis(x, 0, -1)), -1, 0), lambda t: t.nn.GLU(dim=0)),
+    "softmax": Case(A.Softmax, along_last_axis(lambda r: np.exp(r) / np.exp(r).sum()),
+                    lambda t: t.nn.Softmax(dim=-1)),
+    "softmax[axis=0]": Case(lambda: A.Softmax(axis=0),
+                            lambda x: np.exp(x) / np.exp(x).sum(axis=0, keepdims=True),
+                            lambda t: t.nn.Softmax(dim=0)),
+    "log_softmax": Case(A.LogSoftmax, along_last_axis(lambda r: r - np.log(np.exp(r).sum())),
+                        lambda t: t.nn.LogSoftmax(dim=-1)),
+    "softmin": Case(A.Softmin, along_last_axis(lambda r: np.exp(-r) / np.exp(-r).sum()),
+                    lambda t: t.nn.Softmin(dim=-1)),
+}
+
+NAMES = list(CASES)
+ELEMENTWISE = [n for n in NAMES if CASES[n].make().elementwise]
+
+
+def build(name):
+    layer = CASES[name].make()
+    return layer if CASES[name].train else layer.eval()
+
+
+def grid_input():
+    """(N, 3, 4) float64: a grid over [-6, 6] with every kink of the table hit exactly."""
+    kinks = sorted({float(k) for case in CASES.values() for k in case.kinks})
+    values = np.concatenate([np.linspace(-6, 6, 229), kinks])
+    values = np.concatenate([values, np.linspace(-0.3, 0.3, (-len(values)) % 12)])
+    return values.reshape(-1, 3, 4)
+
+
+def away_from_kinks(x, kinks, gap=0.02):
+    for kink in kinks:
+        close = np.abs(x - kink) < gap
+        x = np.where(close, kink + np.copysign(gap, x - kink + 1e-300), x)
+    return x
+
+
+def random_input(name, shape=(2, 3, 4), seed=0):
+    x = np.random.default_rng(seed).uniform(-4, 4, size=shape)
+    return away_from_kinks(x, CASES[name].kinks)
+
+
+# --- the registry -------------------------------------------------------------------------
+
+def all_subclasses(cls):
+    return {sub for direct in cls.__subclasses__() for sub in {direct} | all_subclasses(direct)}
+
+
+def test_every_activation_class_is_registered():
+    defined = {cls for cls in all_subclasses(Activation) if cls.__module__ == A.__name__}
+    assert set(ACTIVATIONS.values()) == defined
+
+
+def test_every_registered_activation_is_tested():
+    tested = {name.split("[")[0] for name in CASES}
+    assert tested == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_registry_names_are_lower_snake_case_and_exported(name):
+    assert name == name.lower() and " " not in name and "-" not in name
+    assert getattr(mn.nn, ACTIVATIONS[name].__name__) is ACTIVATIONS[name]
+
+
+def test_get_activation_builds_a_layer_with_arguments():
+    layer = get_activation("leaky_relu", negative_slope=0.2)
+    assert isinstance(layer, A.LeakyReLU) and layer.negative_slope == 0.2
+    assert isinstance(get_activation("ReLU"), A.ReLU)
+
+
+def test_get_activation_of_unknown_name_lists_the_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'relu7'.*hard_swish.*silu"):
+        get_activation("relu7")
+
+
+# --- values, derivatives, gradients -------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_values_match_independent_formula_on_a_grid_with_kinks(name):
+    x = grid_input()
+    y = build(name)(mn.Tensor(x))
+    np.testing.assert_allclose(y.data, CASES[name].reference(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_df_matches_central_differences_away_from_kinks(name):
+    layer = build(name)
+    x = away_from_kinks(np.linspace(-6, 6, 600), CASES[name].kinks, gap=1e-3).reshape(-1, 3, 4)
+    h = 1e-6
+    numeric = (layer.f(x + h) - layer.f(x - h)) / (2 * h)
+    np.testing.assert_allclose(layer.df(x, layer.f(x)), numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES + ["rrelu[train]"])
+def test_gradcheck_including_parameters(name):
+    if name == "rrelu[train]":
+        layer, x = A.RReLU().train(), random_input("rrelu")
+    else:
+        layer, x = build(name), random_input(name)
+    assert mn.gradcheck(layer, mn.Tensor(x, requires_grad=True))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", NAMES)
+def test_extreme_inputs_give_finite_values_and_gradients_without_warnings(name, dtype):
+    extremes = np.array([-1e4, -1e3, -100, -30, -1, 0, 1e-30, 1, 30, 100, 1e3, 1e4] * 2)
+    x = mn.Tensor(extremes.reshape(2, 3, 4).astype(dtype), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        y = build(name)(x)
+        y.backward(np.ones_like(y.data))
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    assert np.isfinite(y.data).all() and np.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_output_range_holds_on_random_samples(name):
+    layer = build(name)
+    samples = np.random.default_rng(1).standard_normal((200, 3, 4)) * np.array([0.5, 3, 30, 3000])
+    low, high = layer.output_range
+    y = layer(mn.Tensor(samples)).data
+    assert low <= y.min() and y.max() <= high
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_properties_are_declared_and_extra_repr_shows_arguments(name):
+    layer = build(name)
+    assert all(isinstance(getattr(layer, p), bool)
+               for p in ("zero_centred", "monotonic", "smooth", "saturating"))
+    low, high = layer.output_range
+    assert low < high
+    assert repr(layer).startswith(type(layer).__name__ + "(")
+
+
+def test_extra_repr_lists_the_arguments():
+    assert repr(A.HardTanh(-2.0, 1.5)) == "HardTanh(min_val=-2.0, max_val=1.5)"
+    assert repr(A.GELU("tanh")) == "GELU(approximate='tanh')"
+
+
+# --- known values and the articles' mistakes ------------------------------------------------
+
+def test_softmax_of_4_1_minus4_is_95_23_4_74_0_03_percent():
+    y = A.Softmax()(mn.Tensor([4.0, 1.0, -4.0], dtype=np.float64)).data
+    np.testing.assert_allclose(y, [0.95227, 0.04741, 0.00032], atol=5e-6)
+
+
+@pytest.mark.parametrize("z", [-30.0, -2.5, 0.0, 0.7, 12.0])
+def test_softmax_of_two_logits_is_sigmoid(z):
+    two_class = A.Softmax()(mn.Tensor([z, 0.0], dtype=np.float64)).data[0]
+    assert two_class == pytest.approx(A.Sigmoid()(mn.Tensor([z], dtype=np.float64)).data[0], rel=1e-14)
+
+
+def test_selu_constants_match_the_closed_form_of_klambauer_et_al():
+    # Eq. 14 of "Self-Normalizing Neural Networks" (2017), fixed point mean 0 variance 1.
+    erfc, e = math.erfc(1 / math.sqrt(2)), math.e
+    alpha = -math.sqrt(2 / math.pi) / (erfc * math.exp(0.5) - 1)
+    scale = (1 - erfc * math.sqrt(e)) * math.sqrt(2 * math.pi) * (
+        2 * math.erfc(math.sqrt(2)) * e ** 2 + math.pi * erfc ** 2 * e
+        - 2 * (2 + math.pi) * erfc * math.sqrt(e) + math.pi + 2) ** -0.5
+    assert abs(A.SELU_ALPHA - alpha) < 1e-12 and abs(A.SELU_SCALE - scale) < 1e-12
+
+
+def test_hard_sigmoid_is_bounded_by_one_where_the_articles_formula_is_not():
+    x = np.linspace(-100, 100, 2001)
+    y = A.HardSigmoid()(mn.Tensor(x)).data
+    assert y.min() == 0 and y.max() == 1
+    assert (np.maximum(x, 0) + 3).max() / 6 > 1        # the article's (ReLU(x) + 3) / 6
+
+
+def test_hard_swish_is_x_times_hard_sigmoid_not_the_articles_formula():
+    x = mn.Tensor(np.array([-4.0, -1.5, 1.0, 5.0]))
+    y = A.HardSwish()(x).data
+    np.testing.assert_allclose(y, x.data * A.HardSigmoid()(x).data)
+    article = x.data * (np.clip(x.data, 0, 6) + 3) / 6
+    assert not np.allclose(y, article)
+
+
+def test_relu_derivative_at_zero_is_zero_like_pytorch():
+    x = mn.Tensor([0.0], requires_grad=True)
+    A.ReLU()(x).sum().backward()
+    assert x.grad[0] == 0
+
+
+def test_rrelu_draws_a_slope_per_element_in_training_and_uses_the_mean_in_eval():
+    layer, x = A.RReLU(lower=0.1, upper=0.3), mn.Tensor(-np.ones(1000))
+    mn.manual_seed(0)
+    slopes = -layer(x).data
+    assert 0.1 <= slopes.min() and slopes.max() <= 0.3 and slopes.std() > 0.05
+    mn.manual_seed(0)
+    np.testing.assert_array_equal(-layer(x).data, slopes)
+    np.testing.assert_allclose(-layer.eval()(x).data, 0.2)
+
+
+def test_rrelu_backward_uses_the_slopes_drawn_in_forward():
+    x = mn.Tensor(np.concatenate([-np.ones(50), np.zeros(1), np.ones(5)]), requires_grad=True)
+    y = A.RReLU()(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad[:50], y.data[:50] / x.data[:50])
+    assert 1 / 8 <= x.grad[50] <= 1 / 3 and (x.grad[51:] == 1).all()
+
+
+def test_prelu_learns_one_slope_per_channel():
+    layer = A.PReLU(num_parameters=3, init=0.1)
+    x = mn.Tensor(-np.arange(1.0, 13.0).reshape(2, 3, 2))
+    layer(x).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, x.data.sum(axis=(0, 2)))
+
+
+def test_prelu_with_wrong_channel_count_names_the_shape():
+    with pytest.raises(ValueError, match=r"3 channels along axis 1, got shape \(2, 4\)"):
+        A.PReLU(num_parameters=3)(mn.Tensor(np.ones((2, 4))))
+
+
+def test_swish_trainable_beta_is_a_parameter_and_silu_is_swish_with_beta_one():
+    assert [name for name, _ in A.Swish(trainable=True).named_parameters()] == ["beta"]
+    assert A.Swish().parameters() == []
+    x = mn.Tensor(np.linspace(-5, 5, 11))
+    np.testing.assert_array_equal(A.SiLU()(x).data, A.Swish(beta=1.0)(x).data)
+
+
+def test_maxout_takes_the_max_of_consecutive_groups():
+    x = mn.Tensor(np.array([[1.0, 5.0, 2.0, -1.0, -3.0, 0.0]]))
+    np.testing.assert_array_equal(A.Maxout(3)(x).data, [[5.0, 0.0]])
+    np.testing.assert_array_equal(A.Maxout(2)(x).data, [[5.0, 2.0, 0.0]])
+
+
+def test_maxout_with_indivisible_features_says_so():
+    with pytest.raises(ValueError, match=r"divisible by 4, got shape \(2, 6\)"):
+        A.Maxout(4)(mn.Tensor(np.ones((2, 6))))
+
+
+def test_glu_gates_the_first_half_with_the_second():
+    x = mn.Tensor(np.array([[2.0, -4.0, 0.0, 100.0]]))
+    np.testing.assert_allclose(A.GLU()(x).data, [[1.0, -4.0]])
+
+
+def test_glu_of_odd_size_says_so():
+    with pytest.raises(ValueError, match="even size along axis 1"):
+        A.GLU()(mn.Tensor(np.ones((2, 5))))
+
+
+@pytest.mark.parametrize("name", ["softmax", "softmin", "log_softmax"])
+def test_softmax_family_rows_are_probability_distributions(name):
+    y = build(name)(mn.Tensor(np.random.default_rng(2).normal(0, 50, (5, 7)))).data
+    probabilities = np.exp(y) if name == "log_softmax" else y
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+def test_a_new_activation_is_one_class_with_f_and_df():
+    class Square(Activation):
+        def f(self, x):
+            return x * x
+
+        def df(self, x, y):
+            return 2 * x
+
+    x = mn.Tensor([[1.0, -2.0]], requires_grad=True)
+    assert mn.gradcheck(Square(), x)
+
+
+# --- the PyTorch oracle -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_values_and_gradients_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    torch_layer = CASES[name].torch_make(torch)
+    if isinstance(torch_layer, torch.nn.Module):
+        torch_layer = torch_layer.double()
+    x = grid_input()
+    weights = np.random.default_rng(3).standard_normal(build(name)(mn.Tensor(x)).shape)
+
+    ours = mn.Tensor(x, requires_grad=True)
+    y = build(name)(ours)
+    y.backward(weights)
+    theirs = torch.tensor(x, requires_grad=True)
+    torch_y = torch_layer(theirs)
+    torch_y.backward(torch.tensor(weights))
+
+    rtol = CASES[name].oracle_rtol
+    np.testing.assert_allclose(y.data, torch_y.detach().numpy(), rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=rtol, atol=1e-12)
