@@ -297,20 +297,25 @@ class Mean(Function):
         return _expand(grad / ctx.count, ctx.shape, ctx.axis, ctx.keepdims)
 
 
+def _extreme(ctx, x, reduce, axis, keepdims):
+    """Forward of Max and Min: reduce with np.max or np.min, remember who gets the gradient."""
+    axis = _normalize_axis(axis, x.ndim)
+    y = reduce(x, axis=axis, keepdims=True)
+    if ctx.needs_input_grad[0]:
+        mask = x == y
+        # Ties share the gradient equally, so it still sums to grad (PyTorch's amax does the
+        # same); counting in x's dtype keeps a float32 gradient float32.
+        ctx.save_for_backward(mask / mask.sum(axis=axis, keepdims=True, dtype=x.dtype))
+    ctx.axis, ctx.keepdims = axis, keepdims
+    return y if keepdims else np.squeeze(y, axis=axis)
+
+
 class Max(Function):
     """max(x, axis);  d/dx_i = 1/t where x_i is one of the t tied maxima, else 0."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        axis = _normalize_axis(axis, x.ndim)
-        y = np.max(x, axis=axis, keepdims=True)
-        if ctx.needs_input_grad[0]:
-            mask = x == y
-            # Ties share the gradient equally, so it still sums to grad (PyTorch's amax does the
-            # same); counting in x's dtype keeps a float32 gradient float32.
-            ctx.save_for_backward(mask / mask.sum(axis=axis, keepdims=True, dtype=x.dtype))
-        ctx.axis, ctx.keepdims = axis, keepdims
-        return y if keepdims else np.squeeze(y, axis=axis)
+        return _extreme(ctx, x, np.max, axis, keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -323,7 +328,7 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        return Max.forward(ctx, -x, axis=axis, keepdims=keepdims) * -1
+        return _extreme(ctx, x, np.min, axis, keepdims)
 
     @staticmethod
     def backward(ctx, grad):

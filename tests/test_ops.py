@@ -200,6 +200,16 @@ def test_min_sends_gradient_to_the_smallest_element():
     np.testing.assert_array_equal(x.grad, [0, 1, 0])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.bool_])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_work_on_integer_and_boolean_tensors(name, dtype):
+    data = np.array([[1, 0, 1], [0, 0, 1]], dtype=dtype)
+    for axis in (None, 1):
+        result = getattr(mn.Tensor(data), name)(axis=axis)
+        np.testing.assert_array_equal(result.data, getattr(np, name)(data, axis=axis))
+        assert result.dtype == dtype
+
+
 def test_abs_has_zero_gradient_at_zero():
     x = mn.Tensor([-2.0, 0.0, 3.0], requires_grad=True)
     x.abs().sum().backward()
