@@ -33,7 +33,8 @@ def _figure(n_panels=1, cols=3, panel_size=(4.0, 3.2)):
     plt = _pyplot()
     cols = max(1, min(cols, n_panels))
     rows = -(-n_panels // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows),
+                             squeeze=False, layout="constrained")
     axes = axes.ravel()
     for ax in axes[n_panels:]:
         fig.delaxes(ax)
@@ -41,9 +42,12 @@ def _figure(n_panels=1, cols=3, panel_size=(4.0, 3.2)):
 
 
 def _finish(fig, path):
-    """Lay out, save when asked, and let go of pyplot's reference when nothing can show it."""
+    """Save when asked, and let go of pyplot's reference when nothing can show it.
+
+    The panels are spaced by constrained layout when the figure is drawn, so a figure that
+    is never saved or shown costs no layout work.
+    """
     plt = _pyplot()
-    fig.tight_layout()
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +169,8 @@ def gradient_norms(runs, path=None, title="Gradient norm per layer"):
         ax.plot(positions, [max(float(v), np.finfo(float).tiny) for v in run.values()], marker="o", label=label or None)
     ax.set_yscale("log")
     ax.set_xticks(range(len(layers)))
-    ax.set_xticklabels(layers, rotation=45 if len(layers) > 6 else 0, ha="right" if len(layers) > 6 else "center")
+    crowded = sum(len(name) + 2 for name in layers) > 60      # long names would overlap: slant them
+    ax.set_xticklabels(layers, rotation=35 if crowded else 0, ha="right" if crowded else "center")
     ax.set_xlabel("layer (input side on the left)")
     ax.set_ylabel("weight gradient norm (log scale)")
     ax.set_title(title)
@@ -189,6 +194,7 @@ def activation_histograms(activations, path=None, bins=60, cols=3, log_counts=Fa
             if "values" not in entry:
                 raise ValueError(f"activation_histograms: layer {name!r} has statistics but no 'values'; "
                                  f"use activation_statistics(model, X, keep_values=True)")
+            name = f"{name} ({entry['layer']})" if "layer" in entry else name
             entry = entry["values"]
         values[name] = np.asarray(getattr(entry, "data", entry), dtype=float).ravel()
     fig, axes = _figure(len(values), cols=cols, panel_size=(3.8, 3.0))

@@ -107,7 +107,8 @@ def test_activation_histograms_from_outputs_and_from_statistics(tmp_path):
     assert all(len(ax.patches) == 60 for ax in fig.axes)
     assert "zeros" in fig.axes[0].get_title()
     stats = diagnostics.activation_statistics(model, X, keep_values=True)
-    assert len(plot.activation_histograms(stats).axes) == 4
+    fig = plot.activation_histograms(stats)
+    assert len(fig.axes) == 4 and fig.axes[1].get_title().startswith("1 (ReLU): mean")
 
 
 def test_activation_histograms_needs_values_in_statistics():
