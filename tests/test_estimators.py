@@ -134,6 +134,14 @@ def test_model_is_the_fitted_minnet_network():
     np.testing.assert_array_equal(np.argmax(logits, axis=1), np.argmax(clf.predict_proba(X), axis=1))
 
 
+def test_fitted_model_can_be_inspected_with_diagnostics():
+    X, y = blobs()
+    clf = NeuralNetClassifier(hidden_layer_sizes=(8,), activation="relu", epochs=1).fit(X, y)
+    statistics = mn.diagnostics.activation_statistics(clf.model_, X)
+    assert statistics["1"]["layer"] == "ReLU"
+    assert 0.0 <= statistics["1"]["zeros"] <= 1.0
+
+
 def test_empty_hidden_layer_sizes_is_a_linear_model():
     X, y = blobs()
     clf = NeuralNetClassifier(hidden_layer_sizes=(), epochs=1).fit(X, y)
