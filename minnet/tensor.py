@@ -100,6 +100,11 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __bool__(self):
+        # As numpy: only a one-element tensor has a truth value. Without this, Python would
+        # fall back on len(), and `if x == y:` would be true for any non-empty x and y.
+        return bool(self.data)
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""

@@ -108,6 +108,13 @@ def test_comparisons_give_boolean_tensors_without_grad():
         np.testing.assert_array_equal(result.data, expected)
 
 
+def test_truth_value_follows_numpy():
+    assert not mn.Tensor([0.0]) and mn.Tensor(2.0)
+    assert not (mn.Tensor([1.0]) == mn.Tensor([3.0]))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(mn.Tensor([1.0, 2.0]) == mn.Tensor([3.0, 4.0]))
+
+
 def test_tensors_stay_hashable():
     x = mn.Tensor([1.0])
     assert {x: 1}[x] == 1
