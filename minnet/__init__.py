@@ -11,9 +11,11 @@ from minnet import init
 from minnet import regularizers
 from minnet import nn
 from minnet import optim
+from minnet.training import fit, predict, History
+from minnet.checkpoint import save, load
 from minnet import data, datasets, diagnostics, plot
 from minnet import estimators
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",
-           "set_default_dtype", "init", "regularizers", "nn", "optim", "data", "datasets", "diagnostics", "plot", "estimators"]
+           "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict", "History", "save", "load", "data", "datasets", "diagnostics", "plot", "estimators"]

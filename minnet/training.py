@@ -1,0 +1,293 @@
+"""Training: `fit` runs the mini-batch loop, `History` keeps what happened, `predict` evaluates.
+
+One step of the loop is the whole of gradient descent:
+
+    loss = loss_fn(model(x_batch), y_batch) + model.regularization_loss()
+    optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+    >>> history = mn.fit(model, mn.nn.CrossEntropyLoss(), mn.optim.Adam(model.parameters()),
+    ...                  X, y, epochs=10, batch_size=32, metrics=("accuracy",), seed=0)
+    >>> history.loss[-1], history["accuracy"][-1]
+"""
+import math
+import sys
+
+import numpy as np
+from sklearn import metrics as sk_metrics
+from tqdm.auto import tqdm
+
+from minnet import config
+from minnet.function import no_grad
+from minnet.nn.losses import BCELoss
+from minnet.tensor import Tensor
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite (the run diverged)."""
+
+
+class History:
+    """Per-epoch records of a `fit`: "loss", "val_loss", each metric and its "val_" twin.
+
+    Read a series as `history["loss"]`, `history.loss` or `history.history["loss"]` (Keras's
+    spelling); `history.epochs` counts the epochs run.
+    """
+
+    def __init__(self):
+        self.history = {}
+        self.epochs = 0
+
+    def append(self, record):
+        """Add one epoch's values, e.g. {"loss": 0.31, "accuracy": 0.9}."""
+        for name, value in record.items():
+            self.history.setdefault(name, []).append(value)
+        self.epochs += 1
+
+    def __getitem__(self, name):
+        if name not in self.history:
+            raise KeyError(f"History has no {name!r}; it has {list(self.history)}")
+        return self.history[name]
+
+    def __getattr__(self, name):
+        history = self.__dict__.get("history", {})
+        if name in history:
+            return history[name]
+        raise AttributeError(f"History has no {name!r}; it has {list(history)}")
+
+    def __contains__(self, name):
+        return name in self.history
+
+    def __iter__(self):
+        return iter(self.history)
+
+    def __len__(self):
+        return self.epochs
+
+    def keys(self):
+        return self.history.keys()
+
+    def items(self):
+        return self.history.items()
+
+    def __repr__(self):
+        last = ", ".join(f"{name}={values[-1]:.4g}" for name, values in self.history.items())
+        return f"History(epochs={self.epochs}" + (f", last: {last})" if last else ")")
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def _labels(output, y, threshold):
+    """Predicted labels shaped like y: argmax of (N, C) scores for integer labels, else a threshold."""
+    if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
+        return output.argmax(axis=1)
+    return (output.reshape(y.shape) > threshold).astype(y.dtype)
+
+
+def _accuracy(y, output, threshold):
+    return sk_metrics.accuracy_score(y, _labels(output, y, threshold))
+
+
+def _f1(average):
+    def f1(y, output, threshold):
+        return sk_metrics.f1_score(y, _labels(output, y, threshold), average=average, zero_division=0)
+    return f1
+
+
+def _hamming(y, output, threshold):
+    return sk_metrics.hamming_loss(y, _labels(output, y, threshold))
+
+
+def _regression(score):
+    def metric(y, output, threshold):
+        return score(y, output.reshape(y.shape))
+    return metric
+
+
+METRICS = {
+    "accuracy": _accuracy,            # multi-label: the fraction of rows entirely right
+    "subset_accuracy": _accuracy,
+    "f1_micro": _f1("micro"),
+    "f1_macro": _f1("macro"),
+    "hamming": _hamming,              # multi-label: the fraction of wrong labels (lower is better)
+    "mse": _regression(sk_metrics.mean_squared_error),
+    "mae": _regression(sk_metrics.mean_absolute_error),
+    "r2": _regression(sk_metrics.r2_score),
+}
+
+
+def _metric_functions(metrics):
+    functions = {}
+    for metric in metrics:
+        if isinstance(metric, str):
+            if metric not in METRICS:
+                raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)} "
+                                 f"or a callable metric(y_true, output)")
+            functions[metric] = METRICS[metric]
+        elif callable(metric):
+            functions[metric.__name__] = lambda y, output, threshold, f=metric: f(y, output)
+        else:
+            raise TypeError(f"a metric must be a name or a callable, got {type(metric).__name__}")
+    return functions
+
+
+# --- checking the data ---------------------------------------------------------------------------
+
+def _check_arrays(X, y, dtype, where):
+    X, y = np.asarray(X), np.asarray(y)
+    for name, array in (("X", X), ("y", y)):
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"{where}: {name} must be numeric, got an array of dtype {array.dtype}")
+        if array.ndim == 0:
+            raise ValueError(f"{where}: {name} must have one row per sample, got a scalar")
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise ValueError(f"{where}: {name} contains {np.sum(~np.isfinite(array))} NaN or "
+                             f"infinite values")
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X and y must have the same number of samples, got X of shape "
+                         f"{X.shape} and y of shape {y.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{where}: got no samples (X of shape {X.shape})")
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if y.dtype.kind == "f" and y.dtype != dtype:
+        y = y.astype(dtype)
+    return X, y
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"fit expected a positive integer for {name}, got {value!r}")
+    return int(value)
+
+
+def _model_dtype(model):
+    dtypes = [p.dtype for p in model.parameters() if p.dtype.kind == "f"]
+    return dtypes[0] if dtypes else config.get_default_dtype()
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+def predict(model, X, batch_size=256):
+    """The model's outputs for X as a numpy array, in eval mode without a graph, batch by batch.
+
+        >>> predict(model, X_test).argmax(axis=1)      # class predictions from logits
+    """
+    batch_size = _positive_int("batch_size", batch_size)
+    X = np.asarray(X)
+    dtype = _model_dtype(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(Tensor(X[start:start + batch_size].astype(dtype, copy=False))).data
+                       for start in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs)
+
+
+def _show_progress(progress):
+    if progress == "always":
+        return True
+    return bool(progress) and sys.stderr is not None and sys.stderr.isatty()
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar, keep_outputs):
+    """One pass over the rows of X, y in `order`; returns the mean loss and, if asked, the outputs."""
+    model.train()
+    n, total, outputs = len(order), 0.0, []
+    steps = math.ceil(n / batch_size)
+    # A diverging run overflows long before anything else goes wrong; the finiteness check
+    # below reports it once, with epoch and step, instead of a shower of numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step, start in enumerate(range(0, n, batch_size), 1):
+            rows = order[start:start + batch_size]     # one gather per batch, never a copy of X
+            x_batch, y_batch = X[rows], y[rows]
+            output = model(Tensor(x_batch))
+            loss = loss_fn(output, y_batch)
+            penalty = model.regularization_loss()
+            if penalty.requires_grad:
+                loss = loss + penalty
+            value = float(loss.data)
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"fit: the loss became {value} at epoch {epoch}, step {step} of {steps}; "
+                    f"training diverged. Try a smaller learning rate (now "
+                    f"{optimizer.param_groups[0].get('lr')}), or scale the inputs.")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += value * len(x_batch)
+            if keep_outputs:
+                outputs.append(output.data)
+            bar.update()
+            bar.set_postfix(loss=f"{total / min(start + batch_size, n):.4f}", refresh=False)
+    return total / n, (np.concatenate(outputs) if keep_outputs else None)
+
+
+def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_data=None,
+        metrics=(), progress=True, seed=None, shuffle=True):
+    """Train `model` by mini-batch gradient descent; returns a History.
+
+    Each step minimises loss_fn(model(x), y) + model.regularization_loss() on a batch of
+    `batch_size` rows, reshuffled every epoch (shuffle=True) by np.random.default_rng(seed),
+    or by minnet's generator (`mn.manual_seed`) when seed is None.
+
+    The History holds, per epoch: "loss" (the sample-weighted mean of the batch losses, penalty
+    included, as Keras reports it), each metric on the training batches (outputs taken in train
+    mode as they were computed), and with validation_data=(X_val, y_val) "val_loss" and
+    "val_<metric>" computed in eval mode without a graph.
+
+    metrics: names from METRICS ("accuracy", "subset_accuracy", "f1_micro", "f1_macro",
+    "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output).
+    Scores of shape (N, C) with 1-D integer labels are turned into labels by argmax; anything
+    else (binary or multi-label outputs) by a threshold: 0 on logits, or 0.5 when loss_fn is
+    BCELoss (whose inputs are probabilities).
+
+    progress: True shows a tqdm bar on stderr only when stderr is a terminal; "always" shows it
+    anyway (e.g. in a log file); False never does.
+
+    A loss that becomes NaN or infinite stops training with NonFiniteLossError (a
+    FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
+    at the end.
+    """
+    epochs = 0 if epochs == 0 else _positive_int("epochs", epochs)
+    batch_size = _positive_int("batch_size", batch_size)
+    dtype = _model_dtype(model)
+    X, y = _check_arrays(X, y, dtype, "fit")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit expected validation_data=(X_val, y_val)")
+        X_val, y_val = _check_arrays(*validation_data, dtype, "fit(validation_data)")
+    metric_functions = _metric_functions(metrics)
+    threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0
+    generator = np.random.default_rng(seed) if seed is not None else config.rng()
+    n = len(X)
+    steps = math.ceil(n / batch_size)
+    history = History()
+    was_training = model.training
+    bar = tqdm(total=epochs * steps, disable=not _show_progress(progress), unit="batch",
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        for epoch in range(1, epochs + 1):
+            bar.set_description(f"epoch {epoch}/{epochs}")
+            order = generator.permutation(n) if shuffle else np.arange(n)
+            loss, outputs = _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch,
+                                         bar, keep_outputs=bool(metric_functions))
+            record = {"loss": loss}
+            record.update((name, float(f(y[order], outputs, threshold))) for name, f in metric_functions.items())
+            if validation_data is not None:
+                val_output = predict(model, X_val)
+                with no_grad():
+                    penalty = float(model.regularization_loss().data)
+                    record["val_loss"] = float(loss_fn(Tensor(val_output), y_val).data) + penalty
+                record.update((f"val_{name}", float(f(y_val, val_output, threshold)))
+                              for name, f in metric_functions.items())
+            history.append(record)
+            bar.set_postfix({name: f"{value:.4f}" for name, value in record.items()})
+    finally:
+        bar.close()
+        model.train(was_training)
+    return history

@@ -1,0 +1,250 @@
+"""mn.fit, History, predict: the loop, its metrics, seeding, validation, errors and memory."""
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import minnet as mn
+from minnet.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dense, MSELoss, Sequential
+from minnet.regularizers import L2
+from minnet.training import METRICS, History, NonFiniteLossError
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((120, 4))
+Y_CLASS = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)          # three classes
+Y_MULTI = np.stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 2] > 0], axis=1).astype(np.float64)
+Y_REG = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.3
+
+
+def _model(outputs=3, seed=0, **dense_options):
+    mn.manual_seed(seed)
+    return Sequential(Dense(4, 16, **dense_options), Dense(16, outputs))
+
+
+def _fit(model, loss_fn, y, lr=0.05, **options):
+    options = {"epochs": 3, "batch_size": 16, "progress": False, "seed": 0, **options}
+    return mn.fit(model, loss_fn, mn.optim.Adam(model.parameters(), lr=lr), X, y, **options)
+
+
+def test_training_lowers_the_loss_on_a_learnable_problem():
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=15, metrics=("accuracy",))
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["accuracy"][-1] > 0.85
+
+
+def test_history_has_one_value_per_epoch_for_every_series():
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=4, validation_data=(X[:30], Y_CLASS[:30]),
+                   metrics=("accuracy", "f1_macro"))
+    assert list(history) == ["loss", "accuracy", "f1_macro", "val_loss", "val_accuracy", "val_f1_macro"]
+    assert len(history) == 4 and all(len(values) == 4 for _, values in history.items())
+    assert history.loss is history["loss"] is history.history["loss"]
+
+
+def test_history_repr_and_missing_keys():
+    history = History()
+    history.append({"loss": 0.5, "accuracy": 0.75})
+    assert repr(history) == "History(epochs=1, last: loss=0.5, accuracy=0.75)"
+    with pytest.raises(KeyError, match="it has \\['loss', 'accuracy'\\]"):
+        history["val_loss"]
+    with pytest.raises(AttributeError, match="val_loss"):
+        history.val_loss
+
+
+def test_reported_loss_is_the_mean_of_the_batch_losses_before_each_step():
+    model = _model(outputs=1)
+    optimizer = mn.optim.SGD(model.parameters(), lr=0.0)     # lr 0: every batch sees the same model
+    history = mn.fit(model, MSELoss(), optimizer, X, Y_REG[:, None], epochs=1, batch_size=50, progress=False)
+    expected = ((mn.predict(model, X) - Y_REG[:, None]) ** 2).mean()
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_validation_loss_and_metrics_are_computed_in_eval_mode_on_the_validation_set():
+    model = _model()
+    history = _fit(model, CrossEntropyLoss(), Y_CLASS, epochs=2, validation_data=(X[:40], Y_CLASS[:40]),
+                   metrics=("accuracy",))
+    output = mn.predict(model, X[:40])
+    assert history["val_accuracy"][-1] == pytest.approx(np.mean(output.argmax(1) == Y_CLASS[:40]))
+    assert history["val_loss"][-1] == pytest.approx(
+        CrossEntropyLoss()(mn.Tensor(output), Y_CLASS[:40]).item(), rel=1e-6)
+
+
+def test_regularization_loss_is_added_to_the_loss():
+    plain, penalised = _model(), _model(regularizer=L2(10.0))
+    optimizer_options = {"lr": 0.0}
+    loss_plain = mn.fit(plain, CrossEntropyLoss(), mn.optim.SGD(plain.parameters(), **optimizer_options),
+                        X, Y_CLASS, batch_size=120, progress=False)["loss"][0]
+    loss_penalised = mn.fit(penalised, CrossEntropyLoss(), mn.optim.SGD(penalised.parameters(), **optimizer_options),
+                            X, Y_CLASS, batch_size=120, progress=False)["loss"][0]
+    assert loss_penalised - loss_plain == pytest.approx(penalised.regularization_loss().item(), rel=1e-5)
+
+
+def test_regularization_shrinks_the_weights():
+    plain = _model()
+    _fit(plain, CrossEntropyLoss(), Y_CLASS, epochs=5)
+    penalised = _model(regularizer=L2(0.1))
+    _fit(penalised, CrossEntropyLoss(), Y_CLASS, epochs=5)
+    assert np.abs(penalised[0].weight.data).sum() < 0.7 * np.abs(plain[0].weight.data).sum()
+
+
+def test_same_seed_gives_bit_identical_weights():
+    weights = []
+    for _ in range(2):
+        model = _model(seed=7)
+        _fit(model, CrossEntropyLoss(), Y_CLASS, epochs=2, seed=3)
+        weights.append([p.data.copy() for p in model.parameters()])
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_different_shuffling_seeds_give_different_weights():
+    a, b = _model(seed=7), _model(seed=7)
+    _fit(a, CrossEntropyLoss(), Y_CLASS, seed=1)
+    _fit(b, CrossEntropyLoss(), Y_CLASS, seed=2)
+    assert not np.array_equal(a[0].weight.data, b[0].weight.data)
+
+
+def test_without_seed_shuffling_follows_manual_seed():
+    results = []
+    for _ in range(2):
+        model = _model(seed=7)
+        mn.manual_seed(11)
+        _fit(model, CrossEntropyLoss(), Y_CLASS, seed=None)
+        results.append(model[0].weight.data.copy())
+    np.testing.assert_array_equal(*results)
+
+
+def test_model_mode_is_restored_after_fit():
+    model = _model().eval()
+    _fit(model, CrossEntropyLoss(), Y_CLASS, epochs=1)
+    assert not model.training
+
+
+def test_model_trains_in_train_mode():
+    seen = []
+    model = _model()
+    model.register_forward_hook(lambda module, inputs, output: seen.append(module.training))
+    _fit(model.eval(), CrossEntropyLoss(), Y_CLASS, epochs=1, validation_data=(X, Y_CLASS))
+    assert seen[:8] == [True] * 8 and seen[-1] is False
+
+
+def test_float32_model_trains_in_float32_on_float64_data():
+    model = _model()
+    _fit(model, CrossEntropyLoss(), Y_CLASS, epochs=1)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+def test_multilabel_metrics_threshold_logits_at_zero():
+    model = _model()
+    history = _fit(model, BCEWithLogitsLoss(), Y_MULTI, epochs=2, validation_data=(X, Y_MULTI),
+                   metrics=("accuracy", "hamming", "f1_micro"))
+    predicted = (mn.predict(model, X) > 0).astype(float)
+    assert history["val_accuracy"][-1] == pytest.approx(np.mean(np.all(predicted == Y_MULTI, axis=1)))
+    assert history["val_hamming"][-1] == pytest.approx(np.mean(predicted != Y_MULTI))
+
+
+def test_bce_on_probabilities_thresholds_at_one_half():
+    mn.manual_seed(0)
+    model = Sequential(Dense(4, 3), _Sigmoid())
+    history = _fit(model, BCELoss(), Y_MULTI, epochs=1, validation_data=(X, Y_MULTI), metrics=("hamming",))
+    predicted = (mn.predict(model, X) > 0.5).astype(float)
+    assert history["val_hamming"][-1] == pytest.approx(np.mean(predicted != Y_MULTI))
+
+
+class _Sigmoid(mn.nn.Module):
+    def forward(self, x):
+        return 1 / (1 + (-x).exp())
+
+
+def test_regression_metrics_match_scikit_learn():
+    from sklearn.metrics import mean_absolute_error, r2_score
+    model = _model(outputs=1)
+    history = _fit(model, MSELoss(), Y_REG[:, None], validation_data=(X, Y_REG[:, None]), metrics=("mae", "r2", "mse"))
+    output = mn.predict(model, X)
+    assert history["val_mae"][-1] == pytest.approx(mean_absolute_error(Y_REG, output[:, 0]), rel=1e-5)
+    assert history["val_r2"][-1] == pytest.approx(r2_score(Y_REG, output[:, 0]), rel=1e-5)
+    assert history["val_mse"][-1] == pytest.approx(history["val_loss"][-1], rel=1e-5)
+
+
+def test_callable_metric_is_named_after_the_function():
+    def mean_output(y_true, output):
+        return float(output.mean())
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, metrics=(mean_output,))
+    assert "mean_output" in history
+
+
+def test_every_named_metric_runs_on_class_labels():
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1,
+                   metrics=("accuracy", "subset_accuracy", "f1_micro", "f1_macro", "hamming"))
+    assert all(0 <= history[name][0] <= 1 for name in ("accuracy", "f1_micro", "f1_macro", "hamming"))
+    assert set(METRICS) >= {"accuracy", "f1_micro", "f1_macro", "hamming", "subset_accuracy", "mse", "mae", "r2"}
+
+
+def test_divergence_stops_with_an_error_naming_epoch_and_step():
+    model = _model(outputs=1)
+    y_huge = Y_REG[:, None] * 1e20
+    with pytest.raises(NonFiniteLossError, match=r"epoch \d+, step \d+ of 8.*smaller learning rate"):
+        mn.fit(model, MSELoss(), mn.optim.SGD(model.parameters(), lr=10.0), X, y_huge,
+               epochs=5, batch_size=16, progress=False)
+
+
+def test_non_finite_loss_error_is_a_floating_point_error():
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+@pytest.mark.parametrize("X_bad, y_bad, error, message", [
+    (X[:10], Y_CLASS, ValueError, r"same number of samples, got X of shape \(10, 4\) and y of shape \(120,\)"),
+    (np.where(np.arange(480).reshape(120, 4) == 5, np.nan, X), Y_CLASS, ValueError, "X contains 1 NaN"),
+    (X, np.full(120, "a"), TypeError, "y must be numeric"),
+    (X[:0], Y_CLASS[:0], ValueError, "no samples"),
+])
+def test_bad_data_is_refused_up_front(X_bad, y_bad, error, message):
+    model = _model()
+    with pytest.raises(error, match=message):
+        mn.fit(model, CrossEntropyLoss(), mn.optim.SGD(model.parameters(), lr=0.1), X_bad, y_bad, progress=False)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"batch_size": 0}, "batch_size"), ({"epochs": 1.5}, "epochs"), ({"metrics": ("accuracy_top5",)}, "unknown metric"),
+    ({"validation_data": X}, "validation_data"),
+])
+def test_bad_options_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        _fit(_model(), CrossEntropyLoss(), Y_CLASS, **options)
+
+
+def test_progress_bar_hidden_when_stderr_is_not_a_terminal(capsys):
+    _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, progress=True)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_always_shows_the_bar_with_the_loss(capsys):
+    _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=2, progress="always", metrics=("accuracy",))
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "loss=" in err and "accuracy=" in err
+
+
+def test_predict_batches_in_eval_mode_and_matches_a_direct_call():
+    model = _model()
+    expected = model(mn.Tensor(X.astype(np.float32))).data
+    np.testing.assert_allclose(mn.predict(model, X, batch_size=7), expected, rtol=1e-6)
+    assert model.training
+
+
+def test_thousand_training_steps_do_not_grow_memory():
+    model = _model()
+    optimizer = mn.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train(epochs):
+        mn.fit(model, CrossEntropyLoss(), optimizer, X, Y_CLASS, epochs=epochs, batch_size=12, progress=False,
+               seed=0)
+
+    train(10)                             # warm-up: optimiser state and scratch arrays exist now
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        train(100)                        # 10 steps per epoch: 1,000 steps
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert current - baseline < 100_000, f"memory grew by {current - baseline} bytes over 1,000 steps"
+    assert peak - baseline < 2_000_000, f"peak memory rose by {peak - baseline} bytes during 1,000 steps"
