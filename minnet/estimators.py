@@ -45,7 +45,7 @@ _XAVIER_ACTIVATIONS = frozenset({"identity", "sigmoid", "tanh", "softsign", "har
                                  "hardshrink", "glu", "softmax", "log_softmax", "softmin"})
 _AUTO_INIT = {"lecun": "lecun_normal", "xavier": "xavier_uniform", "he": "he_uniform"}
 
-# Labels are float32 or float64 for training; anything else (ints, bools) becomes float64.
+# X arrives as float64 or float32 (ints and bools become float64); training casts to the default dtype.
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -243,8 +243,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
     optimizer : str or mn.optim.Optimizer class, default "adam"
     learning_rate : float, default 1e-3
     batch_size : int, default 32
-    epochs : int, default 50
-        Passes over the training data per call to fit.
+    epochs : int, default 20
+        Passes over the training data per call to fit. Small, so that scikit-learn's checks
+        and grid searches stay fast; real problems usually want 100 or more.
     random_state : int, RandomState or None
         Seeds minnet's generator (mn.manual_seed) before building and training, so the same
         value gives identical predictions; None leaves minnet's generator as it is.
