@@ -73,7 +73,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (array-likes become constant Tensors); record it for backward."""
-        like = next((x for x in inputs if isinstance(x, Tensor)), None)
+        # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
+        like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
         parents = tuple(as_tensor(x, like=like) for x in inputs)
         ctx = Context(cls, parents)
         try:

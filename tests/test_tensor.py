@@ -61,6 +61,12 @@ def test_python_scalars_adopt_the_dtype_of_the_tensor(op, dtype):
     assert op(mn.Tensor(np.ones(3, dtype=dtype))).dtype == dtype
 
 
+def test_python_scalars_follow_the_tensor_not_the_default_dtype(float64_default):
+    x = mn.Tensor(np.ones(3, dtype=np.float32))
+    assert (x * 2).dtype == np.float32
+    assert mn.where(x > 0, 0.5, x).dtype == np.float32   # the mask comes first but is boolean
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_grad_has_the_dtype_of_its_tensor(dtype):
     x = mn.Tensor(np.ones(3, dtype=dtype), requires_grad=True)
