@@ -1,0 +1,369 @@
+"""Chapter 01: the activation zoo, measured rather than recited.
+
+Every activation minnet knows, drawn with its derivative; its properties (range,
+zero-centred, monotonic, smooth, largest slope, saturating) measured numerically and held
+against what each class declares; what each one costs; and three mistakes from the articles
+this project started from, checked with numbers.
+"""
+# %% [markdown]
+# ## The question
+# Tutorials list activation functions with a row of adjectives: "bounded", "zero-centred",
+# "smooth", "saturating". Those are claims about a function, so we can test them. We take
+# every class registered in `mn.nn.ACTIVATIONS`, evaluate it on grids of inputs, get its
+# derivative from autograd (not from a formula we typed), and derive each property from
+# the numbers. Then we compare with the attributes each class declares.
+
+# %%
+import os
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import minnet as mn  # noqa: E402
+from chapters._common import figure_dir, quick_mode  # noqa: E402
+
+SEED = int(os.environ.get("MINNET_SEED", "0"))
+
+# The few activations that need arguments (everything else uses its defaults).
+ARGUMENTS = {"threshold": {"threshold": 1.0, "value": 0.0},    # y = x above 1, else 0
+             "maxout": {"pieces": 2}}
+
+# Maxout, GLU and the softmax family map a vector to a vector, so they have no single
+# curve. We draw the first output while the second input is held at PARTNER: 0 for most
+# (Softmax([x, 0])[0] = sigmoid(x), Maxout([x, 0]) = ReLU(x)), and x itself for GLU
+# (GLU([x, x]) = x sigmoid(x), which is SiLU).
+PARTNER = {"glu": "x"}
+
+
+def build(name):
+    """The activation registered as `name`, in eval mode (RReLU uses its mean slope)."""
+    activation = mn.nn.get_activation(name, **ARGUMENTS.get(name, {}))
+    activation.eval()
+    return activation
+
+
+def curve(name, activation, x):
+    """y(x) for a Tensor x of shape (n,): the activation itself, or its 1-D slice (see PARTNER)."""
+    if activation.elementwise:
+        return activation(x)
+    partner = x if PARTNER.get(name) == "x" else mn.Tensor(np.zeros(x.shape, dtype=x.dtype))
+    return activation(mn.stack([x, partner], axis=-1))[..., 0]
+
+
+def values_and_slopes(name, activation, grid):
+    """f and f' on a float64 grid: f' by autograd (one backward gives every slope)."""
+    x = mn.Tensor(grid, requires_grad=True)
+    y = curve(name, activation, x)
+    y.sum().backward()
+    return y.data.astype(np.float64), x.grad.astype(np.float64)
+
+
+# %% [markdown]
+# ## Every activation and its derivative
+# Solid: f(x). Dashed: f'(x), from autograd. Look for the kinks in the dashed lines (ReLU,
+# the hard variants, the shrinks), the curves that dip below zero before rising (GELU,
+# Swish, Mish: not monotonic), and the derivatives that fall to zero on both sides
+# (sigmoid, tanh: saturating).
+
+# %%
+def plot_zoo(names, path, dpi=100):
+    cols = 5
+    rows = -(-len(names) // cols)
+    # shared axes: one scale to compare shapes by, and far fewer tick labels to draw
+    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), sharex=True, sharey=True)
+    grid = np.linspace(-5, 5, 401)
+    for ax, name in zip(axes.flat, names):
+        activation = build(name)
+        y, slope = values_and_slopes(name, activation, grid)
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.axvline(0, color="0.85", lw=0.8)
+        ax.plot(grid, y, lw=2, label="f(x)")
+        ax.plot(grid, slope, lw=1.5, ls="--", label="f'(x)")
+        suffix = "" if activation.elementwise else "  (1-D slice)"
+        ax.set_title(f"{name}{suffix}", fontsize=10)
+    axes[0, 0].set_ylim(-2.2, 3.2)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("f(x), f'(x)")
+    for ax in list(axes.flat)[len(names):]:
+        ax.remove()
+    for ax in list(axes.flat)[len(names) - cols:len(names)]:
+        ax.set_xlabel("x")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    axes.flat[0].legend(loc="upper left", fontsize=8)
+    figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
+                    "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
+    # fixed spacing: tight_layout on 30 panels costs more than all the measurements together
+    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.04, top=0.94, hspace=0.3, wspace=0.08)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+
+
+# %% [markdown]
+# ## Properties, measured
+# How each column is computed (f' always by autograd):
+#
+# - **range**: the smallest and largest f on a fine grid over [-10, 10] and a log-spaced one
+#   out to +/-1e4; an end still moving by more than 1 between |x| = 5e3 and 1e4 is unbounded.
+# - **zero-centred**: f(0) = 0 and the mean output for standard-normal inputs within
+#   +/-0.1 of zero (the mean is printed, so you can judge the borderline cases yourself).
+# - **monotonic**: f' >= 0 everywhere (non-decreasing, the classes' convention).
+# - **smooth**: neither f nor f' jumps by more than 0.01 between grid points 0.001 apart
+#   (a kink makes f' jump by a fixed amount however fine the grid).
+# - **max |f'|**: the steepest slope anywhere.
+# - **saturating**: f' below 1e-3 at x = -1e4 and at x = +1e4 (the column shows which ends).
+
+# %%
+FINE = np.linspace(-10, 10, 20001)                              # step 1e-3, includes x = 0
+WIDE = np.concatenate([-np.geomspace(1e4, 10, 100), np.geomspace(10, 1e4, 100)])
+MOVING = 1.0          # an end still changing by more than this between 5e3 and 1e4 is unbounded
+JUMP = 0.01           # larger steps than this between neighbours on FINE are kinks or jumps
+FLAT = 1e-3           # a derivative below this at |x| = 1e4 has saturated
+MEAN_TOLERANCE = 0.1  # |mean output| on N(0, 1) inputs below this counts as zero-centred
+
+
+def measure(name):
+    """The numerically measured properties of one activation, and its declared ones."""
+    activation = build(name)
+    y_fine, slope_fine = values_and_slopes(name, activation, FINE)
+    y_wide, slope_wide = values_and_slopes(name, activation, WIDE)
+    y_half, _ = values_and_slopes(name, activation, np.array([-5e3, 5e3]))
+    low = -np.inf if y_half[0] - y_wide[0] > MOVING else min(y_fine.min(), y_wide.min())
+    high = np.inf if y_wide[-1] - y_half[1] > MOVING else max(y_fine.max(), y_wide.max())
+    normal_weights = np.exp(-FINE ** 2 / 2)
+    mean_on_normal = float(np.sum(y_fine * normal_weights) / np.sum(normal_weights))
+    f_at_zero = float(y_fine[len(FINE) // 2])
+    ends = ("left" if abs(slope_wide[0]) < FLAT else "") + ("right" if abs(slope_wide[-1]) < FLAT else "")
+    measured = {
+        "output_range": (float(low), float(high)),
+        "zero_centred": abs(f_at_zero) < 1e-6 and abs(mean_on_normal) < MEAN_TOLERANCE,
+        "monotonic": bool(np.all(slope_fine >= -1e-9) and np.all(slope_wide >= -1e-9)),
+        "smooth": bool(np.max(np.abs(np.diff(y_fine))) < JUMP
+                       and np.max(np.abs(np.diff(slope_fine))) < JUMP),
+        "saturating": ends == "leftright",
+    }
+    declared = {key: getattr(activation, key) for key in measured}
+    disagreements = [key for key in measured
+                     if not _agree(key, measured[key], declared[key], activation.elementwise)]
+    return {"name": name, "measured": measured, "declared": declared, "disagreements": disagreements,
+            "mean_on_normal": mean_on_normal, "f_at_zero": f_at_zero,
+            "max_slope": float(max(np.abs(slope_fine).max(), np.abs(slope_wide).max())),
+            "saturating_ends": {"leftright": "both", "left": "left", "right": "right"}.get(ends, "-"),
+            "elementwise": activation.elementwise}
+
+
+def _agree(key, measured, declared, elementwise):
+    if key != "output_range":
+        return bool(measured) == bool(declared)
+    (low, high), (declared_low, declared_high) = measured, declared
+    if not elementwise:
+        # a 1-D slice sees only part of a vector activation's outputs: inside is all we can ask
+        return declared_low - 1e-3 <= low and high <= declared_high + 1e-3
+    # declared bounds are rounded to about 4 digits (GELU's minimum is -0.16997...)
+    return all((np.isinf(m) and m == d) or (np.isfinite(m) and np.isfinite(d) and abs(m - d) < 1e-3)
+               for m, d in ((low, declared_low), (high, declared_high)))
+
+
+def format_table(rows):
+    def bound(value):
+        return f"{value:+.4g}" if np.isfinite(value) else ("-inf" if value < 0 else "+inf")
+
+    def flag(row, key):
+        mark = "yes" if row["measured"][key] else "no"
+        return mark + ("*" if key in row["disagreements"] else "")
+
+    lines = [f"{'activation':<13} {'range':>18} {'f(0)':>6} {'mean N(0,1)':>11} {'zero-c.':>7} "
+             f"{'monotonic':>9} {'smooth':>6} {'max|df|':>7} {'saturates':>9}"]
+    for row in rows:
+        low, high = row["measured"]["output_range"]
+        rng = f"[{bound(low)}, {bound(high)}]" + ("*" if "output_range" in row["disagreements"] else "")
+        saturates = row["saturating_ends"] + ("*" if "saturating" in row["disagreements"] else "")
+        lines.append(f"{row['name']:<13} {rng:>18} {row['f_at_zero']:>6.2f} {row['mean_on_normal']:>11.3f} "
+                     f"{flag(row, 'zero_centred'):>7} {flag(row, 'monotonic'):>9} {flag(row, 'smooth'):>6} "
+                     f"{row['max_slope']:>7.3f} {saturates:>9}")
+    lines.append("* = the measurement disagrees with the attribute the class declares")
+    return "\n".join(lines)
+
+
+# %% [markdown]
+# ## What each one costs
+# Forward plus backward through each layer on the same float32 array, timed in interleaved
+# rounds (every activation once per round), keeping each one's fastest round: as Python's
+# `timeit` advises, the minimum is the run least disturbed by other programs, and a slow
+# moment of the machine then cannot favour one activation over another. Hard-sigmoid and hard-swish exist to be
+# cheaper than sigmoid and swish on hardware without a fast exponential; in numpy every
+# elementwise step is a pass over memory, so count the passes, not the exponentials.
+
+# %%
+def time_forward_backward(names, size, rounds):
+    """Fastest seconds of forward+backward per activation, on (size // 100, 100) float32."""
+    x_data = mn.config.rng().standard_normal((size // 100, 100)).astype(np.float32)
+    layers = {name: build(name) for name in names}
+    layers["rrelu"].train()                      # time RReLU as it runs in training
+    times = {name: [] for name in names}
+    for round_ in range(rounds + 1):             # round 0 is the warm-up
+        for name in names:
+            x = mn.Tensor(x_data, requires_grad=True)
+            start = time.perf_counter()
+            y = layers[name](x)
+            y.backward(np.ones(y.shape, dtype=np.float32))
+            if round_:
+                times[name].append(time.perf_counter() - start)
+    return {name: float(np.min(t)) for name, t in times.items()}
+
+
+def plot_costs(times, size, path):
+    names = sorted(times, key=times.get)
+    milliseconds = [1e3 * times[name] for name in names]
+    highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
+    colours = ["tab:red" if name in highlight else "tab:blue" for name in names]
+    figure, ax = plt.subplots(figsize=(7, 8))
+    ax.barh(names, milliseconds, color=colours)
+    ax.set_xlabel("forward + backward time (ms, log scale)")
+    ax.set_xscale("log")
+    ax.set_title(f"Forward + backward on {size:,} float32 values\n"
+                 "(red: hard-sigmoid, hard-swish and their smooth originals)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+# %% [markdown]
+# ## Three mistakes from the articles
+# One article defines hard-sigmoid as (ReLU(x) + 3) / 6 and hard-swish as
+# x (ReLU6(x) + 3) / 6. MobileNetV3's functions are ReLU6(x + 3) / 6 and x ReLU6(x + 3) / 6:
+# the 3 belongs inside the clipping. The wrong hard-sigmoid is not bounded by 1 (so it is
+# no probability) and is stuck at 1/2 for every negative input. Another article gives
+# softmax([4, 1, -4]) as 95.25%, 4.71%, 0.04%; we compute it.
+
+# %%
+ARTICLE_SOFTMAX = np.array([0.9525, 0.0471, 0.0004])     # as printed in the article
+
+
+def article_mistakes(path):
+    relu, relu6 = mn.nn.ReLU(), mn.nn.ReLU6()
+    x = mn.Tensor(np.linspace(-6, 6, 1201))
+    wrong_sigmoid = (relu(x) + 3) / 6
+    right_sigmoid = relu6(x + 3) / 6
+    wrong_swish = x * (relu6(x) + 3) / 6
+    right_swish = x * relu6(x + 3) / 6
+    library_sigmoid, library_swish = mn.nn.HardSigmoid()(x), mn.nn.HardSwish()(x)
+    far = mn.Tensor(np.array([100.0]))
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, wrong, correct, label in ((left, wrong_sigmoid, right_sigmoid, "hard-sigmoid"),
+                                      (right, wrong_swish, right_swish, "hard-swish")):
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.plot(x.data, correct.data, lw=3, label=f"right: {'x ' if 'swish' in label else ''}ReLU6(x + 3) / 6")
+        ax.plot(x.data, wrong.data, lw=2, ls="--",
+                label="article: " + ("(ReLU(x) + 3) / 6" if label == "hard-sigmoid" else "x (ReLU6(x) + 3) / 6"))
+        ax.set(xlabel="x", ylabel=label + "(x)", title=f"{label}: the article's formula vs MobileNetV3's")
+        ax.legend(loc="upper left", fontsize=9)
+    left.axhline(1, color="k", lw=0.8, ls=":")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+    softmax = mn.nn.Softmax()(mn.Tensor(np.array([4.0, 1.0, -4.0]))).data
+    return {
+        "hard_sigmoid_max_difference": float(np.max(np.abs(wrong_sigmoid.data - right_sigmoid.data))),
+        "hard_swish_max_difference": float(np.max(np.abs(wrong_swish.data - right_swish.data))),
+        "wrong_hard_sigmoid_range": (float(wrong_sigmoid.data.min()), float(wrong_sigmoid.data.max())),
+        "right_hard_sigmoid_range": (float(right_sigmoid.data.min()), float(right_sigmoid.data.max())),
+        "wrong_hard_sigmoid_at_100": float(((relu(far) + 3) / 6).data[0]),
+        "right_hard_sigmoid_at_100": float((relu6(far + 3) / 6).data[0]),
+        "library_matches_right": float(max(np.max(np.abs(library_sigmoid.data - right_sigmoid.data)),
+                                           np.max(np.abs(library_swish.data - right_swish.data)))),
+        "softmax": [float(v) for v in softmax],
+        "softmax_article": [float(v) for v in ARTICLE_SOFTMAX],
+    }
+
+
+# %%
+def main(quick: bool = quick_mode()) -> dict:
+    mn.manual_seed(SEED)
+    names = sorted(mn.nn.ACTIVATIONS)
+    folder = figure_dir("01_activation_zoo")
+    findings = {"names": names, "figures": {}}
+
+    findings["figures"]["zoo"] = str(folder / "zoo.png")
+    plot_zoo(names, findings["figures"]["zoo"], dpi=50 if quick else 100)
+    rows = [measure(name) for name in names]
+    findings["table"] = rows
+    findings["table_text"] = format_table(rows)
+    findings["disagreements"] = [(row["name"], key) for row in rows for key in row["disagreements"]]
+    findings["sigmoid_max_derivative"] = next(r["max_slope"] for r in rows if r["name"] == "sigmoid")
+
+    # 100,000 float32 (400 KB) rather than millions: at 1e6 each fresh 4 MB temporary costs
+    # thousands of page faults, and on small virtual machines those dominated the timings
+    # (ReLU 1.6 ms without them, 20+ ms with them); at this size numpy reuses its memory.
+    size, rounds = (10_000, 5) if quick else (100_000, 25)
+    times = time_forward_backward(names, size, rounds)
+    findings["timed_size"] = size
+    findings["times"] = times
+    findings["hard_sigmoid_vs_sigmoid"] = times["hard_sigmoid"] / times["sigmoid"]
+    findings["hard_swish_vs_swish"] = times["hard_swish"] / times["swish"]
+    findings["figures"]["costs"] = str(folder / "costs.png")
+    plot_costs(times, size, findings["figures"]["costs"])
+
+    findings["figures"]["mistakes"] = str(folder / "article_mistakes.png")
+    findings.update(article_mistakes(findings["figures"]["mistakes"]))
+    return findings
+
+
+def headline(findings: dict) -> str:
+    return (f"{len(findings['names'])} activations measured, {len(findings['disagreements'])} "
+            f"declared properties disagree; hard-swish costs {findings['hard_swish_vs_swish']:.2f}x swish")
+
+
+# %% [markdown]
+# ## What we saw
+# The table (printed below) lists every registered activation; a star marks a property
+# where the measurement and the class's own attribute disagree, and the list under the
+# table names each disagreement. Some are definitions rather than bugs: whether ELU counts
+# as zero-centred depends on how close to zero its mean output must be (its printed mean
+# on standard-normal inputs lies between ReLU's and SELU's), and a 1-D slice of a
+# vector-valued activation (Maxout, GLU, the softmax family) only shows one view of it.
+# Sigmoid's steepest slope is the printed max |f'|, a quarter: the reason deep sigmoid
+# networks lose their gradient (chapter 03).
+#
+# The timings show what "hard" buys in numpy: compare the printed ratios of hard-sigmoid to
+# sigmoid and hard-swish to swish. The article's hard-sigmoid leaves [0, 1] (its printed
+# value at x = 100) and differs from the true one by the printed maximum on [-6, 6];
+# minnet's HardSigmoid and HardSwish match the right formulas. The article's softmax
+# numbers are off in the second decimal place of each percentage (printed side by side):
+# small, but a reader who checks the example by hand will find it does not reproduce.
+#
+# ## Try it yourself
+# 1. Add an activation: write a class with `f`, `df` and a `name` in
+#    minnet/nn/activations.py (say f(x) = x / (1 + e^-2x)), rerun this chapter, and read
+#    its row. Do its declared attributes survive the measurement?
+# 2. Change `MEAN_TOLERANCE` to 0.2: which activations become "zero-centred"?
+#    Is that a property of the function or of the threshold?
+# 3. Time the activations on float64 instead of float32 (in `time_forward_backward`):
+#    which ones slow down by more than the factor of two in memory traffic?
+
+if __name__ == "__main__":
+    findings = main()
+    print(findings["table_text"])
+    print("\nmeasured vs declared disagreements:",
+          ", ".join(f"{name}.{key}" for name, key in findings["disagreements"]) or "none")
+    print(f"\nsigmoid's max derivative: {findings['sigmoid_max_derivative']:.4f}")
+    times = findings["times"]
+    print(f"\nforward+backward on {findings['timed_size']:,} float32 values (fastest of rounds, ms):")
+    for name in sorted(times, key=times.get):
+        print(f"  {name:<13} {1e3 * times[name]:7.2f}")
+    print(f"hard_sigmoid / sigmoid time: {findings['hard_sigmoid_vs_sigmoid']:.2f}; "
+          f"hard_swish / swish time: {findings['hard_swish_vs_swish']:.2f}")
+    print(f"\narticle's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
+          f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
+          f"{findings['hard_sigmoid_max_difference']:.3f}; hard-swish: {findings['hard_swish_max_difference']:.3f}")
+    print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference "
+          f"{findings['library_matches_right']:.1e}")
+    print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
+    print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
+    for figure in findings["figures"].values():
+        print(f"figure: {figure}")
