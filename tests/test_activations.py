@@ -104,7 +104,8 @@ CASES = {
                  lambda t: t.nn.GELU()),
     "gelu[tanh]": Case(
         lambda: A.GELU(approximate="tanh"),
-        elementwise(lambda v: 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))),
+        elementwise(lambda v: 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi)
+                                                       * (v + 0.044715 * v ** 3)))),
         lambda t: t.nn.GELU(approximate="tanh")),
     "swish": Case(lambda: A.Swish(beta=1.5), elementwise(lambda v: v * _sigmoid(1.5 * v)),
                   lambda t: (lambda x: x * t.sigmoid(1.5 * x))),
@@ -113,7 +114,8 @@ CASES = {
                              lambda t: (lambda x: x * t.sigmoid(0.75 * x))),
     "silu": Case(A.SiLU, elementwise(lambda v: v * _sigmoid(v)), lambda t: t.nn.SiLU()),
     "mish": Case(A.Mish, elementwise(lambda v: v * math.tanh(_softplus(v))), lambda t: t.nn.Mish()),
-    "softsign": Case(A.Softsign, elementwise(lambda v: v / (1 + abs(v))), lambda t: t.nn.Softsign()),
+    "softsign": Case(A.Softsign, elementwise(lambda v: v / (1 + abs(v))),
+                     lambda t: t.nn.Softsign()),
     "softplus": Case(A.Softplus, elementwise(_softplus), lambda t: t.nn.Softplus()),
     "softplus[beta=2,threshold=5]": Case(
         lambda: A.Softplus(beta=2.0, threshold=5.0),
@@ -121,8 +123,9 @@ CASES = {
         lambda t: t.nn.Softplus(beta=2.0, threshold=5.0), kinks=(2.5,)),
     "log_sigmoid": Case(A.LogSigmoid, elementwise(lambda v: math.log(_sigmoid(v))),
                         lambda t: t.nn.LogSigmoid()),
+    # PyTorch computes hard-sigmoid's 1/6 in float32 even for float64 inputs: hence 1e-7.
     "hard_sigmoid": Case(A.HardSigmoid, elementwise(_hard_sigmoid), lambda t: t.nn.Hardsigmoid(),
-                         kinks=(-3, 3), oracle_rtol=1e-7),   # PyTorch's 1/6 is float32 even in float64
+                         kinks=(-3, 3), oracle_rtol=1e-7),
     "hard_swish": Case(A.HardSwish, elementwise(lambda v: v * _hard_sigmoid(v)),
                        lambda t: t.nn.Hardswish(), kinks=(-3, 3), oracle_rtol=1e-7),
     "hard_tanh": Case(A.HardTanh, elementwise(lambda v: min(max(v, -1.0), 1.0)),
@@ -257,6 +260,14 @@ def test_extreme_inputs_give_finite_values_and_gradients_without_warnings(name, 
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_float32_agrees_with_float64_to_float32_precision(name):
+    x = grid_input()
+    wide = build(name)(mn.Tensor(x)).data
+    narrow = build(name)(mn.Tensor(x.astype(np.float32))).data
+    np.testing.assert_allclose(narrow, wide, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_declared_output_range_holds_on_random_samples(name):
     layer = build(name)
     samples = np.random.default_rng(1).standard_normal((200, 3, 4)) * np.array([0.5, 3, 30, 3000])
@@ -290,7 +301,8 @@ def test_softmax_of_4_1_minus4_is_95_23_4_74_0_03_percent():
 @pytest.mark.parametrize("z", [-30.0, -2.5, 0.0, 0.7, 12.0])
 def test_softmax_of_two_logits_is_sigmoid(z):
     two_class = A.Softmax()(mn.Tensor([z, 0.0], dtype=np.float64)).data[0]
-    assert two_class == pytest.approx(A.Sigmoid()(mn.Tensor([z], dtype=np.float64)).data[0], rel=1e-14)
+    sigmoid = A.Sigmoid()(mn.Tensor([z], dtype=np.float64)).data[0]
+    assert two_class == pytest.approx(sigmoid, rel=1e-14)
 
 
 def test_selu_constants_match_the_closed_form_of_klambauer_et_al():

@@ -1,0 +1,134 @@
+"""Forward + backward throughput of every activation on 4,000,000 float32 values.
+
+    python -m benchmarks.bench_activations            (MINNET_BENCH_REPEATS=7 by default)
+
+Each row times y = layer(x); y.backward(g) in minnet and the same in PyTorch (2 threads,
+when installed), interleaved so that machine drift hits both alike; the median of the
+repeats after a warm-up. For ReLU, sigmoid, tanh, SiLU and GELU a hand-written numpy
+forward+backward is timed too: the floor any numpy framework can reach.
+The goal is minnet within 2.5x of PyTorch for those five.
+"""
+import os
+import statistics
+import time
+
+import numpy as np
+from scipy.special import erf
+
+import minnet as mn
+from minnet.nn import ACTIVATIONS
+
+SIZE = (2000, 2000)                 # 4,000,000 values
+REPEATS = int(os.environ.get("MINNET_BENCH_REPEATS", "7"))
+GOAL_NAMES = ("relu", "sigmoid", "tanh", "silu", "gelu")
+ARGUMENTS = {"threshold": {"threshold": 0.5, "value": -1.0}, "maxout": {"pieces": 2}}
+
+
+def _torch_layers(torch):
+    """PyTorch's module of the same name; compositions where PyTorch has none."""
+    nn = torch.nn
+    return {
+        "identity": nn.Identity(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "relu": nn.ReLU(),
+        "leaky_relu": nn.LeakyReLU(), "prelu": nn.PReLU(), "rrelu": nn.RReLU(), "relu6": nn.ReLU6(),
+        "elu": nn.ELU(), "selu": nn.SELU(), "celu": nn.CELU(), "gelu": nn.GELU(),
+        "swish": lambda x: x * torch.sigmoid(x), "silu": nn.SiLU(), "mish": nn.Mish(),
+        "softsign": nn.Softsign(), "softplus": nn.Softplus(), "log_sigmoid": nn.LogSigmoid(),
+        "hard_sigmoid": nn.Hardsigmoid(), "hard_swish": nn.Hardswish(), "hard_tanh": nn.Hardtanh(),
+        "tanhshrink": nn.Tanhshrink(), "softshrink": nn.Softshrink(), "hardshrink": nn.Hardshrink(),
+        "threshold": nn.Threshold(0.5, -1.0),
+        "maxout": lambda x: x.unflatten(-1, (-1, 2)).amax(dim=-1),
+        "glu": nn.GLU(), "softmax": nn.Softmax(dim=-1), "log_softmax": nn.LogSoftmax(dim=-1),
+        "softmin": nn.Softmin(dim=-1),
+    }
+
+
+def _numpy_steps(x, grad):
+    """Hand-written forward and backward, the fewest passes over memory plain numpy allows."""
+    def relu():
+        y = np.maximum(x, 0)
+        return y, grad * (x > 0)
+
+    def sigmoid():
+        y = 1 / (1 + np.exp(-x))           # overflows for x < -88: a baseline, not a model
+        return y, grad * y * (1 - y)
+
+    def tanh():
+        y = np.tanh(x)
+        return y, grad * (1 - y * y)
+
+    def silu():
+        s = 1 / (1 + np.exp(-x))
+        y = x * s
+        return y, grad * (s + y * (1 - s))
+
+    def gelu():
+        cdf = 0.5 * (1 + erf(x * (1 / np.sqrt(np.float32(2)))))
+        y = x * cdf
+        return y, grad * (cdf + x * np.exp(-0.5 * x * x) * np.float32(1 / np.sqrt(2 * np.pi)))
+
+    return {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "silu": silu, "gelu": gelu}
+
+
+def _median_times(steps):
+    """Median seconds of each step, timed in turn (interleaved) after one warm-up call each."""
+    for step in steps.values():
+        step()
+    times = {name: [] for name in steps}
+    for _ in range(REPEATS):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main():
+    try:
+        import torch
+        torch.set_num_threads(2)
+        torch_layers = _torch_layers(torch)
+    except ImportError:
+        torch, torch_layers = None, {}
+    np.seterr(over="ignore")               # only the numpy baseline sigmoid overflows
+    data = np.random.default_rng(0).standard_normal(SIZE).astype(np.float32) * 3
+    numpy_steps = _numpy_steps(data, np.ones_like(data))
+
+    print(f"forward + backward on {data.size:,} float32 values, median of {REPEATS} "
+          f"(torch {torch.__version__ + ', 2 threads' if torch else 'not installed'})")
+    print(f"{'activation':<14}{'minnet ms':>11}{'numpy ms':>10}{'torch ms':>10}{'minnet/torch':>14}")
+    ratios = {}
+    for name, cls in ACTIVATIONS.items():
+        layer = cls(**ARGUMENTS.get(name, {}))
+        x = mn.Tensor(data, requires_grad=True)
+
+        def minnet_step():
+            x.grad = None
+            y = layer(x)
+            y.backward(np.ones_like(y.data))
+
+        steps = {"minnet": minnet_step}
+        if name in numpy_steps:
+            steps["numpy"] = numpy_steps[name]
+        if torch is not None:
+            torch_layer, tx = torch_layers[name], torch.from_numpy(data.copy()).requires_grad_()
+
+            def torch_step():
+                tx.grad = None
+                ty = torch_layer(tx)
+                ty.backward(torch.ones_like(ty))
+            steps["torch"] = torch_step
+        times = _median_times(steps)
+        ratio = times["minnet"] / times["torch"] if "torch" in times else float("nan")
+        ratios[name] = ratio
+        numpy_ms = f"{times['numpy'] * 1e3:10.1f}" if "numpy" in times else f"{'':>10}"
+        torch_ms = f"{times['torch'] * 1e3:10.1f}" if "torch" in times else f"{'-':>10}"
+        goal = "  (goal <= 2.5)" if name in GOAL_NAMES else ""
+        print(f"{name:<14}{times['minnet'] * 1e3:11.1f}{numpy_ms}{torch_ms}{ratio:14.2f}{goal}",
+              flush=True)
+    if torch is not None:
+        missed = [n for n in GOAL_NAMES if ratios[n] > 2.5]
+        print("goal met for " + ", ".join(GOAL_NAMES) if not missed else f"goal missed for {missed}")
+
+
+if __name__ == "__main__":
+    main()
