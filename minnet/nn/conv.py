@@ -73,11 +73,11 @@ def _offset_slice(i, j, out_size, stride, dilation):
 
 
 def _col2im(dcols, padded_shape, kernel, out_size, stride, dilation, pads):
-    """Add dcols (N, C, kh, kw, OH, OW) back onto the input pixels; crop the padding."""
+    """Add dcols (N, kh, kw, C, OH, OW) back onto the input pixels; crop the padding."""
     dx = np.zeros(padded_shape, dtype=dcols.dtype)
     for i in range(kernel[0]):
         for j in range(kernel[1]):
-            dx[_offset_slice(i, j, out_size, stride, dilation)] += dcols[:, :, i, j]
+            dx[_offset_slice(i, j, out_size, stride, dilation)] += dcols[:, i, j]
     (top, bottom), (left, right) = pads
     return dx[:, :, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
 
@@ -96,32 +96,41 @@ class Conv2DFunction(Function):
         padded = _pad(x, pads)
         oh = _output_size(x.shape[2], kh, stride[0], dilation[0], pads[0])
         ow = _output_size(x.shape[3], kw, stride[1], dilation[1], pads[1])
-        # All windows as a strided view (no copy), then one copy into (N, C*kh*kw, OH*OW)
-        # so that the product below is a plain BLAS sgemm per sample.
+        # All windows as a strided view (no copy), then one copy into (N, kh*kw*C, OH*OW) so
+        # that the product below is a plain BLAS sgemm per sample. Rows are ordered (i, j, c)
+        # rather than (c, i, j) so that in backward each kernel offset's rows form one
+        # contiguous block for col2im to read (measured: col2im 1.5x faster).
         windows = sliding_window_view(padded, (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1),
                                       axis=(2, 3))
         windows = windows[:, :, ::stride[0], ::stride[1], ::dilation[0], ::dilation[1]]
-        cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, oh * ow)
-        out = weight.reshape(out_channels, -1) @ cols
+        cols = np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(n, kh * kw * c, oh * ow)
+        weight_matrix = weight.transpose(0, 2, 3, 1).reshape(out_channels, kh * kw * c)
+        # W @ cols broadcasts over the batch: one sgemm per sample, and the result is already
+        # NCHW. (One big gemm on (K, N*OH*OW) columns measured 1.5-2x slower here, because its
+        # output then needs a transposing copy.)
+        out = weight_matrix @ cols
         if bias is not None:
             out += bias[:, None]
-        ctx.save_for_backward(cols, weight)
-        ctx.geometry = padded.shape, (oh, ow), stride, dilation, pads
+        ctx.save_for_backward(cols, weight_matrix)
+        ctx.geometry = weight.shape, padded.shape, (oh, ow), stride, dilation, pads
         return out.reshape(n, out_channels, oh, ow)
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved
-        padded_shape, out_size, stride, dilation, pads = ctx.geometry
-        out_channels, c, kh, kw = weight.shape
+        cols, weight_matrix = ctx.saved
+        weight_shape, padded_shape, out_size, stride, dilation, pads = ctx.geometry
+        out_channels, c, kh, kw = weight_shape
         n = grad.shape[0]
         grad = grad.reshape(n, out_channels, -1)
         need_x, need_w = ctx.needs_input_grad[:2]
-        grad_w = (grad @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape) if need_w else None
-        grad_b = grad.sum(axis=(0, 2)) if len(ctx.needs_input_grad) == 3 else None
-        grad_x = None
+        grad_w = grad_b = grad_x = None
+        if need_w:
+            grad_w = (grad @ cols.transpose(0, 2, 1)).sum(axis=0)
+            grad_w = grad_w.reshape(out_channels, kh, kw, c).transpose(0, 3, 1, 2)
+        if len(ctx.needs_input_grad) == 3 and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(axis=(0, 2))
         if need_x:
-            dcols = (weight.reshape(out_channels, -1).T @ grad).reshape(n, c, kh, kw, *out_size)
+            dcols = (weight_matrix.T @ grad).reshape(n, kh, kw, c, *out_size)
             grad_x = _col2im(dcols, padded_shape, (kh, kw), out_size, stride, dilation, pads)
         return (grad_x, grad_w) if len(ctx.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 
@@ -194,37 +203,69 @@ class Conv2D(Module):
 
 # --- pooling --------------------------------------------------------------------------------
 
+def _along(axis, start, stride, count):
+    """Index of positions start, start + stride, ... (count of them) along one axis of NCHW."""
+    index = [slice(None)] * 4
+    index[axis] = slice(start, start + stride * (count - 1) + 1, stride)
+    return tuple(index)
+
+
+def _max_along(x, axis, kernel, stride, count):
+    """Max over windows along one axis, and the first offset in each window that holds it."""
+    candidates = [x[_along(axis, k, stride, count)] for k in range(kernel)]
+    out = candidates[0].copy()
+    for candidate in candidates[1:]:
+        np.maximum(out, candidate, out=out)
+    # first = how many leading offsets do not hold the max. Counted with boolean arithmetic:
+    # np.copyto(first, k, where=...) measured 20x slower (its masked int8 loop is not vectorised).
+    first = np.zeros(out.shape, dtype=np.int8 if kernel <= 127 else np.int32)
+    not_yet = np.ones(out.shape, dtype=bool)
+    for candidate in candidates[:-1]:
+        not_yet &= candidate != out
+        first += not_yet
+    return out, first
+
+
+def _unmax_along(grad, first, axis, kernel, stride, size):
+    """Backward of _max_along: each window's gradient goes to its first max."""
+    shape = list(grad.shape)
+    shape[axis] = size
+    dx = np.zeros(shape, dtype=grad.dtype)
+    for k in range(kernel):
+        region = dx[_along(axis, k, stride, grad.shape[axis])]
+        if stride < kernel:       # overlapping windows: a pixel may collect from several
+            region += grad * (first == k)
+        else:                     # each pixel in one window at most: write, no temporary
+            np.multiply(grad, first == k, out=region)
+    return dx
+
+
 class MaxPool2DFunction(Function):
     """y = max over each window;  the gradient goes to the position of the max.
 
-    Ties: the first maximum in row-major window order gets the whole gradient (PyTorch's rule).
+    The max over a kh x kw window is separable: first the max over kw along each row, then
+    over kh of those row maxima. Reducing along W first keeps PyTorch's tie rule (the first
+    maximum in row-major window order gets the whole gradient): the first row holding the
+    max, and in it the first column. The second pass reads whole contiguous rows; measured
+    3-10x faster than comparing all kh*kw strided slices.
     """
 
     @staticmethod
     def forward(ctx, x, kernel=(2, 2), stride=(2, 2), pads=((0, 0), (0, 0))):
         padded = _pad(x, pads, value=-np.inf)  # padding never wins a max
-        out_size = tuple(_output_size(x.shape[2 + a], kernel[a], stride[a], 1, pads[a]) for a in (0, 1))
-        out, argmax = None, np.zeros((x.shape[0], x.shape[1], *out_size), dtype=np.int16)
-        for k in range(kernel[0] * kernel[1]):
-            candidate = padded[_offset_slice(k // kernel[1], k % kernel[1], out_size, stride, (1, 1))]
-            if out is None:
-                out = candidate.copy()
-                continue
-            better = candidate > out  # strictly greater: an earlier tie keeps the max
-            np.copyto(out, candidate, where=better)
-            argmax[better] = k
-        ctx.save_for_backward(argmax)
-        ctx.geometry = padded.shape, kernel, out_size, stride, pads
+        oh, ow = (_output_size(x.shape[2 + a], kernel[a], stride[a], 1, pads[a]) for a in (0, 1))
+        row_max, first_column = _max_along(padded, 3, kernel[1], stride[1], ow)
+        out, first_row = _max_along(row_max, 2, kernel[0], stride[0], oh)
+        ctx.save_for_backward(first_row, first_column)
+        ctx.geometry = padded.shape, kernel, stride, pads
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (argmax,) = ctx.saved
-        padded_shape, kernel, out_size, stride, pads = ctx.geometry
-        dx = np.zeros(padded_shape, dtype=grad.dtype)
-        for k in range(kernel[0] * kernel[1]):
-            region = _offset_slice(k // kernel[1], k % kernel[1], out_size, stride, (1, 1))
-            dx[region] += np.where(argmax == k, grad, 0)
+        first_row, first_column = ctx.saved
+        padded_shape, kernel, stride, pads = ctx.geometry
+        grad_row_max = _unmax_along(grad, first_row, 2, kernel[0], stride[0], padded_shape[2])
+        dx = _unmax_along(grad_row_max, first_column, 3, kernel[1], stride[1], padded_shape[3])
         (top, bottom), (left, right) = pads
         return dx[:, :, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
 
@@ -256,7 +297,7 @@ class AvgPool2DFunction(Function):
         (divisor,) = ctx.saved
         padded_shape, kernel, out_size, stride, pads = ctx.geometry
         share = grad / divisor
-        dcols = np.broadcast_to(share[:, :, None, None], (*share.shape[:2], *kernel, *out_size))
+        dcols = np.broadcast_to(share[:, None, None], (share.shape[0], *kernel, *share.shape[1:]))
         return _col2im(dcols, padded_shape, kernel, out_size, stride, (1, 1), pads)
 
 
