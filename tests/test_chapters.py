@@ -15,6 +15,64 @@ def run_chapter(name, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("01_activation_zoo", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_activation_zoo_measures_every_registered_activation(zoo):
+    assert zoo["names"] == sorted(mn.nn.ACTIVATIONS)
+    assert [row["name"] for row in zoo["table"]] == zoo["names"]
+    assert set(zoo["times"]) == set(mn.nn.ACTIVATIONS)
+    for name in mn.nn.ACTIVATIONS:
+        assert name in zoo["table_text"]
+
+
+def test_activation_zoo_measures_known_properties(zoo):
+    rows = {row["name"]: row for row in zoo["table"]}
+    assert zoo["sigmoid_max_derivative"] == pytest.approx(0.25, abs=1e-4)
+    assert rows["tanh"]["max_slope"] == pytest.approx(1.0, abs=1e-4)
+    assert rows["sigmoid"]["measured"]["output_range"] == pytest.approx((0.0, 1.0), abs=1e-6)
+    assert rows["tanh"]["measured"]["zero_centred"] and not rows["relu"]["measured"]["zero_centred"]
+    assert not rows["relu"]["measured"]["smooth"] and rows["gelu"]["measured"]["smooth"]
+    assert not rows["swish"]["measured"]["monotonic"] and rows["softplus"]["measured"]["monotonic"]
+    assert rows["sigmoid"]["saturating_ends"] == "both" and rows["relu"]["saturating_ends"] == "left"
+    assert rows["selu"]["mean_on_normal"] == pytest.approx(0.0, abs=1e-3)   # self-normalising
+
+
+def test_activation_zoo_reports_disagreements_consistently(zoo):
+    listed = {(row["name"], key) for row in zoo["table"] for key in row["disagreements"]}
+    assert set(zoo["disagreements"]) == listed
+    for name, key in zoo["disagreements"]:
+        row = next(r for r in zoo["table"] if r["name"] == name)
+        assert key in row["declared"]
+
+
+def test_articles_hard_sigmoid_leaves_the_unit_interval_and_the_right_one_does_not(zoo):
+    assert zoo["wrong_hard_sigmoid_at_100"] > 1
+    assert zoo["wrong_hard_sigmoid_range"][1] > 1
+    low, high = zoo["right_hard_sigmoid_range"]
+    assert 0 <= low and high <= 1
+    assert zoo["right_hard_sigmoid_at_100"] == pytest.approx(1.0)
+    assert zoo["hard_sigmoid_max_difference"] >= 0.5 and zoo["hard_swish_max_difference"] > 1
+    assert zoo["library_matches_right"] < 1e-6
+
+
+def test_softmax_of_4_1_minus4_is_not_the_articles_numbers(zoo):
+    np.testing.assert_allclose(zoo["softmax"], [0.95227, 0.04741, 0.00032], atol=5e-6)
+    assert np.max(np.abs(np.array(zoo["softmax"]) - zoo["softmax_article"])) > 2e-4
+
+
+def test_activation_zoo_writes_its_figures(zoo):
+    assert set(zoo["figures"]) == {"zoo", "costs", "mistakes"}
+    for path in zoo["figures"].values():
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
 def vanishing(tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
     try:
