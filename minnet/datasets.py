@@ -14,6 +14,7 @@ files into `datasets/mnist/` (or `datasets/fashion_mnist/`) and checks their SHA
 """
 import gzip
 import hashlib
+import math
 import os
 import tempfile
 import zlib
@@ -222,7 +223,7 @@ def read_idx(path):
         raise ValueError(f"{path}: truncated header, expected {ndim} dimensions ({header} bytes), got {len(raw)} bytes")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(IDX_DTYPES[code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize   # Python ints: a garbage header cannot overflow
     if len(raw) - header != expected:
         raise ValueError(f"{path}: header says shape {shape} of {dtype.name} ({expected} bytes of data), "
                          f"but the file holds {len(raw) - header} bytes of data; the file is corrupt or truncated")

@@ -167,6 +167,7 @@ def _idx_bytes(array):
     (bytes([0, 0, 8, 3, 0, 0, 0, 2]), "truncated header"),
     (_idx_bytes(np.zeros((3, 2, 2), np.uint8))[:-1], "corrupt or truncated"),
     (_idx_bytes(np.zeros((3, 2, 2), np.uint8)) + b"\0", "corrupt or truncated"),
+    (bytes([0, 0, 8, 3]) + np.array([2**32 - 1] * 3, ">u4").tobytes(), "corrupt or truncated"),
 ])
 def test_corrupt_idx_file_is_a_value_error_naming_the_file(tmp_path, raw, message):
     path = tmp_path / "broken.idx"
