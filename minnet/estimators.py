@@ -45,7 +45,8 @@ _XAVIER_ACTIVATIONS = frozenset({"identity", "sigmoid", "tanh", "softsign", "har
                                  "hardshrink", "glu", "softmax", "log_softmax", "softmin"})
 _AUTO_INIT = {"lecun": "lecun_normal", "xavier": "xavier_uniform", "he": "he_uniform"}
 
-# X arrives as float64 or float32 (ints and bools become float64); training casts to the default dtype.
+# X is validated as float64 or float32 (ints and bools become float64); training then casts it
+# to minnet's default dtype.
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
@@ -78,6 +79,10 @@ def _optimizers():
     return {name.lower(): value for name, value in vars(optim).items()
             if isinstance(value, type) and issubclass(value, optim.Optimizer)
             and value is not optim.Optimizer}
+
+
+def _is_positive_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def _seed_minnet(random_state):
@@ -118,13 +123,9 @@ class _NeuralNet(BaseEstimator):
     # --- checking the parameters (in fit, never in __init__) ---------------------------------
     def _hidden_widths(self):
         sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else sizes
-        try:
-            widths = tuple(sizes)
-        except TypeError:
-            widths = None
-        if widths is None or not all(isinstance(width, numbers.Integral) and
-                                     not isinstance(width, bool) and width >= 1 for width in widths):
+        widths = (sizes,) if isinstance(sizes, numbers.Integral) else sizes
+        is_sequence = hasattr(widths, "__iter__") and not isinstance(widths, str)
+        if not is_sequence or not all(_is_positive_int(width) for width in widths):
             raise ValueError(f"{type(self).__name__} expected hidden_layer_sizes to be a sequence "
                              f"of positive integers such as (64,) or (32, 32), got "
                              f"{self.hidden_layer_sizes!r}")
@@ -134,7 +135,7 @@ class _NeuralNet(BaseEstimator):
         owner = type(self).__name__
         for name in ("batch_size", "epochs"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not _is_positive_int(value):
                 raise ValueError(f"{owner} expected {name} to be a positive integer, got {value!r}")
         if (isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, numbers.Real)
                 or not self.learning_rate > 0):
@@ -154,7 +155,8 @@ class _NeuralNet(BaseEstimator):
         known = _optimizers()
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in known:
             raise ValueError(f"{type(self).__name__} expected optimizer to be one of "
-                             f"{sorted(known)} or an mn.optim.Optimizer class, got {self.optimizer!r}")
+                             f"{sorted(known)} or an mn.optim.Optimizer class, "
+                             f"got {self.optimizer!r}")
         return known[self.optimizer.lower()]
 
     # --- the network ------------------------------------------------------------------------
@@ -196,6 +198,11 @@ class _NeuralNet(BaseEstimator):
             self.optimizer_ = self._optimizer_class()(self.model_.parameters(),
                                                       lr=self.learning_rate)
             self.n_iter_ = 0
+        else:
+            # A new learning_rate takes effect on a warm start (schedules by hand); Adam's
+            # moments and the network carry over.
+            for group in self.optimizer_.param_groups:
+                group["lr"] = self.learning_rate
         # verbose asks for the bar even where stderr is not a terminal (a notebook, a log).
         self.history_ = train_network(self.model_, loss_fn, self.optimizer_, X.astype(dtype),
                                       targets, epochs=self.epochs, batch_size=self.batch_size,
@@ -341,7 +348,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
     """
 
     def fit(self, X, y):
-        """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_targets)."""
+        """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
         widths = self._check_parameters()
         X, y = validate_data(self, X, y, reset=not self._continuing(), multi_output=True,
                              y_numeric=True, dtype=_FLOAT_DTYPES)

@@ -61,7 +61,8 @@ def test_multilabel_matrix_gives_independent_sigmoid_outputs_better_than_chance(
 
 def test_multilabel_probabilities_need_not_sum_to_one():
     X, Y = make_multilabel_classification(n_samples=60, n_classes=4, random_state=1)
-    clf = NeuralNetClassifier(epochs=5, random_state=0).fit(StandardScaler().fit_transform(X), Y)
+    X = StandardScaler().fit_transform(X)
+    clf = NeuralNetClassifier(epochs=5, random_state=0).fit(X, Y)
     assert clf.out_activation_ == "sigmoid"
     assert not np.allclose(clf.predict_proba(X).sum(axis=1), 1.0)
 
@@ -131,7 +132,8 @@ def test_model_is_the_fitted_minnet_network():
     assert [(d.in_features, d.out_features) for d in dense] == [(2, 8), (8, 4), (4, 3)]
     with mn.no_grad():
         logits = clf.model_(mn.Tensor(X)).data
-    np.testing.assert_array_equal(np.argmax(logits, axis=1), np.argmax(clf.predict_proba(X), axis=1))
+    np.testing.assert_array_equal(np.argmax(logits, axis=1),
+                                  np.argmax(clf.predict_proba(X), axis=1))
 
 
 def test_fitted_model_can_be_inspected_with_diagnostics():
@@ -198,6 +200,13 @@ def test_warm_start_keeps_training_the_same_network():
     assert clf.model_ is network
     assert clf.n_iter_ == 6
     assert clf.loss_ < first_loss
+
+
+def test_warm_start_applies_a_new_learning_rate():
+    X, y = blobs()
+    clf = NeuralNetClassifier(epochs=1, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(learning_rate=0.05).fit(X, y)
+    assert [group["lr"] for group in clf.optimizer_.param_groups] == [0.05]
 
 
 def test_without_warm_start_fit_starts_over():
