@@ -112,3 +112,35 @@ def test_vanishing_gradients_writes_its_figures(vanishing):
     assert len(vanishing["figures"]) == 2
     for path in vanishing["figures"]:
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def softmax_vs_sigmoid(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("04_softmax_vs_sigmoid", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_softmax_of_two_logits_is_sigmoid(softmax_vs_sigmoid):
+    assert softmax_vs_sigmoid["two_class_identity_max_difference"] < 1e-6
+
+
+def test_softmax_classifies_single_digits(softmax_vs_sigmoid):
+    assert softmax_vs_sigmoid["digits_accuracy"] > 0.9
+    assert softmax_vs_sigmoid["softmax_sum_max_deviation"] < 1e-5
+
+
+def test_sigmoid_recovers_multi_digit_label_sets_and_thresholded_softmax_cannot(softmax_vs_sigmoid):
+    table = softmax_vs_sigmoid["multilabel"]
+    sigmoid, softmax = table["sigmoid, p > 0.5"], table["softmax, p > 0.5"]
+    assert softmax["most_labels_reported"] <= 1                        # outputs sum to 1
+    assert sigmoid["most_labels_reported"] >= 2
+    assert sigmoid["subset_accuracy_multi"] > softmax["subset_accuracy_multi"]
+    assert sigmoid["micro_f1"] > softmax["micro_f1"]
+
+
+def test_softmax_vs_sigmoid_writes_its_figure(softmax_vs_sigmoid):
+    for path in softmax_vs_sigmoid["figures"]:
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
