@@ -73,6 +73,47 @@ def test_activation_zoo_writes_its_figures(zoo):
 
 
 @pytest.fixture(scope="module")
+def collapse(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("02_linear_collapse", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("stack", ["dense", "deep_dense", "conv", "deep_conv"])
+def test_stack_without_activation_equals_one_layer(collapse, stack):
+    assert collapse[f"{stack}_difference"] < 1e-5
+    assert collapse[f"{stack}_difference"] < 1e-9 * max(1.0, collapse[f"{stack}_scale"])
+
+
+def test_two_3x3_convolutions_compose_to_one_5x5(collapse):
+    assert collapse["conv_kernel"] == 5
+    assert collapse["deep_conv_kernel"] == 2 * collapse["deep_conv_layers"] + 1
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles"])
+def test_trained_linear_stack_is_one_dense_layer_and_no_better_than_logistic_regression(collapse, dataset):
+    assert collapse[f"{dataset}_trained_collapse_difference"] < 1e-4
+    assert collapse[f"{dataset}_linear_train"] <= collapse[f"{dataset}_logistic_train"] + 0.03
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles"])
+def test_one_relu_between_layers_bends_the_boundary(collapse, dataset):
+    assert collapse[f"{dataset}_relu"] > 0.95
+    assert collapse[f"{dataset}_relu"] > collapse[f"{dataset}_linear"] + 0.05
+
+
+def test_linear_stack_cannot_separate_circles(collapse):
+    assert collapse["circles_linear_train"] < 0.75
+    assert collapse["circles_relu"] > collapse["circles_linear"] + 0.3
+
+
+def test_linear_collapse_writes_its_figure(collapse):
+    assert Path(collapse["figure"]).is_file() and Path(collapse["figure"]).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
 def vanishing(tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
     try:
