@@ -1,6 +1,7 @@
 """Forward + backward throughput of every activation on 4,000,000 float32 values.
 
-    python -m benchmarks.bench_activations            (MINNET_BENCH_REPEATS=7 by default)
+    python -m benchmarks.bench_activations            every activation
+    python -m benchmarks.bench_activations relu gelu  only these (MINNET_BENCH_REPEATS=7)
 
 Each row times y = layer(x); y.backward(g) in minnet and the same in PyTorch (2 threads,
 when installed), interleaved so that machine drift hits both alike; the median of the
@@ -10,6 +11,7 @@ The goal is minnet within 2.5x of PyTorch for those five.
 """
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -82,7 +84,7 @@ def _median_times(steps):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def main():
+def main(names=()):
     try:
         import torch
         torch.set_num_threads(2)
@@ -98,6 +100,8 @@ def main():
     print(f"{'activation':<14}{'minnet ms':>11}{'numpy ms':>10}{'torch ms':>10}{'minnet/torch':>14}")
     ratios = {}
     for name, cls in ACTIVATIONS.items():
+        if names and name not in names:
+            continue
         layer = cls(**ARGUMENTS.get(name, {}))
         x = mn.Tensor(data, requires_grad=True)
 
@@ -126,9 +130,9 @@ def main():
         print(f"{name:<14}{times['minnet'] * 1e3:11.1f}{numpy_ms}{torch_ms}{ratio:14.2f}{goal}",
               flush=True)
     if torch is not None:
-        missed = [n for n in GOAL_NAMES if ratios[n] > 2.5]
+        missed = [n for n in GOAL_NAMES if ratios.get(n, 0) > 2.5]
         print("goal met for " + ", ".join(GOAL_NAMES) if not missed else f"goal missed for {missed}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

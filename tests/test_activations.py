@@ -6,6 +6,7 @@ in float64, and its kinks (where the derivative jumps, so finite differences ski
 Adding an activation to minnet means adding one line here; test_every_activation_is_tested
 fails until you do.
 """
+import doctest
 import math
 from dataclasses import dataclass, field
 
@@ -411,6 +412,15 @@ def test_a_new_activation_is_one_class_with_f_and_df():
 
     x = mn.Tensor([[1.0, -2.0]], requires_grad=True)
     assert mn.gradcheck(Square(), x)
+
+
+def test_docstring_examples_print_what_they_show():
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(A, globs={"mn": mn, "np": np}):
+        runner.run(test)
+    results = runner.summarize(verbose=False)
+    assert results.attempted >= len(ACTIVATIONS) and results.failed == 0
 
 
 # --- the PyTorch oracle -----------------------------------------------------------------------

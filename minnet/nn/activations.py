@@ -237,8 +237,8 @@ class PReLU(Activation):
     Shape: (*) -> (*); with num_parameters = C the input is (N, C, ...) (or (C,)).
 
     Example:
-        >>> mn.nn.PReLU()(mn.Tensor([-2.0, 3.0]))
-        tensor([-0.5,  3. ], dtype=float32)
+        >>> mn.nn.PReLU()(mn.Tensor([-2.0, 3.0]))      # weight is a Parameter, so grad flows
+        tensor([-0.5,  3. ], dtype=float32, requires_grad=True)
     """
     name = "prelu"
     smooth = False
@@ -524,7 +524,7 @@ class Swish(Activation):
 
     Example:
         >>> mn.nn.Swish(beta=2.0)(mn.Tensor([0.0, 1.0]))
-        tensor([0.       , 0.8807971], dtype=float32)
+        tensor([0.      , 0.880797], dtype=float32)
     """
     name = "swish"
     monotonic = False
@@ -544,7 +544,8 @@ class Swish(Activation):
         return self.beta.data.astype(x.dtype, copy=False).reshape(())
 
     def f(self, x):
-        s = _sigmoid(x * self._beta(x))
+        beta = self._beta(x)
+        s = _sigmoid(x if beta == 1 else x * beta)
         s *= x
         return s
 
@@ -990,7 +991,7 @@ class Softmax(Activation):
 
     Example:
         >>> mn.nn.Softmax()(mn.Tensor([4.0, 1.0, -4.0]))
-        tensor([9.5227009e-01, 4.7409778e-02, 3.1941875e-04], dtype=float32)
+        tensor([9.5226985e-01, 4.7410723e-02, 3.1945095e-04], dtype=float32)
     """
     name = "softmax"
     elementwise = False
