@@ -1,0 +1,134 @@
+"""W1 and W2: one training step of an MLP, minnet against hand-written numpy and PyTorch CPU.
+
+W1: 784-256-128-10 ReLU, batch 128.   W2: 20 sigmoid layers of width 64, batch 256.
+Both: softmax cross-entropy, SGD with momentum 0.9, float32. The numpy version is the
+zero-overhead reference: the same matmuls with the backward written out by hand, so
+minnet / numpy is what the framework costs.
+
+    python -m benchmarks.bench_mlp
+"""
+import numpy as np
+
+import minnet as mn
+from benchmarks._timing import interleaved_medians, peak_memory_mb, print_table, try_import_torch
+
+LR, MOMENTUM = 0.01, 0.9
+
+
+class NumpyMLP:
+    """Forward, backward and SGD-momentum update written by hand (PyTorch's update rule)."""
+
+    def __init__(self, sizes, activation, rng):
+        self.weights = [(rng.standard_normal((n_in, n_out)) * np.sqrt(1 / n_in)).astype(np.float32)
+                        for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.biases = [np.zeros(n, np.float32) for n in sizes[1:]]
+        self.buffers = [np.zeros_like(p) for p in self.weights + self.biases]
+        self.activation = activation
+
+    def _act(self, z):
+        if self.activation == "relu":
+            return np.maximum(z, 0)
+        return 1 / (1 + np.exp(-z))
+
+    def _act_grad(self, a):
+        if self.activation == "relu":
+            return a > 0
+        return a * (1 - a)
+
+    def step(self, x, y):
+        outputs = [x]
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = outputs[-1] @ w + b
+            outputs.append(z if i == len(self.weights) - 1 else self._act(z))
+        logits = outputs.pop()
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        grad = probs
+        grad[np.arange(len(y)), y] -= 1
+        grad /= len(y)
+        grads_w, grads_b = [], []
+        for i in reversed(range(len(self.weights))):
+            grads_w.append(outputs[i].T @ grad)
+            grads_b.append(grad.sum(axis=0))
+            if i:
+                grad = (grad @ self.weights[i].T) * self._act_grad(outputs[i])
+        grads = grads_w[::-1] + grads_b[::-1]
+        for p, g, buf in zip(self.weights + self.biases, grads, self.buffers):
+            buf *= MOMENTUM
+            buf += g
+            p -= LR * buf
+
+
+def minnet_step(sizes, activation, x, y):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(mn.nn.Dense(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(mn.nn.ReLU() if activation == "relu" else mn.nn.Sigmoid())
+    model = mn.nn.Sequential(*layers)
+    loss_fn = mn.nn.CrossEntropyLoss()
+    optimizer = mn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    inputs = mn.Tensor(x)
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(inputs), y).backward()
+        optimizer.step()
+    return step
+
+
+def torch_step(torch, sizes, activation, x, y):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Sigmoid())
+    model = torch.nn.Sequential(*layers)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+    return step
+
+
+def sgemm_gflops(n=1024):
+    """numpy's float32 matmul speed on this machine: the ceiling for any numpy MLP."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    seconds = interleaved_medians({"sgemm": lambda: a @ a}, repeats=5)["sgemm"]
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def run(name, sizes, activation, batch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+    numpy_mlp = NumpyMLP(sizes, activation, rng)
+    steps = {"minnet": minnet_step(sizes, activation, x, y),
+             "numpy": lambda: numpy_mlp.step(x, y)}
+    torch = try_import_torch()
+    if torch is not None:
+        steps["torch"] = torch_step(torch, sizes, activation, x, y)
+    medians = interleaved_medians(steps, repeats=15, inner=5)
+    memory = {k: f"peak {peak_memory_mb(steps[k]):.1f} MB (tracemalloc)" for k in ("minnet", "numpy")}
+    print_table(f"{name}: sizes {sizes[0]}-...-{sizes[-1]} ({len(sizes) - 1} layers), {activation}, "
+                f"batch {batch}", medians, "torch" if torch else "numpy", memory)
+    print(f"  minnet / numpy = {medians['minnet'] / medians['numpy']:.2f}")
+    return medians
+
+
+def main():
+    w1 = run("W1", [784, 256, 128, 10], "relu", 128)
+    flops = 3 * 2 * 128 * (784 * 256 + 256 * 128 + 128 * 10)   # forward + two backward matmuls
+    peak = sgemm_gflops()
+    print(f"  W1 minnet achieves {flops / w1['minnet'] / 1e9:.1f} GFLOP/s; "
+          f"numpy sgemm peak here is {peak:.1f} GFLOP/s")
+    run("W2", [64] * 21 + [10], "sigmoid", 256)
+
+
+if __name__ == "__main__":
+    main()
