@@ -266,12 +266,16 @@ class _SoftmaxCrossEntropy(Function):
         classes = logits.shape[1]
         log_probs = logits - logits.max(axis=1, keepdims=True)
         log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
-        label_weight = np.ones(len(labels), logits.dtype) if weight is None else weight[labels]
-        losses = -log_probs[rows, labels] * label_weight
+        losses = -log_probs[rows, labels]
+        if weight is None:
+            label_weight, denominator = None, len(labels)
+        else:
+            label_weight = weight[labels]
+            losses *= label_weight
+            denominator = label_weight.sum()
         if label_smoothing:
             smooth = -(log_probs.sum(axis=1) if weight is None else log_probs @ weight)
             losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
-        denominator = label_weight.sum()
         ctx.save_for_backward(log_probs, labels, label_weight, weight)
         ctx.options = label_smoothing, reduction, denominator
         return np.asarray(_reduce_per_sample(losses, reduction, denominator), dtype=logits.dtype)
