@@ -3,13 +3,13 @@
 A convolution is a matrix product in disguise (im2col). Copy every receptive field of the
 padded input into a column,
 
-    cols[n, (c, i, j), (y, x)] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]
+    cols[n, (i, j, c), (y, x)] = x_padded[n, c, y*sh + i*dh, x*sw + j*dw]
 
-and the convolution is one matrix product per batch, out[n] = W (out, c*kh*kw) @ cols[n].
+and the convolution is one matrix product per sample, out[n] = W (out, kh*kw*c) @ cols[n].
 Its backward is two more products: dW = sum_n grad[n] @ cols[n]^T and dcols = W^T @ grad[n],
 and col2im adds each column back to the pixels it was copied from (one strided slice per
-kernel offset (i, j): the only Python loop, kh*kw iterations). Pooling reads the same
-kernel-offset slices and reduces them with max or mean.
+kernel offset (i, j): the only Python loop, kh*kw iterations). Average pooling reads the
+same kernel-offset windows; max pooling reduces one axis at a time (see MaxPool2DFunction).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
