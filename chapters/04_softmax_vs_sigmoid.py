@@ -56,6 +56,7 @@ def two_class_identity(points=2001, limit=30.0):
 
 # %%
 def classifier(inputs, hidden=128, classes=10):
+    """Dense(inputs -> hidden), ReLU, Dense(hidden -> classes): logits, no output activation."""
     return mn.nn.Sequential(mn.nn.Dense(inputs, hidden, init="he_uniform"), mn.nn.ReLU(),
                             mn.nn.Dense(hidden, classes))
 
@@ -94,7 +95,8 @@ def single_digit_accuracy(epochs, seed=0):
 #   the digits present. Reported by the same rule, probability above 0.5. Because the ten
 #   probabilities sum to 1, at most one of them can exceed 0.5: **thresholded softmax can
 #   never report two digits.** Taking the top k instead works only if we already know k, so
-#   we also score "softmax, top k with the true k given" as an optimistic upper bound.
+#   we also score "softmax, top k with the true k given", an optimistic comparison: it is
+#   handed a number that a real system would have to find out.
 #
 # The soft-target cross-entropy is -sum_i t_i log softmax(z)_i, which we write with
 # `mn.nn.LogSoftmax` (CrossEntropyLoss takes integer labels only).
