@@ -220,10 +220,18 @@ def test_avg_pool_without_counting_padding_divides_by_the_real_pixels():
     assert mn.gradcheck(AvgPool2D(3, 2, 1, count_include_pad=False), random_input((1, 2, 5, 4)))
 
 
-def test_max_pool_gives_a_tied_maximum_gradient_to_the_first_position_only():
-    x = mn.Tensor(np.array([[[[1.0, 3.0], [3.0, 3.0]]]]), requires_grad=True)
+@pytest.mark.parametrize("window, first", [
+    ([[1.0, 3.0], [3.0, 3.0]], (0, 1)),
+    ([[0.0, 1.0], [1.0, 1.0]], (0, 1)),      # row-major: row 0 before the earlier column 0
+    ([[2.0, 0.0], [2.0, 2.0]], (0, 0)),
+    ([[0.0, 0.0], [5.0, 5.0]], (1, 0)),
+])
+def test_max_pool_gives_a_tied_maximum_gradient_to_the_first_position_in_row_major_order(window, first):
+    x = mn.Tensor(np.array([[window]]), requires_grad=True)
     MaxPool2D(2)(x).sum().backward()
-    np.testing.assert_array_equal(x.grad, [[[[0.0, 1.0], [0.0, 0.0]]]])
+    expected = np.zeros((1, 1, 2, 2))
+    expected[(0, 0) + first] = 1
+    np.testing.assert_array_equal(x.grad, expected)
 
 
 def test_overlapping_max_windows_add_their_gradients():
@@ -286,12 +294,15 @@ def test_conv2d_values_and_gradients_match_pytorch(n, c, h, w, out, kernel, stri
 
 
 @pytest.mark.parametrize("n, c, h, w, kernel, stride, padding", POOL_CASES)
-@pytest.mark.parametrize("kind", ["max", "avg", "avg_exclude_pad"])
+@pytest.mark.parametrize("kind", ["max", "max_with_ties", "avg", "avg_exclude_pad"])
 def test_pool_values_and_gradients_match_pytorch(kind, n, c, h, w, kernel, stride, padding):
     torch = pytest.importorskip("torch")
     functional = torch.nn.functional
     x = random_input((n, c, h, w))
-    if kind == "max":
+    if kind == "max_with_ties":    # values from {0, 1, 2}: most windows hold a tie
+        x = mn.Tensor(np.random.default_rng(3).integers(0, 3, (n, c, h, w)).astype(np.float64),
+                      requires_grad=True)
+    if kind.startswith("max"):
         y = MaxPool2D(kernel, stride, padding)(x)
         theirs = lambda t: functional.max_pool2d(t, kernel, stride, padding)
     else:
