@@ -185,3 +185,31 @@ def test_sigmoid_recovers_multi_digit_label_sets_and_thresholded_softmax_cannot(
 def test_softmax_vs_sigmoid_writes_its_figure(softmax_vs_sigmoid):
     for path in softmax_vs_sigmoid["figures"]:
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def convnets(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("08_convnets", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("network", ["convnet", "dense"])
+def test_convnet_and_dense_net_both_learn_digits(convnets, network):
+    assert convnets[network]["accuracy"] > 0.85
+
+
+def test_convnet_and_dense_net_have_similar_parameter_counts(convnets):
+    assert 1 / 1.5 < convnets["parameter_ratio"] < 1.5
+
+
+def test_convnet_forgives_a_one_pixel_shift_better_than_dense_net(convnets):
+    assert convnets["convnet"]["shifted_accuracy"] > convnets["dense"]["shifted_accuracy"]
+
+
+def test_convnets_chapter_writes_filters_and_feature_maps(convnets):
+    assert set(convnets["figures"]) == {"filters", "feature_maps", "curves"}
+    for path in convnets["figures"].values():
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
