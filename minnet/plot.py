@@ -41,8 +41,10 @@ def _figure(n_panels=1, cols=3, panel_size=(4.0, 3.2)):
     return fig, list(axes[:n_panels])
 
 
-def _finish(fig, path):
+def _finish(fig, path, close=True):
     """Save when asked, and let go of pyplot's reference when nothing can show it.
+
+    close=False leaves a figure the caller made (and passed an axes of) to the caller.
 
     The panels are spaced by constrained layout when the figure is drawn, so a figure that
     is never saved or shown costs no layout work.
@@ -54,7 +56,7 @@ def _finish(fig, path):
         fig.savefig(path, dpi=120)
     # a non-interactive backend never shows figures: closing stops them piling up in pyplot
     # (and its "more than 20 figures" warning); the returned Figure stays usable
-    if not plt.get_backend().lower().startswith(("qt", "tk", "gtk", "wx", "macosx", "nbagg", "webagg")):
+    if close and not plt.get_backend().lower().startswith(("qt", "tk", "gtk", "wx", "macosx", "nbagg", "webagg")):
         plt.close(fig)
     return fig
 
@@ -262,6 +264,7 @@ def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary expected 2-D points of shape (N, 2), got {X.shape}")
     plt = _pyplot()
+    caller_owns_figure = ax is not None
     if ax is None:
         fig, (ax,) = _figure(1, panel_size=(5.0, 4.4))
     else:
@@ -284,4 +287,4 @@ def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=
     ax.set_ylabel("x2")
     ax.set_title(title)
     ax.legend(fontsize="small", loc="best")
-    return _finish(fig, path)
+    return _finish(fig, path, close=not caller_owns_figure)

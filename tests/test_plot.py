@@ -161,6 +161,7 @@ def test_decision_boundary_draws_into_a_given_axes():
     X, y = mn.datasets.make_xor(40, seed=0)
     returned = plot.decision_boundary(lambda p: p[:, 0] * p[:, 1] < 0, X, y, ax=axes[1])
     assert returned is fig and axes[1].get_title() == "Decision boundary" and not axes[0].collections
+    assert plt.fignum_exists(fig.number), "a figure the caller made must stay open for the caller"
     plt.close(fig)
 
 
