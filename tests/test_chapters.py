@@ -213,3 +213,42 @@ def test_convnets_chapter_writes_filters_and_feature_maps(convnets):
     assert set(convnets["figures"]) == {"filters", "feature_maps", "curves"}
     for path in convnets["figures"].values():
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def initialization(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("05_initialization", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_he_init_keeps_relu_signal_while_small_normal_collapses(initialization):
+    ratios = initialization["last_over_first"]
+    assert 1 / 2.5 < ratios["ReLU/He"] < 2.5
+    assert ratios["ReLU/N(0, 0.01)"] < 1e-20
+    assert ratios["ReLU/Xavier"] < 1e-3           # 1/sqrt(2) per layer over 29 layers
+
+
+def test_relu_factor_per_layer_matches_the_variance_argument(initialization):
+    measured, predicted = initialization["relu_factor_measured"], initialization["relu_factor_predicted"]
+    for name in ("N(0, 0.01)", "Xavier", "He"):
+        assert measured[name] == pytest.approx(predicted[name], rel=0.05)
+
+
+def test_selu_with_lecun_normal_keeps_unit_std_through_30_layers(initialization):
+    stds = initialization["selu_lecun_stds"]
+    assert len(stds) == 30
+    assert 0.8 < min(stds) and max(stds) < 1.25
+
+
+def test_30_layer_relu_net_learns_with_he_init_and_stays_at_chance_with_xavier(initialization):
+    loss = initialization["final_loss"]
+    assert loss["Xavier"] == pytest.approx(np.log(10), abs=0.02)
+    assert loss["He"] < 2.05 and loss["He"] < loss["Xavier"] - 0.2
+
+
+def test_initialization_writes_its_figures(initialization):
+    for path in initialization["figures"]:
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
