@@ -252,3 +252,53 @@ def test_30_layer_relu_net_learns_with_he_init_and_stays_at_chance_with_xavier(i
 def test_initialization_writes_its_figures(initialization):
     for path in initialization["figures"]:
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def self_normalizing(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("09_self_normalizing_and_maxout", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("run", ["SELU, LeCun normal", "SELU, LeCun normal, input std 3"])
+def test_selu_keeps_mean_0_and_std_1_through_50_layers(self_normalizing, run):
+    assert self_normalizing["depth"] == 50
+    last = self_normalizing["last_layer"][run]
+    assert 0.5 <= last["std"] <= 2 and abs(last["mean"]) < 0.2
+
+
+def test_relu_with_xavier_and_tanh_lose_the_signal_over_50_layers(self_normalizing):
+    last = self_normalizing["last_layer"]
+    assert last["ReLU, Xavier normal"]["std"] < 1e-4
+    assert last["tanh, Xavier normal"]["std"] < 0.3
+
+
+def test_relu_with_he_keeps_the_scale_but_not_the_zero_mean(self_normalizing):
+    assert self_normalizing["last_layer"]["ReLU, He normal"]["mean"] > 0.2
+
+
+def test_maxout_error_on_x_squared_falls_with_the_number_of_pieces(self_normalizing):
+    errors = self_normalizing["maxout_errors"]
+    largest = max(self_normalizing["maxout_pieces"])
+    assert errors[largest]["x^2"] < errors[2]["x^2"] / 3
+    assert errors[2]["x^2"] < errors[1]["x^2"]
+
+
+def test_two_piece_maxout_fits_absolute_value(self_normalizing):
+    errors = self_normalizing["maxout_errors"]
+    assert errors[2]["|x|"] < 1e-3 * errors[1]["|x|"]
+
+
+def test_hard_variants_are_close_to_but_not_equal_to_the_smooth_curves(self_normalizing):
+    gap = self_normalizing["max_gap"]
+    assert 0.01 < gap["swish (SiLU)"] < 0.3
+    assert 0.01 < gap["sigmoid"] < 0.2
+
+
+def test_self_normalizing_chapter_writes_its_figures(self_normalizing):
+    assert set(self_normalizing["figures"]) == {"signal", "maxout", "smooth_vs_hard"}
+    for path in self_normalizing["figures"].values():
+        assert Path(path).is_file() and Path(path).stat().st_size > 0

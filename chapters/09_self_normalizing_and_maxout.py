@@ -1,0 +1,371 @@
+"""Chapter 09: activations that do more than bend: SELU, Maxout, and the hard variants.
+
+Three activations that were designed for a purpose beyond "be nonlinear": SELU keeps the
+signal at mean 0 and variance 1 through a deep network by itself; Maxout learns the shape of
+its own activation function; hard-sigmoid and hard-swish trade the exact curve for cheap
+arithmetic. We measure each claim.
+"""
+# %% [markdown]
+# ## The question
+# Three claims from the activation literature, each tested with a real run:
+#
+# 1. **SELU is self-normalising** (Klambauer et al. 2017). SELU(x) = lambda * x for x > 0 and
+#    lambda * alpha * (e^x - 1) otherwise, with lambda = 1.0507 and alpha = 1.6733 (one
+#    article writes 1.6726: the constant is 1.6732632423543772). These two numbers are chosen
+#    so that if a layer's inputs have mean 0 and variance 1 and its weights are drawn with
+#    variance 1/fan_in (LeCun-normal initialisation), its outputs have mean 0 and variance 1
+#    again, and nearby (mean, variance) pairs are pulled back towards (0, 1). Does that hold
+#    through 50 layers, where ReLU and tanh drift?
+# 2. **Maxout learns a convex function.** A Maxout unit with k pieces computes
+#    max(w_1 x + b_1, ..., w_k x + b_k): the upper envelope of k lines, a convex
+#    piecewise-linear function (Goodfellow et al. 2013). ReLU is the special case max(x, 0).
+#    With more pieces it should approximate any convex function better: does the error fall
+#    as k grows?
+# 3. **Hard variants are cheap approximations.** hard_sigmoid(x) = ReLU6(x + 3) / 6 and
+#    hard_swish(x) = x * ReLU6(x + 3) / 6 (MobileNetV3) replace the exponential of
+#    sigmoid(x) = 1 / (1 + e^-x) and swish(x) = x * sigmoid(x) by a clip. How far are they from
+#    the smooth curves (swish, and its smooth relatives Mish and GELU), and are they faster in
+#    numpy?
+
+# %%
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import minnet as mn  # noqa: E402
+from chapters._common import figure_dir, quick_mode  # noqa: E402
+
+CHAPTER = "09_self_normalizing_and_maxout"
+DEPTH = 50
+WIDTH = 100
+# activation and the initialisation it is usually paired with (LeCun-normal: variance 1/fan_in,
+# the SELU paper's; He: 2/fan_in, for ReLU; Xavier: 2/(fan_in + fan_out), for tanh)
+DEEP_NETWORKS = {"SELU, LeCun normal": ("SELU", "lecun_normal"),
+                 "ReLU, He normal": ("ReLU", "he_normal"),
+                 "ReLU, Xavier normal": ("ReLU", "xavier_normal"),
+                 "tanh, Xavier normal": ("Tanh", "xavier_normal")}
+OFF_BALANCE_STD = 3.0          # a second SELU run starts from inputs with this std
+
+
+# %% [markdown]
+# ## Part 1: the signal through 50 layers at initialisation
+# Each network is 50 blocks of [Dense(100 -> 100), activation] with zero biases. We feed a
+# batch of standard-normal inputs (mean 0, variance 1) and record the mean and standard
+# deviation of every activation layer's output over the whole batch. Nothing is trained: this
+# is the state in which training would have to start. A second SELU run starts from inputs
+# with standard deviation 3, to see whether SELU pulls the signal back.
+
+# %%
+def deep_network(activation, init, depth=DEPTH, width=WIDTH):
+    layers = []
+    for _ in range(depth):
+        layers += [mn.nn.Dense(width, width, init=init), getattr(mn.nn, activation)()]
+    return mn.nn.Sequential(*layers)
+
+
+def signal_through_depth(batch, seed=0):
+    """{run: (per-layer means, per-layer stds)} for every DEEP_NETWORKS entry and an off-balance SELU run."""
+    runs = dict(DEEP_NETWORKS)
+    runs[f"SELU, LeCun normal, input std {OFF_BALANCE_STD:g}"] = ("SELU", "lecun_normal")
+    profiles = {}
+    for label, (activation, init) in runs.items():
+        mn.manual_seed(seed)
+        X = mn.config.rng().standard_normal((batch, WIDTH)).astype(np.float32)
+        if "input std" in label:
+            X *= OFF_BALANCE_STD
+        statistics = mn.diagnostics.activation_statistics(deep_network(activation, init), X,
+                                                          layer_types=mn.nn.Activation)
+        profiles[label] = (np.array([s["mean"] for s in statistics.values()]),
+                           np.array([s["std"] for s in statistics.values()]))
+    return profiles
+
+
+def plot_profiles(profiles, path):
+    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    layers = np.arange(1, DEPTH + 1)
+    for label, (means, stds) in profiles.items():
+        style = "--" if "input std" in label else "-"
+        ax_mean.plot(layers, means, style, label=label)
+        ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
+    ax_mean.axhline(0, color="0.7", lw=0.8)
+    ax_std.axhline(1, color="0.7", lw=0.8)
+    ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
+    ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel="layer",
+               ylabel="std over batch and units", yscale="log")
+    ax_std.legend(fontsize="small")
+    fig.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# %% [markdown]
+# ## Part 2: Maxout fitting convex functions
+# One layer does it: `Dense(1 -> 3k)` gives k lines for each of three targets, and
+# `Maxout(k)` takes the maximum over each group of k consecutive features, so output j is the
+# envelope of lines j*k ... j*k + k - 1. The three outputs share nothing, so one model fits
+# three independent Maxout units to |x|, x^2 and softplus(3x)/3 (a smooth ReLU) on [-1, 1],
+# by full-batch Adam on the mean squared error.
+#
+# A trap worth knowing: the gradient of a maximum goes only to the piece that wins. A line
+# that is below the envelope at every data point gets no gradient and never moves: a *dead
+# piece*, the same failure as a dead ReLU (chapter 07). Random initial lines leave most pieces
+# dead from the start, so we start every piece on the envelope: piece i begins as the tangent
+# of the bowl x^2/2 at the i-th of k evenly spaced points in [-1, 1] (slope t_i, intercept
+# -t_i^2/2). We count how many pieces are still on the envelope after training, and compare
+# with the default random initialisation at the largest k.
+#
+# For x^2 there is a yardstick: fitting the best separate line to each of k equal intervals of
+# width h = 2/k leaves a root-mean-square error of h^2 sqrt(1/80 - 1/144) (the part of x^2 on
+# an interval that no line can follow), about 0.3/k^2. A k-piece Maxout unit, whose pieces must
+# join up, can at best come close to it.
+
+# %%
+def maxout_targets(x):
+    """(N, 3): |x|, x^2 and softplus(3x)/3 at the column x."""
+    softplus = mn.nn.Softplus(beta=3.0)(mn.Tensor(x)).data
+    return np.concatenate([np.abs(x), x ** 2, softplus], axis=1).astype(np.float32)
+
+
+TARGET_NAMES = ("|x|", "x^2", "softplus(3x)/3")
+
+
+def maxout_model(pieces, start="envelope", targets=len(TARGET_NAMES)):
+    dense = mn.nn.Dense(1, targets * pieces, init="normal", bias_init="normal")
+    if start == "envelope":
+        touch = np.linspace(-1, 1, pieces) if pieces > 1 else np.zeros(1)
+        dense.weight.data[0] = np.tile(touch, targets)              # tangents of x^2/2 at `touch`
+        dense.bias.data[:] = np.tile(-touch ** 2 / 2, targets)
+    return mn.nn.Sequential(dense, mn.nn.Maxout(pieces))
+
+
+def fit_maxout(pieces, x, Y, steps, start="envelope", learning_rate=0.02, seed=0):
+    mn.manual_seed(seed)
+    model = maxout_model(pieces, start)
+    optimizer = mn.optim.Adam(model.parameters(), lr=learning_rate)
+    loss_fn, inputs, targets = mn.nn.MSELoss(), mn.Tensor(x), mn.Tensor(Y)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+    prediction = mn.predict(model, x)
+    lines = mn.predict(model[0], x).reshape(len(x), len(TARGET_NAMES), pieces)
+    active = [len(np.unique(lines[:, j].argmax(axis=1))) for j in range(len(TARGET_NAMES))]
+    rmse = np.sqrt(np.mean((prediction - Y) ** 2, axis=0))
+    return prediction, dict(zip(TARGET_NAMES, rmse.tolist())), dict(zip(TARGET_NAMES, active))
+
+
+def maxout_experiment(pieces_list, steps, points=201):
+    x = np.linspace(-1, 1, points, dtype=np.float32)[:, None]
+    Y = maxout_targets(x)
+    fits, errors, active = {}, {}, {}
+    for pieces in pieces_list:
+        fits[pieces], errors[pieces], active[pieces] = fit_maxout(pieces, x, Y, steps)
+    _, random_errors, random_active = fit_maxout(max(pieces_list), x, Y, steps, start="random")
+    return {"x": x[:, 0], "Y": Y, "fits": fits, "errors": errors, "active": active,
+            "random_start_errors": random_errors, "random_start_active": random_active}
+
+
+def best_separate_pieces_rmse(pieces, half_width=1.0):
+    """RMS error of x^2 fitted by the best separate line on each of `pieces` equal intervals."""
+    width = 2 * half_width / pieces
+    return width ** 2 * np.sqrt(1 / 80 - 1 / 144)
+
+
+def plot_maxout(result, path):
+    pieces_list = sorted(result["fits"])
+    shown = [k for k in (1, 2, 4, max(pieces_list)) if k in result["fits"]]
+    fig, axes = plt.subplots(1, len(TARGET_NAMES) + 1, figsize=(15, 3.8), layout="constrained")
+    for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
+        ax.plot(result["x"], result["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
+        for pieces in shown:
+            ax.plot(result["x"], result["fits"][pieces][:, j], lw=1.2, label=f"k = {pieces}")
+        ax.set(title=f"Maxout fits of {name}", xlabel="x", ylabel="f(x)")
+        ax.legend(fontsize="small")
+    ax = axes[-1]
+    for name in TARGET_NAMES:
+        ax.plot(pieces_list, [max(result["errors"][k][name], 1e-8) for k in pieces_list], "o-",
+                label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
+    ax.plot(pieces_list, [best_separate_pieces_rmse(k) for k in pieces_list], "k:",
+            label="x^2: best separate line per interval")
+    ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
+           xscale="log", yscale="log")
+    ax.set_xticks(pieces_list, [str(k) for k in pieces_list])
+    ax.legend(fontsize="small")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# %% [markdown]
+# ## Part 3: smooth against hard
+# On a fine grid over [-8, 8] (float64) we measure the largest gap between each hard variant
+# and the smooth curve it imitates: hard-swish against swish (SiLU), and, for comparison, its
+# smooth cousins Mish and GELU; hard-sigmoid against sigmoid. Then the cost: forward plus
+# backward through each layer on a large float32 array, run in turns (so a busy machine slows
+# all of them alike), median over repeats after a warm-up.
+
+# %%
+SMOOTH_AND_HARD = {"swish (SiLU)": ("silu", "hard_swish"), "Mish": ("mish", "hard_swish"),
+                   "GELU": ("gelu", "hard_swish"), "sigmoid": ("sigmoid", "hard_sigmoid")}
+
+
+def curve(name, x):
+    return mn.nn.get_activation(name).f(x)
+
+
+def curve_gaps(x):
+    return {smooth: float(np.max(np.abs(curve(hard, x) - curve(name, x))))
+            for smooth, (name, hard) in SMOOTH_AND_HARD.items()}
+
+
+def forward_backward_seconds(names, size, repeats, seed=0):
+    """Median seconds of layer(x).sum().backward() for each activation name, timed in turns."""
+    x = mn.Tensor(np.random.default_rng(seed).standard_normal(size).astype(np.float32), requires_grad=True)
+    layers = {name: mn.nn.get_activation(name) for name in names}
+    times = {name: [] for name in names}
+    for repeat in range(repeats + 1):                 # the first round is a warm-up
+        for name, layer in layers.items():
+            start = time.perf_counter()
+            layer(x).sum().backward()
+            if repeat:
+                times[name].append(time.perf_counter() - start)
+            x.grad = None
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def plot_smooth_and_hard(x, path):
+    fig, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
+    for name, style in (("silu", "-"), ("mish", "-"), ("gelu", "-"), ("hard_swish", "--")):
+        ax_swish.plot(x, curve(name, x), style, label=name)
+    for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
+        ax_sigmoid.plot(x, curve(name, x), style, label=name)
+    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+        ax_gap.plot(x, curve(hard, x) - curve(name, x), label=f"{hard} - {name}")
+    ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
+    ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
+    ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
+    ax_gap.axhline(0, color="0.7", lw=0.8)
+    for ax in (ax_swish, ax_sigmoid, ax_gap):
+        ax.legend(fontsize="small")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# %%
+def main(quick: bool = quick_mode()) -> dict:
+    folder = figure_dir(CHAPTER)
+    paths = {"signal": folder / "signal_through_depth.png", "maxout": folder / "maxout_fits.png",
+             "smooth_vs_hard": folder / "smooth_vs_hard.png"}
+
+    profiles = signal_through_depth(batch=200 if quick else 1000)
+    plot_profiles(profiles, paths["signal"])
+
+    pieces_list = (1, 2, 4, 8) if quick else (1, 2, 3, 4, 6, 8, 12, 16)
+    maxout = maxout_experiment(pieces_list, steps=300 if quick else 600)
+    plot_maxout(maxout, paths["maxout"])
+
+    grid = np.linspace(-8, 8, 16001)
+    gaps = curve_gaps(grid)
+    names = ["silu", "mish", "gelu", "hard_swish", "sigmoid", "hard_sigmoid"]
+    seconds = forward_backward_seconds(names, size=200_000 if quick else 1_000_000,
+                                       repeats=3 if quick else 7)
+    plot_smooth_and_hard(grid[::4], paths["smooth_vs_hard"])      # every 4th point is plenty to draw
+
+    last = {label: {"mean": float(means[-1]), "std": float(stds[-1])}
+            for label, (means, stds) in profiles.items()}
+    return {
+        "depth": DEPTH,
+        "last_layer": last,
+        "selu_std_range": (float(profiles["SELU, LeCun normal"][1].min()),
+                           float(profiles["SELU, LeCun normal"][1].max())),
+        "maxout_pieces": list(pieces_list),
+        "maxout_errors": maxout["errors"],
+        "maxout_active": maxout["active"],
+        "maxout_random_start_errors": maxout["random_start_errors"],
+        "maxout_random_start_active": maxout["random_start_active"],
+        "maxout_best_separate_x2": {k: best_separate_pieces_rmse(k) for k in pieces_list},
+        "max_gap": gaps,
+        "seconds": seconds,
+        "speedup": {smooth: seconds[name] / seconds[hard] for smooth, (name, hard) in SMOOTH_AND_HARD.items()},
+        "figures": {name: str(path) for name, path in paths.items()},
+    }
+
+
+def headline(findings: dict) -> str:
+    last = findings["last_layer"]
+    errors = findings["maxout_errors"]
+    k_min, k_max = min(errors), max(errors)
+    return (f"std at layer {findings['depth']}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
+            f"{last['tanh, Xavier normal']['std']:.2f}, ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
+            f"maxout x^2 error k={k_min} {errors[k_min]['x^2']:.3f} -> k={k_max} {errors[k_max]['x^2']:.4f}; "
+            f"|hard_swish - swish| <= {findings['max_gap']['swish (SiLU)']:.3f}")
+
+
+# %% [markdown]
+# ## What we saw
+# **SELU.** In the first figure the SELU network's standard deviation stays on the line at 1
+# and its mean on the line at 0 for all 50 layers (the printed layer-50 values and the range of
+# its std over all layers). The run that starts with inputs three times too large is pulled
+# back to 1 within a few layers: the fixed point attracts, which is what "self-normalising"
+# means. ReLU with Xavier initialisation halves the variance at every layer (ReLU zeroes half
+# of its inputs, and Xavier does not make up for it), so by layer 50 the signal is gone (the
+# printed standard deviation is many orders of magnitude below 1). tanh with Xavier shrinks
+# more slowly but steadily. ReLU with He initialisation keeps the scale, as He et al. designed it to, but
+# not the centre: its mean is positive at every layer (ReLU's outputs are never negative) and
+# its std wanders from layer to layer. SELU's negative branch is what lets it hold the mean at
+# 0 as well.
+#
+# **Maxout.** In the printed table the errors for x^2 and the softplus fall as the number of
+# pieces grows (by more than an order of magnitude from k = 1 to the largest k, though not
+# perfectly monotonically), and |x| is fitted exactly, up to training noise, from k = 2 on:
+# |x| = max(x, -x) *is* a two-piece Maxout. For small k the x^2 error sits on the yardstick of
+# the best separate line per interval; for larger k it falls more slowly than the yardstick's
+# 1/k^2, and the printed count of active pieces says why: some pieces slid under the envelope
+# during training and died, so a 16-piece unit ends up using far fewer. Started from random
+# lines instead, the largest unit fits worse still (the last row of the table): with Maxout, as
+# with ReLU, a piece that never wins never learns, and where the pieces start matters.
+#
+# **Hard variants.** The printed largest gaps show hard-swish within a small fraction of a
+# unit of swish everywhere (the gap peaks at x = +-3, where the clip switches on and off, as
+# the third panel shows), and hard-sigmoid less than a tenth from sigmoid. Gaps to
+# Mish and GELU are of the same order: hard-swish is a fair stand-in for the whole smooth
+# family. The timing table is the honest part: in numpy, a clip and a multiply are not free,
+# and the printed speed ratios show that the hard variants beat the cheap sigmoid and swish by
+# little or nothing, and win clearly only against the costlier Mish and GELU. The hard variants
+# were designed for mobile hardware and integer arithmetic, where an exponential really is
+# expensive; on a desktop CPU with vectorised exp, their advantage mostly disappears.
+#
+# ## Try it yourself
+# 1. Add `"ELU, LeCun normal": ("ELU", "lecun_normal")` or `"GELU, He normal": ("GELU",
+#    "he_normal")` to `DEEP_NETWORKS`: which of them keeps its variance over 50 layers?
+# 2. Change `maxout_model` to start every piece at random (`start="random"` for every k): how
+#    many pieces survive, and how does the error curve change? Try a smaller learning rate.
+# 3. Write `HardMish` as a new `mn.nn.Activation` (for example x * ReLU6(x + 3) * (x + 3) / 36
+#    clipped suitably, or your own piecewise-linear guess), add it to `SMOOTH_AND_HARD`, and
+#    measure its gap to Mish and its speed.
+
+if __name__ == "__main__":
+    findings = main()
+    print(f"layer {findings['depth']} at initialisation:")
+    for label, values in findings["last_layer"].items():
+        print(f"  {label:<38} mean {values['mean']:+.3f}  std {values['std']:.3g}")
+    low, high = findings["selu_std_range"]
+    print(f"SELU (LeCun normal) std over all {findings['depth']} layers: {low:.3f} to {high:.3f}")
+    print("Maxout RMS error (active pieces) by number of pieces k:")
+    for pieces in findings["maxout_pieces"]:
+        cells = [f"{name} {findings['maxout_errors'][pieces][name]:.2e} ({findings['maxout_active'][pieces][name]})"
+                 for name in findings["maxout_errors"][pieces]]
+        print(f"  k = {pieces:>2}: " + ", ".join(cells)
+              + f"; x^2 yardstick {findings['maxout_best_separate_x2'][pieces]:.2e}")
+    print(f"  k = {max(findings['maxout_pieces'])} from random lines: "
+          + ", ".join(f"{name} {error:.2e} ({findings['maxout_random_start_active'][name]})"
+                      for name, error in findings["maxout_random_start_errors"].items()))
+    print("largest gap between the hard variant and the smooth curve on [-8, 8]:")
+    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+        print(f"  {hard:>12} vs {smooth:<13} {findings['max_gap'][smooth]:.4f}   "
+              f"speed: {name} {findings['seconds'][name] * 1e3:.1f} ms, {hard} "
+              f"{findings['seconds'][hard] * 1e3:.1f} ms (smooth/hard {findings['speedup'][smooth]:.2f}x)")
+    print("figures:", *findings["figures"].values(), sep="\n  ")
