@@ -302,3 +302,42 @@ def test_self_normalizing_chapter_writes_its_figures(self_normalizing):
     assert set(self_normalizing["figures"]) == {"signal", "maxout", "smooth_vs_hard"}
     for path in self_normalizing["figures"].values():
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def regularization(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("06_regularization", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_l1_sparsifies_weights_and_l2_does_not(regularization):
+    near_zero = {name: r["near_zero"] for name, r in regularization["results"].items()}
+    assert near_zero["L1"] > 0.2 and near_zero["L1L2"] > 0.2
+    assert near_zero["L1"] > 10 * max(near_zero["L2"], near_zero["none"])
+    assert near_zero["L2"] >= near_zero["none"]
+
+
+def test_l2_shrinks_the_weights(regularization):
+    results = regularization["results"]
+    assert results["L2"]["weight_norm"] < 0.95 * results["none"]["weight_norm"]
+    assert results["L2"]["largest_weight"] < results["none"]["largest_weight"]
+
+
+def test_penalty_sweep_finds_an_optimum_and_strong_penalties_underfit(regularization):
+    strengths = regularization["strengths"]
+    assert all(b > a for a, b in zip(strengths, strengths[1:]))
+    for name in ("L1", "L2"):
+        curve, best = regularization["curves"][name], regularization["best"][name]
+        assert len(curve["validation"]) == len(strengths)
+        assert best["validation_accuracy"] == max(curve["validation"])
+        assert best["position"] in {"interior", "edge"}
+        assert curve["validation"][-1] < best["validation_accuracy"] - 0.3      # too strong: underfits
+        assert curve["train"][-1] < 0.9
+
+
+def test_regularization_writes_its_figures(regularization):
+    for path in regularization["figures"]:
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
