@@ -339,7 +339,7 @@ def headline(findings: dict) -> str:
 #
 # ## Try it yourself
 # 1. Add an activation: write a class with `f`, `df` and a `name` in
-#    minnet/nn/activations.py (say f(x) = x / (1 + e^-2x)), rerun this chapter, and read
+#    minnet/nn/activations/gated.py (say f(x) = x / (1 + e^-2x)), rerun this chapter, and read
 #    its row. Do its declared attributes survive the measurement?
 # 2. Change `MEAN_TOLERANCE` to 0.2: which activations become "zero-centred"?
 #    Is that a property of the function or of the threshold?

@@ -1,0 +1,246 @@
+"""The classics and their smooth relatives: identity, sigmoid, tanh, softsign, softplus,
+log-sigmoid, and the shrinkage and threshold functions."""
+import numpy as np
+
+from minnet.nn.activations.base import INF, Activation, _sigmoid, _softplus
+
+
+# --- the classics -------------------------------------------------------------------------
+
+class Identity(Activation):
+    """f(x) = x;  f'(x) = 1.  The "no activation": stacked linear layers collapse to one.
+
+    Use it as a placeholder (a configurable model with no nonlinearity) or on a regression output.
+
+    Example:
+        >>> mn.nn.Identity()(mn.Tensor([-1.0, 2.0]))
+        tensor([-1.,  2.], dtype=float32)
+    """
+    name = "identity"
+    zero_centred = True
+
+    def f(self, x):
+        return x.copy()
+
+    def df(self, x, y):
+        return np.ones_like(x)
+
+
+class Sigmoid(Activation):
+    """f(x) = 1 / (1 + e^-x);  f'(x) = f(x) (1 - f(x)), at most 1/4.
+
+    For probabilities of independent (non-exclusive) outputs: binary and multi-label heads.
+    In hidden layers it saturates and its derivative (<= 1/4) makes deep nets' gradients vanish.
+
+    Example:
+        >>> mn.nn.Sigmoid()(mn.Tensor([0.0]))
+        tensor([0.5], dtype=float32)
+    """
+    name = "sigmoid"
+    output_range = (0.0, 1.0)
+    saturating = True
+
+    def f(self, x):
+        return _sigmoid(x)
+
+    def df(self, x, y):
+        return y * (1 - y)
+
+
+class Tanh(Activation):
+    """f(x) = (e^x - e^-x) / (e^x + e^-x);  f'(x) = 1 - f(x)^2, in (0, 1].
+
+    Zero-centred sigmoid (tanh(x) = 2 sigmoid(2x) - 1): in hidden layers it trains faster
+    than sigmoid, but still saturates. The gate in LSTMs and GRUs.
+
+    Example:
+        >>> mn.nn.Tanh()(mn.Tensor([0.0]))
+        tensor([0.], dtype=float32)
+    """
+    name = "tanh"
+    output_range = (-1.0, 1.0)
+    zero_centred = True
+    saturating = True
+
+    def f(self, x):
+        return np.tanh(x)
+
+    def df(self, x, y):
+        derivative = np.square(y, out=np.empty_like(y))
+        return np.subtract(1, derivative, out=derivative)
+
+
+# --- smooth sigmoid-like and softplus-like curves ---------------------------------------
+
+class Softsign(Activation):
+    """f(x) = x / (1 + |x|);  f'(x) = 1 / (1 + |x|)^2.
+
+    A tanh-shaped curve whose tails approach +-1 polynomially rather than exponentially,
+    so it saturates more gently than tanh.
+
+    Example:
+        >>> mn.nn.Softsign()(mn.Tensor([1.0]))
+        tensor([0.5], dtype=float32)
+    """
+    name = "softsign"
+    output_range = (-1.0, 1.0)
+    zero_centred = True
+    saturating = True
+
+    def f(self, x):
+        return x / (1 + np.abs(x))
+
+    def df(self, x, y):
+        return 1 / (1 + np.abs(x)) ** 2
+
+
+class Softplus(Activation):
+    """f(x) = ln(1 + e^(beta x)) / beta, and x where beta x > threshold;
+    f'(x) = sigmoid(beta x), and 1 where beta x > threshold.
+
+    A smooth ReLU whose derivative is the sigmoid; also how to keep a parameter positive
+    (a variance, a rate). The linear branch above `threshold` is PyTorch's.
+
+    Example:
+        >>> mn.nn.Softplus()(mn.Tensor([0.0]))
+        tensor([0.6931472], dtype=float32)
+    """
+    name = "softplus"
+    output_range = (0.0, INF)
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        self.beta, self.threshold = beta, threshold
+
+    def f(self, x):
+        scaled = x * self.beta
+        return np.where(scaled > self.threshold, x, _softplus(scaled) / self.beta)
+
+    def df(self, x, y):
+        scaled = x * self.beta
+        return np.where(scaled > self.threshold, 1, _sigmoid(scaled)).astype(x.dtype, copy=False)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class LogSigmoid(Activation):
+    """f(x) = ln sigmoid(x) = -softplus(-x);  f'(x) = 1 - sigmoid(x) = sigmoid(-x).
+
+    The log-probability of a sigmoid output, computed without forming the sigmoid (which
+    rounds to 0 and makes ln(0) = -inf); the building block of binary cross-entropy.
+
+    Example:
+        >>> mn.nn.LogSigmoid()(mn.Tensor([0.0]))
+        tensor([-0.6931472], dtype=float32)
+    """
+    name = "log_sigmoid"
+    output_range = (-INF, 0.0)
+
+    def f(self, x):
+        # ln sigmoid(x) = min(x, 0) - ln(1 + e^-|x|): no exponent is ever positive.
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def df(self, x, y):
+        return _sigmoid(-x)
+
+
+# --- shrinkage and thresholds -------------------------------------------------------------
+
+class Tanhshrink(Activation):
+    """f(x) = x - tanh(x);  f'(x) = tanh(x)^2.  Near zero flat (cubic), linear far away.
+
+    Example:
+        >>> mn.nn.Tanhshrink()(mn.Tensor([0.0]))
+        tensor([0.], dtype=float32)
+    """
+    name = "tanhshrink"
+    zero_centred = True
+
+    def f(self, x):
+        return x - np.tanh(x)
+
+    def df(self, x, y):
+        return np.tanh(x) ** 2
+
+
+class Softshrink(Activation):
+    """f(x) = x - lambd for x > lambd, x + lambd for x < -lambd, 0 otherwise;
+    f'(x) = 1 for |x| > lambd, else 0 (0 at the kinks).
+
+    Soft thresholding, the proximal step of an L1 penalty: sparse codes, denoising.
+
+    Example:
+        >>> mn.nn.Softshrink()(mn.Tensor([-2.0, 0.2, 2.0]))
+        tensor([-1.5,  0. ,  1.5], dtype=float32)
+    """
+    name = "softshrink"
+    zero_centred = True
+    smooth = False
+
+    def __init__(self, lambd=0.5):
+        if lambd < 0:
+            raise ValueError(f"Softshrink expected lambd >= 0, got {lambd}")
+        self.lambd = lambd
+
+    def f(self, x):
+        return np.where(x > self.lambd, x - self.lambd,
+                        np.where(x < -self.lambd, x + self.lambd, 0)).astype(x.dtype, copy=False)
+
+    def df(self, x, y):
+        return (np.abs(x) > self.lambd).astype(x.dtype, copy=False)
+
+    def extra_repr(self):
+        return f"lambd={self.lambd}"
+
+
+class Hardshrink(Activation):
+    """f(x) = x for |x| > lambd, 0 otherwise;  f'(x) = 1 for |x| > lambd, else 0.
+
+    Hard thresholding: keeps large values, zeroes small ones (jumps at +-lambd).
+
+    Example:
+        >>> mn.nn.Hardshrink()(mn.Tensor([-2.0, 0.2, 2.0]))
+        tensor([-2.,  0.,  2.], dtype=float32)
+    """
+    name = "hardshrink"
+    zero_centred = True
+    smooth = False
+
+    def __init__(self, lambd=0.5):
+        self.lambd = lambd
+
+    def f(self, x):
+        return np.where(np.abs(x) > self.lambd, x, 0).astype(x.dtype, copy=False)
+
+    def df(self, x, y):
+        return (np.abs(x) > self.lambd).astype(x.dtype, copy=False)
+
+    def extra_repr(self):
+        return f"lambd={self.lambd}"
+
+
+class Threshold(Activation):
+    """f(x) = x for x > threshold, value otherwise;  f'(x) = 1 for x > threshold, else 0.
+
+    ReLU is Threshold(0, 0).
+
+    Example:
+        >>> mn.nn.Threshold(1.0, -5.0)(mn.Tensor([0.0, 2.0]))
+        tensor([-5.,  2.], dtype=float32)
+    """
+    name = "threshold"
+    smooth = False
+
+    def __init__(self, threshold, value):
+        self.threshold, self.value = threshold, value
+        self.output_range = (min(threshold, value), INF)
+        self.monotonic = value <= threshold
+
+    def f(self, x):
+        return np.where(x > self.threshold, x, self.value).astype(x.dtype, copy=False)
+
+    def df(self, x, y):
+        return (x > self.threshold).astype(x.dtype, copy=False)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"

@@ -1,0 +1,198 @@
+"""Activations over several inputs at once: Maxout, GLU and the softmax family."""
+import numpy as np
+
+from minnet.function import Function
+from minnet.nn.activations.base import INF, Activation, _ActivationFunction, _sigmoid
+from minnet.nn.activations.classic import Sigmoid
+
+
+# --- activations over several inputs at once ------------------------------------------------
+
+def _halves(shape, axis, where):
+    axis = axis % len(shape)
+    if shape[axis] % 2:
+        raise ValueError(f"{where} expected an even size along axis {axis}, got shape {shape}")
+    half = shape[axis] // 2
+    before = (slice(None),) * axis
+    return before + (slice(None, half),), before + (slice(half, None),)
+
+
+class Maxout(Activation):
+    """f(x)_j = max(x_{j pieces}, ..., x_{j pieces + pieces - 1}): the maximum over each group
+    of `pieces` consecutive features on the last axis; the gradient goes to the maximum
+    (shared equally between ties).
+
+    After a Dense layer with pieces * k outputs it is a learned convex piecewise-linear
+    function with `pieces` pieces (Goodfellow et al. 2013); ReLU is max(x, 0), one fixed piece.
+
+    Shape: (*, pieces * k) -> (*, k).
+
+    Example:
+        >>> mn.nn.Maxout(2)(mn.Tensor([[1.0, 3.0, -2.0, -1.0]]))
+        tensor([[ 3., -1.]], dtype=float32)
+    """
+    name = "maxout"
+    elementwise = False
+    smooth = False
+
+    def __init__(self, pieces):
+        if not (isinstance(pieces, int) and pieces >= 1):
+            raise ValueError(f"Maxout expected a positive integer number of pieces, got {pieces!r}")
+        self.pieces = pieces
+
+    def _grouped_shape(self, shape):
+        if not shape or shape[-1] % self.pieces:
+            raise ValueError(f"Maxout(pieces={self.pieces}) expected a last axis divisible by "
+                             f"{self.pieces}, got shape {tuple(shape)}")
+        return tuple(shape[:-1]) + (shape[-1] // self.pieces, self.pieces)
+
+    def f(self, x):
+        return x.reshape(self._grouped_shape(x.shape)).max(axis=-1)
+
+    def forward(self, x):
+        return x.reshape(self._grouped_shape(x.shape)).max(axis=-1)
+
+    def extra_repr(self):
+        return f"pieces={self.pieces}"
+
+
+class GLU(Activation):
+    """f(x) = a * sigmoid(b), where a and b are the first and second halves of x along `axis`;
+    df/da = sigmoid(b), df/db = a sigmoid(b) (1 - sigmoid(b)).
+
+    The gated linear unit (Dauphin et al. 2017): half the features gate the other half.
+
+    Shape: (*, 2k, *) -> (*, k, *) along `axis`.
+
+    Example:
+        >>> mn.nn.GLU()(mn.Tensor([[2.0, 0.0]]))
+        tensor([[1.]], dtype=float32)
+    """
+    name = "glu"
+    elementwise = False
+    monotonic = False
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def f(self, x):
+        first, second = _halves(x.shape, self.axis, repr(self))
+        return x[first] * _sigmoid(x[second])
+
+    def forward(self, x):
+        first, second = _halves(x.shape, self.axis, repr(self))
+        return x[first] * _ActivationFunction.apply(x[second], activation=Sigmoid())
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
+
+
+class _SoftmaxFunction(Function):
+    """y = e^(x - max) / sum e^(x - max);  dL/dx = y (g - sum(g y)): the Jacobian
+    diag(y) - y y^T applied to g without ever forming it."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        y = np.exp(x - x.max(axis=axis, keepdims=True))
+        y /= y.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
+
+
+class _LogSoftmaxFunction(Function):
+    """y = x - max - ln sum e^(x - max) (log-sum-exp);  dL/dx = g - softmax(x) sum(g)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+class Softmax(Activation):
+    """f(x)_i = e^(x_i) / sum_j e^(x_j) along `axis`;  df_i/dx_j = f_i (delta_ij - f_j).
+
+    For one correct answer among K (mutually exclusive classes): the outputs are positive and
+    sum to 1. With K = 2 it is logistic regression: softmax([z, 0])[0] = sigmoid(z). Stable:
+    the maximum is subtracted first (which does not change the result).
+
+    Shape: (*) -> (*), normalised along `axis`.
+
+    Example:
+        >>> mn.nn.Softmax()(mn.Tensor([4.0, 1.0, -4.0]))
+        tensor([9.5226985e-01, 4.7410723e-02, 3.1945095e-04], dtype=float32)
+    """
+    name = "softmax"
+    elementwise = False
+    output_range = (0.0, 1.0)
+    saturating = True
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def f(self, x):
+        return _SoftmaxFunction.forward(_Scratch(), x, self.axis)
+
+    def forward(self, x):
+        return _SoftmaxFunction.apply(x, axis=self.axis)
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Softmax):
+    """f(x)_i = x_i - ln sum_j e^(x_j) along `axis`;  df_i/dx_j = delta_ij - softmax(x)_j.
+
+    The log-probabilities of a softmax, computed with log-sum-exp (no ln 0); pair it with
+    NLLLoss (together they are CrossEntropyLoss).
+
+    Example:
+        >>> mn.nn.LogSoftmax()(mn.Tensor([0.0, 0.0]))
+        tensor([-0.6931472, -0.6931472], dtype=float32)
+    """
+    name = "log_softmax"
+    output_range = (-INF, 0.0)
+    saturating = False
+
+    def f(self, x):
+        return _LogSoftmaxFunction.forward(_Scratch(), x, self.axis)
+
+    def forward(self, x):
+        return _LogSoftmaxFunction.apply(x, axis=self.axis)
+
+
+class Softmin(Softmax):
+    """f(x) = softmax(-x) along `axis`: the smallest input gets the largest weight.
+
+    Example:
+        >>> mn.nn.Softmin()(mn.Tensor([0.0, 0.0]))
+        tensor([0.5, 0.5], dtype=float32)
+    """
+    name = "softmin"
+    monotonic = False
+
+    def f(self, x):
+        return super().f(-x)
+
+    def forward(self, x):
+        return _SoftmaxFunction.apply(-x, axis=self.axis)
+
+
+class _Scratch:
+    """A throwaway ctx so that f() can reuse a Function's forward outside the graph."""
+
+    def save_for_backward(self, *arrays):
+        pass
