@@ -192,9 +192,8 @@ def plot_maxout(result, path):
     ax.plot(pieces_list, [best_separate_pieces_rmse(k) for k in pieces_list], "k:",
             label="x^2: best separate line per interval")
     ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
-           xscale="log", yscale="log")
-    ax.set_xticks(pieces_list, [str(k) for k in pieces_list])
-    ax.legend(fontsize="small")
+           yscale="log")
+    ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -260,7 +259,7 @@ def main(quick: bool = quick_mode()) -> dict:
     paths = {"signal": folder / "signal_through_depth.png", "maxout": folder / "maxout_fits.png",
              "smooth_vs_hard": folder / "smooth_vs_hard.png"}
 
-    profiles = signal_through_depth(batch=200 if quick else 1000)
+    profiles = signal_through_depth(batch=100 if quick else 1000)
     plot_profiles(profiles, paths["signal"])
 
     pieces_list = (1, 2, 4, 8) if quick else (1, 2, 3, 4, 6, 8, 12, 16)
