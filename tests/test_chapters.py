@@ -341,3 +341,47 @@ def test_penalty_sweep_finds_an_optimum_and_strong_penalties_underfit(regulariza
 def test_regularization_writes_its_figures(regularization):
     for path in regularization["figures"]:
         assert Path(path).is_file() and Path(path).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def dead_relu(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield run_chapter("07_dead_relu", tmp_path_factory.mktemp("figures"), monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_relu_units_shifted_negative_are_dead_and_stay_dead(dead_relu):
+    relu = dead_relu["shifted"]["ReLU"]
+    assert relu["dead"][0] > 0.5
+    assert relu["dead"][-1] >= relu["dead"][0] - 0.01        # no gradient, no recovery
+    assert relu["accuracy"] < 0.2
+
+
+@pytest.mark.parametrize("activation", ["LeakyReLU", "PReLU", "ELU"])
+def test_activations_with_a_negative_branch_have_no_dead_units(dead_relu, activation):
+    for situation in ("healthy", "shifted"):
+        assert max(dead_relu[situation][activation]["dead"]) == 0
+
+
+def test_elu_recovers_from_the_negative_shift_where_relu_cannot(dead_relu):
+    shifted = dead_relu["shifted"]
+    assert shifted["ELU"]["negative"][-1] < 0.5 * shifted["ELU"]["negative"][0]
+    assert shifted["ELU"]["accuracy"] > shifted["ReLU"]["accuracy"] + 0.3
+
+
+def test_large_learning_rate_kills_relu_units(dead_relu):
+    relu = dead_relu["large_lr"]["ReLU"]
+    assert not relu["diverged"]
+    assert relu["dead"][-1] > 0.2 and relu["dead"][-1] > 3 * relu["dead"][0]
+
+
+def test_relu_outputs_contain_true_zeros_and_elu_outputs_do_not(dead_relu):
+    zeros = dead_relu["zeros"]
+    assert zeros["ReLU"] > 0.3
+    assert zeros["ELU"] == 0 and zeros["LeakyReLU"] == 0 and zeros["PReLU"] == 0
+
+
+def test_dead_relu_writes_its_figure(dead_relu):
+    assert Path(dead_relu["figure"]).is_file() and Path(dead_relu["figure"]).stat().st_size > 0
