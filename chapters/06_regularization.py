@@ -155,11 +155,11 @@ def plot_sweep(strengths, curves, baseline, path):
 # %%
 def main(quick: bool = quick_mode()) -> dict:
     X, y, train_rows, validation_rows, test_rows = split_digits()
-    epochs = 30 if quick else 100
+    epochs = 25 if quick else 100
     models = {name: train(X, y, train_rows, penalty, epochs) for name, penalty in PENALTIES.items()}
     results = {name: describe(model, X, y, train_rows, test_rows) for name, model in models.items()}
 
-    strengths = np.logspace(-4, -1, 4) if quick else np.logspace(-5, -1, 9)
+    strengths = np.logspace(-3, -1, 3) if quick else np.logspace(-5, -1, 9)
     curves = sweep(X, y, train_rows, validation_rows, strengths, epochs)
     baseline = evaluate(models["none"], X[validation_rows], y[validation_rows])["accuracy"]
 
