@@ -14,6 +14,24 @@ def run_chapter(name, tmp_path, monkeypatch):
     return importlib.import_module(f"chapters.{name}").main(quick=True)
 
 
+def test_autograd_chapter_matches_the_hand_derived_derivative(tmp_path, monkeypatch):
+    findings = run_chapter("00_autograd", tmp_path, monkeypatch)
+    assert findings["max_error_vs_hand"] < 1e-12
+    assert 0 < findings["max_error_vs_differences"] < 1e-6   # differences only approximate
+    assert findings["gradcheck"] is True
+    assert Path(findings["figure"]).is_file()
+
+
+def test_every_chapter_has_main_and_headline():
+    from chapters.__main__ import chapter_names
+    names = chapter_names()
+    assert names[:10] == [f"{i:02d}" + names[i][2:] for i in range(10)]   # 00 .. 09, in order
+    for name in names:
+        module = importlib.import_module(f"chapters.{name}")
+        assert callable(module.main) and callable(module.headline), name
+        assert module.__doc__ and module.__doc__.startswith(f"Chapter {name[:2]}"), name
+
+
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
