@@ -9,6 +9,7 @@ Every operator below is a `Function` from ops.py; `backward()` walks the recorde
 in reverse topological order and applies each op's local backward rule (the chain rule).
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -139,9 +140,9 @@ class Tensor:
             if node_grad is None:
                 continue
             if node._ctx is None or node._retain_grad:
-                # A fresh array of the tensor's dtype, never a view shared with another grad.
-                node.grad = (np.array(node_grad, dtype=node.dtype) if node.grad is None
-                             else node.grad + node_grad)
+                # An array of the tensor's dtype that no other grad shares.
+                node.grad = (_unshared(node_grad, node.dtype, steal=node._ctx is None)
+                             if node.grad is None else node.grad + node_grad)
             ctx = node._ctx
             if ctx is None:
                 continue
@@ -156,6 +157,7 @@ class Tensor:
                 key = id(parent)
                 # A tensor used twice receives the sum of its gradients (multivariate chain rule).
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+            parent_grad = None      # no stray reference: a leaf may take the array over (_unshared)
             if not retain_graph:
                 ctx.release()
 
@@ -230,6 +232,21 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+
+def _unshared(grad, dtype, steal):
+    """grad itself when nothing else refers to it (and steal is allowed), else a copy.
+
+    Like PyTorch's AccumulateGrad, a leaf takes over a gradient that nobody else holds
+    instead of copying it: matmul and reduction gradients are fresh arrays. Copying them cost
+    about 5% of W1's step (235k weight gradients). getrefcount counts the caller's name, our
+    argument and its own argument: 3 means no other grad, saved array or user variable can
+    see this array. Only leaves steal: a retained non-leaf grad is also passed on to backward.
+    """
+    if (steal and sys.getrefcount(grad) <= 3 and grad.base is None and grad.dtype == dtype
+            and grad.flags.writeable):
+        return grad
+    return np.array(grad, dtype=dtype)
 
 
 def _data(x):
