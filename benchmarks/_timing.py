@@ -1,11 +1,31 @@
-"""Shared benchmark plumbing: interleaved timing, medians, peak memory, a printed table."""
+"""Shared benchmark plumbing: thread settings, interleaved timing, peak memory, the report.
+
+Every workload prints the same report: milliseconds per step for each implementation, the
+ratio to PyTorch and to the hand-written numpy reference, and peak memory, under a header
+that names the machine, the library versions and the load average at the time.
+"""
 import os
+import platform
 import statistics
 import time
 import tracemalloc
 
-# Two threads everywhere, like the 2-core machines the goals were set on.
+import numpy as np
+
+# Two threads everywhere, like the 2-core machines the goals were set on. Set
+# MINNET_BENCH_THREADS=1 on a busy machine: a 2-thread BLAS or torch call whose second thread
+# waits for a core can take ten times longer, and the medians then measure the scheduler.
 THREADS = int(os.environ.get("MINNET_BENCH_THREADS", "2"))
+SETTLE_SECONDS = 0.1
+
+
+def limit_blas_threads(threads: int = THREADS):
+    """Give numpy's BLAS `threads` threads (threadpoolctl, when installed); returns the limiter."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def try_import_torch():
@@ -18,6 +38,42 @@ def try_import_torch():
     return torch
 
 
+def torch_with_threads(torch, step, threads):
+    """step, run with torch set to `threads` threads (restored afterwards)."""
+    def run():
+        torch.set_num_threads(threads)
+        try:
+            step()
+        finally:
+            torch.set_num_threads(THREADS)
+    return run
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def load_average() -> str:
+    try:
+        return "load average " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def print_header(title: str, torch=None) -> None:
+    """The workload, the machine, the versions, the threads and the current load."""
+    versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch not installed")
+    print(f"\n{title}")
+    print(f"  {os.cpu_count()} cores, {cpu_model()}; {versions}; {THREADS} threads; {load_average()}")
+
+
 def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: int = 1) -> dict:
     """Median seconds per call of each step, timing them in turn so drift hits all alike."""
     for step in steps.values():
@@ -26,6 +82,10 @@ def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: i
     times = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
+            # Thread pools (PyTorch's OpenMP, OpenBLAS) keep spinning for a while after a call;
+            # on 2 cores they steal the next implementation's cores (measured: numpy's W1 step
+            # 1.3 -> 3.8 ms when timed right after torch). A pause lets them go to sleep first.
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             for _ in range(inner):
                 step()
@@ -34,7 +94,10 @@ def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: i
 
 
 def peak_memory_mb(step, calls: int = 2) -> float:
-    """Peak bytes numpy/Python allocate during `calls` calls of step (tracemalloc), in MB."""
+    """Peak MB numpy/Python allocate during `calls` calls of step (tracemalloc).
+
+    tracemalloc sees numpy's buffers but not PyTorch's allocator, so torch has no number.
+    """
     tracemalloc.start()
     tracemalloc.reset_peak()
     for _ in range(calls):
@@ -44,11 +107,27 @@ def peak_memory_mb(step, calls: int = 2) -> float:
     return peak / 2 ** 20
 
 
-def print_table(title: str, medians: dict, reference: str, extra: dict | None = None) -> None:
-    """One row per implementation: milliseconds and the ratio to `reference`."""
-    print(f"\n{title}")
-    print(f"  {'implementation':<16} {'ms/step':>9} {'x ' + reference:>12}")
+def fastest_torch(medians: dict):
+    """The faster of the torch rows (2 threads or 1): the fair peer on a busy machine."""
+    times = [seconds for name, seconds in medians.items() if name.startswith("torch")]
+    return min(times) if times else None
+
+
+def report(medians: dict, memory: dict | None = None, goal: float | None = None) -> dict:
+    """Print ms/step, x fastest torch, x numpy and peak memory per row; return minnet's ratios."""
+    torch_time, numpy_time = fastest_torch(medians), medians.get("numpy")
+    memory = memory or {}
+    print(f"  {'implementation':<16} {'ms/step':>9} {'x torch':>8} {'x numpy':>8} {'peak MB':>8}")
     for name, seconds in medians.items():
-        ratio = seconds / medians[reference] if reference in medians else float("nan")
-        note = f"  {extra[name]}" if extra and name in extra else ""
-        print(f"  {name:<16} {seconds * 1e3:9.3f} {ratio:12.2f}{note}")
+        vs_torch = f"{seconds / torch_time:8.2f}" if torch_time else f"{'-':>8}"
+        vs_numpy = f"{seconds / numpy_time:8.2f}" if numpy_time else f"{'-':>8}"
+        peak = f"{memory[name]:8.1f}" if name in memory else f"{'-':>8}"
+        print(f"  {name:<16} {seconds * 1e3:9.3f} {vs_torch} {vs_numpy} {peak}")
+    ratios = {"minnet/torch": medians["minnet"] / torch_time if torch_time else None,
+              "minnet/numpy": medians["minnet"] / numpy_time if numpy_time else None}
+    summary = [f"{k} = {v:.2f}" for k, v in ratios.items() if v is not None]
+    if goal is not None and ratios["minnet/torch"] is not None:
+        met = "met" if ratios["minnet/torch"] <= goal else "MISSED"
+        summary.append(f"goal minnet/torch <= {goal} {met}")
+    print("  " + "; ".join(summary) + "  (x torch: the faster torch row)")
+    return ratios

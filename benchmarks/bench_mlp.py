@@ -1,16 +1,18 @@
-"""W1 and W2: one training step of an MLP, minnet against hand-written numpy and PyTorch CPU.
+"""W1: one training step of an MLP 784-256-128-10 with ReLU, batch 128, minnet against
+hand-written numpy and PyTorch CPU (softmax cross-entropy, SGD momentum 0.9, float32).
 
-W1: 784-256-128-10 ReLU, batch 128.   W2: 20 sigmoid layers of width 64, batch 256.
-Both: softmax cross-entropy, SGD with momentum 0.9, float32. The numpy version is the
-zero-overhead reference: the same matmuls with the backward written out by hand, so
-minnet / numpy is what the framework costs.
+The numpy version is the zero-overhead reference: the same matmuls with the backward written
+out by hand, so minnet / numpy is what the framework costs. Goal: minnet <= 1.3x torch and
+within 1.1x of numpy. W2 (bench_deep_sigmoid.py) reuses NumpyMLP and run() from here.
 
     python -m benchmarks.bench_mlp
+    MINNET_BENCH_THREADS=1 python -m benchmarks.bench_mlp     # one thread for everyone
 """
 import numpy as np
 
 import minnet as mn
-from benchmarks._timing import interleaved_medians, peak_memory_mb, print_table, try_import_torch
+from benchmarks._timing import (THREADS, interleaved_medians, limit_blas_threads, peak_memory_mb,
+                               print_header, report, torch_with_threads, try_import_torch)
 
 LR, MOMENTUM = 0.01, 0.9
 
@@ -28,7 +30,7 @@ class NumpyMLP:
     def _act(self, z):
         if self.activation == "relu":
             return np.maximum(z, 0)
-        return 1 / (1 + np.exp(-z))
+        return 1 / (1 + np.exp(-z))       # minnet's formula, so only the framework differs
 
     def _act_grad(self, a):
         if self.activation == "relu":
@@ -103,31 +105,35 @@ def sgemm_gflops(n=1024):
     return 2 * n ** 3 / seconds / 1e9
 
 
-def run(name, sizes, activation, batch):
+def run(name, sizes, activation, batch, goal):
+    """Time one MLP training step in minnet, numpy and torch (2 threads and 1); print the report."""
+    torch = try_import_torch()
+    print_header(f"{name}: MLP {'-'.join(map(str, sizes)) if len(sizes) < 6 else f'{sizes[0]}-({len(sizes) - 2} x {sizes[1]})-{sizes[-1]}'}"
+                 f", {activation}, batch {batch}, softmax CE, SGD momentum, float32", torch)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
     numpy_mlp = NumpyMLP(sizes, activation, rng)
     steps = {"minnet": minnet_step(sizes, activation, x, y),
              "numpy": lambda: numpy_mlp.step(x, y)}
-    torch = try_import_torch()
     if torch is not None:
-        steps["torch"] = torch_step(torch, sizes, activation, x, y)
+        step = torch_step(torch, sizes, activation, x, y)
+        steps["torch"] = step
+        if THREADS > 1:
+            steps["torch 1 thread"] = torch_with_threads(torch, step, 1)
     medians = interleaved_medians(steps, repeats=15, inner=5)
-    memory = {k: f"peak {peak_memory_mb(steps[k]):.1f} MB (tracemalloc)" for k in ("minnet", "numpy")}
-    print_table(f"{name}: sizes {sizes[0]}-...-{sizes[-1]} ({len(sizes) - 1} layers), {activation}, "
-                f"batch {batch}", medians, "torch" if torch else "numpy", memory)
-    print(f"  minnet / numpy = {medians['minnet'] / medians['numpy']:.2f}")
+    memory = {k: peak_memory_mb(steps[k]) for k in ("minnet", "numpy")}
+    report(medians, memory, goal)
     return medians
 
 
 def main():
-    w1 = run("W1", [784, 256, 128, 10], "relu", 128)
-    flops = 3 * 2 * 128 * (784 * 256 + 256 * 128 + 128 * 10)   # forward + two backward matmuls
-    peak = sgemm_gflops()
-    print(f"  W1 minnet achieves {flops / w1['minnet'] / 1e9:.1f} GFLOP/s; "
-          f"numpy sgemm peak here is {peak:.1f} GFLOP/s")
-    run("W2", [64] * 21 + [10], "sigmoid", 256)
+    with limit_blas_threads():
+        w1 = run("W1", [784, 256, 128, 10], "relu", 128, goal=1.3)
+        flops = 3 * 2 * 128 * (784 * 256 + 256 * 128 + 128 * 10)   # forward + two backward matmuls
+        peak = sgemm_gflops()
+        print(f"  W1 minnet achieves {flops / w1['minnet'] / 1e9:.1f} GFLOP/s, numpy "
+              f"{flops / w1['numpy'] / 1e9:.1f}; numpy sgemm (1024^3) peak here is {peak:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

