@@ -45,7 +45,7 @@ class Context:
     def __init__(self, function, parents):
         self.function = function
         self.parents = parents
-        self.needs_input_grad = tuple(p.requires_grad for p in parents)
+        self.needs_input_grad = tuple([p.requires_grad for p in parents])
         self.saved = ()
         self.released = False
 
@@ -73,12 +73,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (array-likes become constant Tensors); record it for backward."""
-        # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
-        like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-        parents = tuple(as_tensor(x, like=like) for x in inputs)
+        parents = inputs
+        if not all(isinstance(x, Tensor) for x in inputs):
+            # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
+            like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
+            parents = tuple(as_tensor(x, like=like) for x in inputs)
         ctx = Context(cls, parents)
         try:
-            output = cls.forward(ctx, *(p.data for p in parents), **options)
+            output = cls.forward(ctx, *[p.data for p in parents], **options)
         except ValueError as error:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
@@ -99,7 +101,7 @@ def call_backward(ctx, grad):
         raise RuntimeError(
             f"{name}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs")
     for i, (g, parent) in enumerate(zip(grads, ctx.parents)):
-        if g is not None and parent.requires_grad and np.shape(g) != parent.shape:
+        if g is not None and parent.requires_grad and np.shape(g) != parent.data.shape:
             raise RuntimeError(
                 f"{name}.backward returned a gradient of shape {np.shape(g)} for input {i} "
                 f"of shape {parent.shape}")

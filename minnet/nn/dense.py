@@ -1,7 +1,35 @@
 """Dense: the fully connected layer, y = x @ W + b."""
 from minnet import init as initializers
+from minnet.function import Function
 from minnet.nn.module import Module, Parameter
 from minnet.regularizers import Regularizer
+
+
+class _Linear(Function):
+    """y = x @ W + b;  dL/dx = g @ W^T,  dL/dW = x^T @ g,  dL/db = g summed over the batch.
+
+    The same as MatMul then Add, as one op: a layer is one graph node instead of two, which
+    halves the engine's bookkeeping per layer (measured with the apply/activation changes
+    of the same commit: W2 step 5.4 -> 4.8 ms against numpy's 3.4; one thread).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        y = x @ weight
+        return y if bias is None else y + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        need_x, need_weight, *need_bias = ctx.needs_input_grad
+        # Leading dimensions (a batch of sequences, say) all count as batch rows.
+        grad_rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad @ weight.T if need_x else None
+        grad_weight = x.reshape(-1, x.shape[-1]).T @ grad_rows if need_weight else None
+        if not need_bias:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, grad_rows.sum(axis=0) if need_bias[0] else None
 
 
 class Dense(Module):
@@ -42,8 +70,9 @@ class Dense(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Dense({self.extra_repr()}) expected input with {self.in_features} "
                              f"features, got shape {tuple(x.shape)}")
-        y = x @ self.weight
-        return y if self.bias is None else y + self.bias
+        if self.bias is None:
+            return _Linear.apply(x, self.weight)
+        return _Linear.apply(x, self.weight, self.bias)
 
     def penalty(self):
         """regularizer(W) (+ bias_regularizer(b) when given), or None without regularizers."""
