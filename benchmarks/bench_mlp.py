@@ -62,10 +62,15 @@ class NumpyMLP:
             p -= LR * buf
 
 
-def minnet_step(sizes, activation, x, y):
+# All three start from the reference's weights: the same numbers flow through each (a deep
+# sigmoid net's gradients shrink layer by layer, and how far they fall depends on the weights).
+
+def minnet_step(sizes, activation, x, y, reference):
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(mn.nn.Dense(n_in, n_out))
+        layers[-1].weight.data[...] = reference.weights[i]
+        layers[-1].bias.data[...] = reference.biases[i]
         if i < len(sizes) - 2:
             layers.append(mn.nn.ReLU() if activation == "relu" else mn.nn.Sigmoid())
     model = mn.nn.Sequential(*layers)
@@ -80,10 +85,13 @@ def minnet_step(sizes, activation, x, y):
     return step
 
 
-def torch_step(torch, sizes, activation, x, y):
+def torch_step(torch, sizes, activation, x, y, reference):
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(torch.nn.Linear(n_in, n_out))
+        with torch.no_grad():
+            layers[-1].weight.copy_(torch.from_numpy(reference.weights[i].T))
+            layers[-1].bias.copy_(torch.from_numpy(reference.biases[i]))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Sigmoid())
     model = torch.nn.Sequential(*layers)
@@ -114,14 +122,14 @@ def run(name, sizes, activation, batch, goal):
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
     numpy_mlp = NumpyMLP(sizes, activation, rng)
-    steps = {"minnet": minnet_step(sizes, activation, x, y),
+    steps = {"minnet": minnet_step(sizes, activation, x, y, numpy_mlp),
              "numpy": lambda: numpy_mlp.step(x, y)}
     if torch is not None:
-        step = torch_step(torch, sizes, activation, x, y)
+        step = torch_step(torch, sizes, activation, x, y, numpy_mlp)
         steps["torch"] = step
         if THREADS > 1:
             steps["torch 1 thread"] = torch_with_threads(torch, step, 1)
-    medians = interleaved_medians(steps, repeats=15, inner=5)
+    medians = interleaved_medians(steps, repeats=15, inner=20)   # blocks of 40-100 ms: steadier
     memory = {k: peak_memory_mb(steps[k]) for k in ("minnet", "numpy")}
     report(medians, memory, goal)
     return medians
