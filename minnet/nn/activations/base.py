@@ -81,8 +81,8 @@ class Activation(Module):
         if not isinstance(x, Tensor):
             x = Tensor(x)
         # An activation has no child modules, so its own Parameter attributes are exactly
-        # self.parameters(), found without walking the module tree on every call (that walk
-        # was 7 of the 12 us a small sigmoid layer call took).
+        # self.parameters(), found without walking the module tree on every call (measured:
+        # 0.3 instead of 1.4 us per call; 20 calls in each W2 step).
         parameters = [value for value in vars(self).values() if isinstance(value, Parameter)]
         return _ActivationFunction.apply(x, *parameters, activation=self)
 
@@ -93,7 +93,7 @@ def _sigmoid(x):
     Relative accuracy holds in the left tail too (0.5 tanh(x/2) + 0.5 would cancel there).
     """
     # One exp instead of the two of e^min(x,0) / (1 + e^-|x|): measured 4M float32 forward
-    # 11.2 -> 4.5 ms, a (256, 64) batch 31 -> 17 us (one thread).
+    # 11.2 -> 4.5-5.5 ms, a (256, 64) batch 31 -> 17-20 us (one thread).
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
 
