@@ -204,8 +204,8 @@ def headline(findings: dict) -> str:
 # pulls them too, but only by a fraction per step. The zeros are not *exact*: plain SGD
 # overshoots 0 by about lr * l1 and jitters there (the printed count of exact zeros).
 #
-# Does this help the test score? With 200 training digits every network reaches 100%
-# training accuracy; the printed train/test gaps and test losses show how much each penalty
+# Does this help the test score? With only 200 training digits every network fits its
+# training set (compare the printed training accuracies); the printed train/test gaps and test losses show how much each penalty
 # narrows the gap, which at this strength is little. The validation curve is the honest
 # answer: weak penalties match the unpenalised network, too strong ones pull down training
 # and validation accuracy together (underfitting), and the best strength found on the
