@@ -28,6 +28,15 @@ def limit_blas_threads(threads: int = THREADS):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
+def training_step(model, loss_fn, optimizer, inputs, targets):
+    """One training step as a closure: the same three lines drive minnet and PyTorch."""
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+    return step
+
+
 def try_import_torch():
     """torch when installed (set to THREADS threads), else None: it is an optional peer."""
     try:

@@ -19,7 +19,8 @@ import numpy as np
 
 import minnet as mn
 from benchmarks._timing import (THREADS, interleaved_medians, limit_blas_threads, peak_memory_mb,
-                               print_header, report, torch_with_threads, try_import_torch)
+                               print_header, report, torch_with_threads, training_step,
+                               try_import_torch)
 
 BATCH, LR, MOMENTUM = 64, 0.01, 0.9
 
@@ -104,12 +105,7 @@ def minnet_step(x, y):
     loss_fn = mn.nn.CrossEntropyLoss()
     optimizer = mn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     inputs = mn.Tensor(x)
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(inputs), y).backward()
-        optimizer.step()
-    return step
+    return training_step(model, loss_fn, optimizer, inputs, y)
 
 
 def torch_step(torch, x, y):
@@ -120,12 +116,7 @@ def torch_step(torch, x, y):
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(inputs), targets).backward()
-        optimizer.step()
-    return step
+    return training_step(model, loss_fn, optimizer, inputs, targets)
 
 
 def profile(step, calls=50, lines=15):
