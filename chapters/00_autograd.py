@@ -67,6 +67,14 @@ def headline(findings: dict) -> str:
 # Autograd's slope matches the hand-derived one to rounding error, and central finite
 # differences agree to their own truncation error (both maxima are printed below): the chain
 # rule, applied op by op, is exact; finite differences are only an approximation.
+#
+# ## Try it yourself
+# 1. Change `f` to include `.sqrt()` or `.abs()` and watch autograd follow; what happens to
+#    the derivative at x = 0 for `abs`? (minnet, like PyTorch, takes 0 there.)
+# 2. Make `eps` in the finite differences 1e-2 and then 1e-12: one error grows with eps, the
+#    other with rounding. Which eps gives the smallest difference from autograd?
+# 3. Write `class Cube(mn.Function)` with forward x^3 and a deliberately wrong backward, and
+#    see `mn.gradcheck` name the input, the element and both values.
 
 if __name__ == "__main__":
     findings = main()
