@@ -6,7 +6,7 @@ from sklearn.datasets import load_diabetes, load_iris, make_blobs, make_multilab
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 import minnet as mn
 from minnet.estimators import NeuralNetClassifier, NeuralNetRegressor, auto_init
@@ -22,7 +22,21 @@ def blobs(n_samples=90, labels=(0, 1, 2), seed=0):
 
 # --- scikit-learn's own estimator checks, one test per check -------------------------------------
 
-@parametrize_with_checks([NeuralNetClassifier(), NeuralNetRegressor()])
+def _check_id(estimator, check):
+    """e.g. "NeuralNetClassifier-check_fit2d_1sample" (with the check's arguments, if any)."""
+    function, arguments = getattr(check, "func", check), getattr(check, "keywords", {})
+    extra = "(" + ",".join(f"{k}={v}" for k, v in arguments.items()) + ")" if arguments else ""
+    return f"{type(estimator).__name__}-{function.__name__}{extra}"
+
+
+# scikit-learn's own estimator checks, one test each. Built as a list: older scikit-learn's
+# parametrize_with_checks hands pytest a generator, which pytest 9 deprecates (an error here).
+ESTIMATOR_CHECKS = [pytest.param(estimator, check, id=_check_id(estimator, check))
+                    for base in (NeuralNetClassifier(), NeuralNetRegressor())
+                    for estimator, check in estimator_checks_generator(base)]
+
+
+@pytest.mark.parametrize("estimator, check", ESTIMATOR_CHECKS)
 def test_passes_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
