@@ -92,7 +92,8 @@ class Optimizer:
                 self._update(p, group, self.state.setdefault(p, {}))
 
     def _update(self, p, group, state):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _update(self, p, group, state), "
+                                  f"the in-place update of one parameter")
 
     def _work(self, p, count=1):
         """`count` arrays of p's shape and dtype, made once and reused by every step."""

@@ -34,7 +34,7 @@ class Regularizer:
         return self.penalty(weight)
 
     def penalty(self, weight):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define penalty(self, weight) -> Tensor")
 
 
 class L1L2(Regularizer):
