@@ -270,3 +270,13 @@ def test_fifteen_steps_match_torch_optim(name, options):
         theirs_optimizer.step()
         np.testing.assert_allclose(ours[step], p.detach().numpy(), rtol=0, atol=1e-7,
                                    err_msg=f"{name}{options} differs from torch at step {step + 1}")
+
+
+def test_an_optimizer_without_update_says_what_to_define():
+    class Incomplete(optim.Optimizer):
+        pass
+
+    p = Parameter(np.ones(2))
+    p.grad = np.ones(2)
+    with pytest.raises(NotImplementedError, match=r"Incomplete must define _update"):
+        Incomplete([p], {"lr": 0.1}).step()

@@ -63,3 +63,11 @@ def test_non_numeric_strength_is_a_type_error():
 def test_penalty_of_a_numpy_array_is_a_type_error():
     with pytest.raises(TypeError, match="Tensor"):
         L2(0.1)(W)
+
+
+def test_a_regularizer_without_penalty_says_what_to_define():
+    class Incomplete(mn.regularizers.Regularizer):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"Incomplete must define penalty"):
+        Incomplete()(mn.Tensor(np.ones(2)))
