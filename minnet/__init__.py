@@ -2,6 +2,7 @@
 
     import minnet as mn
 """
+from minnet import allocator
 from minnet.config import get_default_dtype, manual_seed, set_default_dtype
 from minnet.tensor import Tensor, tensor
 from minnet.function import Function, no_grad, is_grad_enabled
@@ -15,6 +16,8 @@ from minnet.training import fit, predict, History
 from minnet.checkpoint import save, load
 from minnet import data, datasets, diagnostics, plot
 from minnet import estimators
+
+allocator.configure_from_environment()
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",

@@ -42,10 +42,10 @@ class Context:
     freed by reference counting as soon as backward releases it.
     """
 
-    def __init__(self, function, parents):
+    def __init__(self, function, parents, needs_input_grad):
         self.function = function
         self.parents = parents
-        self.needs_input_grad = tuple([p.requires_grad for p in parents])
+        self.needs_input_grad = needs_input_grad
         self.saved = ()
         self.released = False
 
@@ -74,20 +74,23 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (array-likes become constant Tensors); record it for backward."""
         parents = inputs
-        if not all(isinstance(x, Tensor) for x in inputs):
-            # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
-            like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-            parents = tuple(as_tensor(x, like=like) for x in inputs)
-        ctx = Context(cls, parents)
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
+                like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
+                parents = tuple(as_tensor(x, like=like) for x in inputs)
+                break
+        needs_input_grad = tuple([p.requires_grad for p in parents])
+        ctx = Context(cls, parents, needs_input_grad)
         try:
             output = cls.forward(ctx, *[p.data for p in parents], **options)
         except ValueError as error:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
-        requires_grad = _grad_enabled and any(ctx.needs_input_grad)
-        result = Tensor(output, requires_grad=requires_grad)
-        if requires_grad:
-            result._ctx = ctx
+        if not (_grad_enabled and True in needs_input_grad):
+            return Tensor(output)
+        result = Tensor(output, requires_grad=True)
+        result._ctx = ctx
         return result
 
 
@@ -96,13 +99,15 @@ def call_backward(ctx, grad):
     grads = ctx.function.backward(ctx, grad)
     if not isinstance(grads, tuple):
         grads = (grads,)
-    name = ctx.function.__name__
     if len(grads) != len(ctx.parents):
-        raise RuntimeError(
-            f"{name}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs")
+        raise RuntimeError(f"{ctx.function.__name__}.backward returned {len(grads)} gradients "
+                           f"for {len(ctx.parents)} inputs")
     for i, (g, parent) in enumerate(zip(grads, ctx.parents)):
-        if g is not None and parent.requires_grad and np.shape(g) != parent.data.shape:
+        if g is None or not parent.requires_grad:
+            continue
+        shape = g.shape if isinstance(g, np.ndarray) else np.shape(g)
+        if shape != parent.data.shape:
             raise RuntimeError(
-                f"{name}.backward returned a gradient of shape {np.shape(g)} for input {i} "
-                f"of shape {parent.shape}")
+                f"{ctx.function.__name__}.backward returned a gradient of shape {shape} for "
+                f"input {i} of shape {parent.shape}")
     return grads

@@ -86,10 +86,13 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.grad.shape != p.shape:
+                if p.grad.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
                                      f"a parameter of shape {p.shape}")
-                self._update(p, group, self.state.setdefault(p, {}))
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(p, group, state)
 
     def _update(self, p, group, state):
         raise NotImplementedError(f"{type(self).__name__} must define _update(self, p, group, state), "
@@ -98,7 +101,8 @@ class Optimizer:
     def _work(self, p, count=1):
         """`count` arrays of p's shape and dtype, made once and reused by every step."""
         arrays = self._scratch.get(p)
-        if arrays is None or len(arrays) < count or arrays[0].shape != p.shape or arrays[0].dtype != p.dtype:
+        if (arrays is None or len(arrays) < count or arrays[0].shape != p.data.shape
+                or arrays[0].dtype != p.data.dtype):
             arrays = self._scratch[p] = [np.empty_like(p.data) for _ in range(count)]
         return arrays
 
@@ -167,7 +171,7 @@ class SGD(Optimizer):
 
     def _update(self, p, group, state):
         (work,) = self._work(p)
-        g = self._decayed_grad(p, group["weight_decay"], work)
+        g = self._decayed_grad(p, group["weight_decay"], work) if group["weight_decay"] else p.grad
         momentum = group["momentum"]
         if momentum:
             buffer = state.get("momentum_buffer")

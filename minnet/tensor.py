@@ -134,18 +134,18 @@ class Tensor:
                 raise ValueError(
                     f"backward() got grad of shape {grad.shape} for a tensor of shape {self.shape}")
 
+        # The gradient that has reached each tensor so far, by id; leaves are collected on
+        # the way and given theirs at the end.
         grads = {id(self): grad}
+        leaves = {id(self): self} if self._ctx is None else {}
         for node in reversed(self._topological_order()):
             node_grad = grads.pop(id(node), None)
             if node_grad is None:
                 continue
-            if node._ctx is None or node._retain_grad:
-                # An array of the tensor's dtype that no other grad shares.
-                node.grad = (_unshared(node_grad, node.dtype, steal=node._ctx is None)
+            if node._retain_grad:
+                node.grad = (_unshared(node_grad, node.dtype, steal=False)
                              if node.grad is None else node.grad + node_grad)
             ctx = node._ctx
-            if ctx is None:
-                continue
             if ctx.released:
                 raise RuntimeError(
                     f"backward() reached a {ctx.function.__name__} whose graph was already "
@@ -155,18 +155,28 @@ class Tensor:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 key = id(parent)
+                if parent._ctx is None:
+                    leaves[key] = parent
                 # A tensor used twice receives the sum of its gradients (multivariate chain rule).
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
             parent_grad = None      # no stray reference: a leaf may take the array over (_unshared)
             if not retain_graph:
                 ctx.release()
+        # Leaves last, when no op's gradient tuple refers to their arrays any more, so a leaf
+        # may take its array over (_unshared) instead of copying it.
+        for key, leaf in leaves.items():
+            leaf_grad = grads.pop(key)
+            leaf.grad = (_unshared(leaf_grad, leaf.dtype, steal=True)
+                         if leaf.grad is None else leaf.grad + leaf_grad)
 
     def _topological_order(self):
-        """Every tensor that requires grad and leads here, each after all of its inputs.
+        """Every op output that requires grad and leads here, each after all of its inputs.
 
-        Iterative depth-first search: a deep network would overflow Python's recursion limit.
+        Leaves are left out: they only receive gradients. Iterative depth-first search:
+        a deep network would overflow Python's recursion limit.
         """
-        order, visited, stack = [], set(), [(self, False)]
+        order, visited = [], set()
+        stack = [(self, False)] if self._ctx is not None else []
         while stack:
             node, inputs_done = stack.pop()
             if inputs_done:
@@ -176,9 +186,9 @@ class Tensor:
                 continue
             visited.add(id(node))
             stack.append((node, True))
-            if node._ctx is not None:
-                stack.extend((p, False) for p in node._ctx.parents
-                             if p.requires_grad and id(p) not in visited)
+            for parent in node._ctx.parents:
+                if parent._ctx is not None and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
         return order
 
     # --- operators (each one a Function in ops.py) ------------------------------------------
