@@ -9,8 +9,8 @@
 where g = grad + weight_decay * p (the L2 penalty's gradient, folded in; AdamW excepted).
 
 Updates run on `p.data` with numpy, outside the autograd graph, in place and in the
-parameters' own dtype; each optimiser keeps one scratch array per parameter so a step
-allocates almost nothing.
+parameters' own dtype. Adam, AdamW, RMSprop and Adagrad keep scratch arrays per parameter
+for their several temporaries; SGD needs one temporary (lr * b) and simply makes it.
 
     >>> optimizer = mn.optim.Adam(model.parameters(), lr=1e-3)
     >>> loss = loss_fn(model(x), y)
@@ -170,8 +170,9 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _update(self, p, group, state):
-        (work,) = self._work(p)
-        g = self._decayed_grad(p, group["weight_decay"], work) if group["weight_decay"] else p.grad
+        g = p.grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
         momentum = group["momentum"]
         if momentum:
             buffer = state.get("momentum_buffer")
@@ -182,14 +183,8 @@ class SGD(Optimizer):
                 dampening = group["dampening"]
                 # Without dampening (the default) add g itself: no (1 - 0) * g temporary.
                 buffer += (1 - dampening) * g if dampening else g
-            if group["nesterov"]:
-                g = g + momentum * buffer       # a new array: g may be `work` itself
-            else:
-                g = buffer
-        # lr * g into the scratch array instead of a new temporary every step; together with
-        # the line above: W1's SGD step 135-173 -> 104-131 us measured (one thread).
-        step = np.multiply(g, group["lr"], out=work)
-        p.data -= step
+            g = g + momentum * buffer if group["nesterov"] else buffer
+        p.data -= group["lr"] * g
 
 
 class Adam(Optimizer):

@@ -445,3 +445,18 @@ def test_values_and_gradients_match_pytorch(name):
     rtol = CASES[name].oracle_rtol
     np.testing.assert_allclose(y.data, torch_y.detach().numpy(), rtol=rtol, atol=1e-12)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", [n for n in ELEMENTWISE if CASES[n].make().derivative_from_output])
+def test_derivative_from_output_needs_only_y(name):
+    layer = build(name)
+    x = grid_input()
+    y = layer.f(x)
+    np.testing.assert_array_equal(layer.df(None, y), layer.df(x, y))
+    # ... and backward keeps only y, not the input.
+    out = layer(mn.Tensor(x, requires_grad=True))
+    assert out._ctx.saved[0] is None
+
+
+def test_sigmoid_tanh_and_relu_derive_from_their_output():
+    assert {n for n in ELEMENTWISE if CASES[n].make().derivative_from_output} >= {"sigmoid", "tanh", "relu"}

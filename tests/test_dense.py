@@ -107,3 +107,75 @@ def test_regularization_loss_of_a_model_sums_its_layers_penalties():
     loss.backward()
     np.testing.assert_allclose(model[0].weight.grad, 0.2 * model[0].weight.data, rtol=1e-6)
     assert model[0].bias.grad is None
+
+
+# --- Sequential runs a Dense and the elementwise activation after it as one op -------------------
+
+def _pair_and_input(activation, bias=True):
+    mn.manual_seed(0)
+    model = mn.nn.Sequential(Dense(3, 4, bias=bias), activation, Dense(4, 2))
+    x = mn.Tensor(np.random.default_rng(1).standard_normal((5, 3)), requires_grad=True)
+    return model, x
+
+
+def _unfused(model, x):
+    """The same model applied layer by layer, each as its own op."""
+    for layer in model:
+        x = layer(x)
+    return x
+
+
+@pytest.mark.parametrize("activation", [mn.nn.Sigmoid(), mn.nn.Tanh(), mn.nn.ReLU(), mn.nn.ELU(),
+                                        mn.nn.GELU(), mn.nn.Softplus()])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_dense_activation_equals_the_two_layers(activation, bias):
+    model, x = _pair_and_input(activation, bias)
+    fused = model(x)
+    assert fused._ctx.parents[0]._ctx.function.__name__ == "_LinearActivation"
+    fused.sum().backward()
+    fused_grads = [x.grad] + [p.grad for p in model.parameters()]
+    model.zero_grad()
+    x.grad = None
+    unfused = _unfused(model, x)
+    np.testing.assert_allclose(fused.data, unfused.data, rtol=1e-12)
+    unfused.sum().backward()
+    for a, b in zip(fused_grads, [x.grad] + [p.grad for p in model.parameters()]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("activation", [mn.nn.Sigmoid(), mn.nn.ReLU(), mn.nn.Mish()])
+def test_gradcheck_through_a_fused_pair(activation):
+    model, x = _pair_and_input(activation)
+    assert mn.gradcheck(model, x)
+
+
+@pytest.mark.parametrize("activation", [mn.nn.PReLU(), mn.nn.Softmax(), mn.nn.RReLU(), mn.nn.Dropout(0.5)])
+def test_layers_with_parameters_or_their_own_forward_are_not_fused(activation):
+    model, x = _pair_and_input(activation)
+    assert not model[0].fuses_with(model[1])
+    assert model(x)._ctx.parents[0]._ctx.function.__name__ != "_LinearActivation"
+
+
+def test_a_forward_hook_on_either_layer_turns_fusion_off_so_the_hook_sees_its_output():
+    model, x = _pair_and_input(mn.nn.Sigmoid())
+    seen = []
+    handle = model[1].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    model(x)
+    # The hook received the Dense output (the sigmoid's input), so the pair ran unfused.
+    np.testing.assert_allclose(seen[0].data, model[0](x).data)
+    handle.remove()
+    assert model[0].fuses_with(model[1])
+    model[0].register_forward_hook(lambda *args: None)
+    assert not model[0].fuses_with(model[1])
+
+
+def test_fused_pair_records_output_shapes_for_the_summary():
+    model, x = _pair_and_input(mn.nn.Tanh())
+    model(x)
+    assert "(5, 4)" in repr(model).splitlines()[2] and "(5, 4)" in repr(model).splitlines()[3]
+
+
+def test_fused_pair_checks_the_input_like_dense():
+    model, _ = _pair_and_input(mn.nn.Sigmoid())
+    with pytest.raises(ValueError, match=r"Dense\(3 -> 4\) expected input with 3 features"):
+        model(mn.Tensor(np.ones((2, 5))))

@@ -1,8 +1,21 @@
 """Dense: the fully connected layer, y = x @ W + b."""
 from minnet import init as initializers
 from minnet.function import Function
+from minnet.nn.activations.base import Activation, input_grad
 from minnet.nn.module import Module, Parameter
 from minnet.regularizers import Regularizer
+
+
+def _linear_grads(needs_input_grad, x, weight, grad):
+    """dL/dx = g @ W^T,  dL/dW = x^T @ g,  dL/db = g summed over the batch (those needed)."""
+    need_x, need_weight, *need_bias = needs_input_grad
+    # Leading dimensions (a batch of sequences, say) all count as batch rows.
+    grad_rows = grad.reshape(-1, grad.shape[-1])
+    grad_x = grad @ weight.T if need_x else None
+    grad_weight = x.reshape(-1, x.shape[-1]).T @ grad_rows if need_weight else None
+    if not need_bias:
+        return grad_x, grad_weight
+    return grad_x, grad_weight, grad_rows.sum(axis=0) if need_bias[0] else None
 
 
 class _Linear(Function):
@@ -22,14 +35,31 @@ class _Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved
-        need_x, need_weight, *need_bias = ctx.needs_input_grad
-        # Leading dimensions (a batch of sequences, say) all count as batch rows.
-        grad_rows = grad.reshape(-1, grad.shape[-1])
-        grad_x = grad @ weight.T if need_x else None
-        grad_weight = x.reshape(-1, x.shape[-1]).T @ grad_rows if need_weight else None
-        if not need_bias:
-            return grad_x, grad_weight
-        return grad_x, grad_weight, grad_rows.sum(axis=0) if need_bias[0] else None
+        return _linear_grads(ctx.needs_input_grad, x, weight, grad)
+
+
+class _LinearActivation(Function):
+    """y = f(z), z = x @ W + b: a Dense layer and the activation after it, as one op;
+    dL/dz = dL/dy * f'(z), and from dL/dz the gradients of _Linear.
+
+    Sequential runs such pairs fused (Dense.fuses_with): one graph node per layer instead
+    of two (measured: W2 step, 20 Dense + Sigmoid pairs, 3.0 -> 2.8 ms; one thread).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, activation):
+        z = x @ weight
+        if bias is not None:
+            z = z + bias
+        y = activation.f(z)
+        ctx.save_for_backward(x, weight, None if activation.derivative_from_output else z, y)
+        ctx.activation = activation
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, z, y = ctx.saved
+        return _linear_grads(ctx.needs_input_grad, x, weight, input_grad(ctx.activation, z, y, grad))
 
 
 class Dense(Module):
@@ -67,12 +97,28 @@ class Dense(Module):
         self.regularizer, self.bias_regularizer = regularizer, bias_regularizer
 
     def forward(self, x):
+        return _Linear.apply(*self._inputs(x))
+
+    def fuses_with(self, following):
+        """True when `following` is an elementwise activation that can run inside this layer's
+        op: no parameters, no forward of its own, and no forward hooks on either layer."""
+        return (isinstance(following, Activation) and following.elementwise
+                and type(following).forward is Activation.forward
+                and not any(isinstance(v, Parameter) for v in vars(following).values())
+                and not self.__dict__.get("_forward_hooks")
+                and not following.__dict__.get("_forward_hooks"))
+
+    def forward_fused(self, x, activation):
+        """activation(self(x)) as one op (Sequential calls it when fuses_with is True)."""
+        y = _LinearActivation.apply(*self._inputs(x), activation=activation)
+        self._output_shape = activation._output_shape = y.shape
+        return y
+
+    def _inputs(self, x):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Dense({self.extra_repr()}) expected input with {self.in_features} "
                              f"features, got shape {tuple(x.shape)}")
-        if self.bias is None:
-            return _Linear.apply(x, self.weight)
-        return _Linear.apply(x, self.weight, self.bias)
+        return (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
 
     def penalty(self):
         """regularizer(W) (+ bias_regularizer(b) when given), or None without regularizers."""

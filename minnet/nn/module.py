@@ -112,6 +112,10 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def fuses_with(self, following):
+        """Whether Sequential may run this layer and `following` as one op (see Dense)."""
+        return False
+
     # --- penalties ---------------------------------------------------------------------------
     def penalty(self):
         """This module's own weight penalty as a Tensor, or None (layers with regularizers override)."""
@@ -218,8 +222,17 @@ class Sequential(Module):
             yield str(i), layer
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
+        # A layer that fuses with the next one (a Dense and its activation) runs both as one
+        # op; Dense.forward_fused records output shapes as a call would.
+        layers, i = self.layers, 0
+        while i < len(layers):
+            layer = layers[i]
+            if i + 1 < len(layers) and layer.fuses_with(layers[i + 1]):
+                x = layer.forward_fused(x, layers[i + 1])
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
         return x
 
     def __len__(self):

@@ -39,6 +39,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
     output_range = (0.0, 1.0)
     saturating = True
+    derivative_from_output = True
 
     def f(self, x):
         return _sigmoid(x)
@@ -61,6 +62,7 @@ class Tanh(Activation):
     output_range = (-1.0, 1.0)
     zero_centred = True
     saturating = True
+    derivative_from_output = True
 
     def f(self, x):
         return np.tanh(x)

@@ -24,12 +24,13 @@ class ReLU(Activation):
     name = "relu"
     output_range = (0.0, INF)
     smooth = False
+    derivative_from_output = True
 
     def f(self, x):
         return np.maximum(x, 0)
 
     def df(self, x, y):
-        return (x > 0).astype(x.dtype, copy=False)
+        return (y > 0).astype(y.dtype, copy=False)        # y > 0 exactly where x > 0
 
 
 class LeakyReLU(Activation):
