@@ -10,9 +10,10 @@ def _linear_grads(needs_input_grad, x, weight, grad):
     """dL/dx = g @ W^T,  dL/dW = x^T @ g,  dL/db = g summed over the batch (those needed)."""
     need_x, need_weight, *need_bias = needs_input_grad
     # Leading dimensions (a batch of sequences, say) all count as batch rows.
-    grad_rows = grad.reshape(-1, grad.shape[-1])
+    grad_rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+    x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     grad_x = grad @ weight.T if need_x else None
-    grad_weight = x.reshape(-1, x.shape[-1]).T @ grad_rows if need_weight else None
+    grad_weight = x_rows.T @ grad_rows if need_weight else None
     if not need_bias:
         return grad_x, grad_weight
     return grad_x, grad_weight, grad_rows.sum(axis=0) if need_bias[0] else None
