@@ -89,8 +89,13 @@ def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: i
         for _ in range(warmup):
             step()
     times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
+    names = list(steps)
+    for round_ in range(repeats):
+        # Each round starts with the next implementation, so that none always runs right
+        # after the same other one (measured: minnet's W2 step 3.5-3.6 ms without torch in
+        # the loop, 4.5-5.8 ms when it always came right after torch, 3.6-4.1 ms rotated).
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            step = steps[name]
             # Thread pools (PyTorch's OpenMP, OpenBLAS) keep spinning for a while after a call;
             # on 2 cores they steal the next implementation's cores (measured: numpy's W1 step
             # 1.3 -> 3.8 ms when timed right after torch). A pause lets them go to sleep first.
