@@ -6,8 +6,8 @@ the top of its heap (or, for blocks over 128 KB, at once), so the next step take
 memory back one 4 KB page fault at a time, each page zeroed by the kernel. glibc raises both
 limits on its own, but only after a block over 128 KB has been freed; a net whose arrays are
 all smaller never gets there. Measured on W2 (20 sigmoid layers of width 64, batch 256, one
-thread): 736 page faults and 2 ms of kernel time in a 5.7 ms step; with the limits below,
-none, and the step takes 3.3 ms.
+thread): 736 page faults a step and 2 ms of kernel time in a 5.4 ms step; with the limits
+below, no faults, and the step takes 3.0 ms.
 
 `keep_freed_memory()` sets the limits that glibc's own rule reaches after freeing a 32 MB
 block: blocks up to 32 MB come from the heap, and up to 64 MB of free heap are kept. minnet

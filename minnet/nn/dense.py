@@ -44,7 +44,8 @@ class _LinearActivation(Function):
     dL/dz = dL/dy * f'(z), and from dL/dz the gradients of _Linear.
 
     Sequential runs such pairs fused (Dense.fuses_with): one graph node per layer instead
-    of two (measured: W2 step, 20 Dense + Sigmoid pairs, 3.0 -> 2.8 ms; one thread).
+    of two (measured on a 2-wide copy of W2, where only the engine's own work counts: a step
+    670 -> 565 us, against 265 us for hand-written numpy).
     """
 
     @staticmethod

@@ -73,7 +73,8 @@ class Activation(Module):
     smooth = True
     saturating = False
     # True: df uses y only, so the input is not kept for backward. A net then holds one array
-    # per layer, as a hand-written one does, instead of two (measured: W2 step 3.1 -> 2.9 ms).
+    # per layer, as a hand-written one does, instead of two (measured on W2: peak memory
+    # 2.7 -> 1.8 MB, step 2.87 -> 2.79 ms with one thread).
     derivative_from_output = False
 
     def f(self, x):
