@@ -8,11 +8,19 @@ from minnet import allocator
 
 # Allocates and frees 48 arrays of 64 KB (3 MB, as one small net's step does) ten times and
 # prints how many page faults the repeats cost: the memory of the first round is reused or
-# taken back from the operating system page by page.
+# taken back from the operating system page by page. With MINNET_KEEP_FREED_MEMORY=0 it first
+# sets glibc's documented start values (128 KB), which imports may otherwise have raised.
 REUSE_SCRIPT = textwrap.dedent("""
+    import ctypes
+    import os
     import resource
     import numpy as np
     import minnet
+
+    if os.environ["MINNET_KEEP_FREED_MEMORY"] == "0":
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 128 * 1024)
+        libc.mallopt(-1, 128 * 1024)
 
     def faults():
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
