@@ -10,12 +10,14 @@ input requires grad, records a Context in the output so that `Tensor.backward` c
 call backward later. This is the same contract as torch.autograd.Function.
 """
 import contextlib
+import itertools
 
 import numpy as np
 
 from minnet.tensor import Tensor, as_tensor
 
 _grad_enabled = True
+_op_numbers = itertools.count()      # Context.number: the order in which ops were recorded
 
 
 @contextlib.contextmanager
@@ -39,10 +41,12 @@ class Context:
 
     `parents` are the input Tensors (the graph's edges), `saved` the arrays forward
     kept for backward. Neither refers to the output, so the graph has no cycles and is
-    freed by reference counting as soon as backward releases it.
+    freed by reference counting as soon as backward releases it. `number` counts up with
+    every op recorded, so an op's number is higher than those of the ops behind its inputs.
     """
 
     def __init__(self, function, parents, needs_input_grad):
+        self.number = next(_op_numbers)
         self.function = function
         self.parents = parents
         self.needs_input_grad = needs_input_grad
@@ -95,19 +99,26 @@ class Function:
 
 
 def call_backward(ctx, grad):
-    """Call ctx.function.backward and check it gave one gradient per input, of the right shape."""
+    """Call ctx.function.backward and check that it gave one gradient per input."""
     grads = ctx.function.backward(ctx, grad)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(ctx.parents):
         raise RuntimeError(f"{ctx.function.__name__}.backward returned {len(grads)} gradients "
                            f"for {len(ctx.parents)} inputs")
-    for i, (g, parent) in enumerate(zip(grads, ctx.parents)):
-        if g is None or not parent.requires_grad:
-            continue
-        shape = g.shape if isinstance(g, np.ndarray) else np.shape(g)
-        if shape != parent.data.shape:
-            raise RuntimeError(
-                f"{ctx.function.__name__}.backward returned a gradient of shape {shape} for "
-                f"input {i} of shape {parent.shape}")
     return grads
+
+
+def checked_grad(ctx, parent, grad):
+    """grad as an array of parent's shape, or an error naming the op and the input.
+
+    Tensor.backward calls this only for a gradient that is not already an array of the
+    right shape (a number, a list, or a wrong shape), so the usual case costs one comparison.
+    """
+    grad = np.asarray(grad, dtype=parent.dtype)
+    if grad.shape != parent.data.shape:
+        i = next(i for i, p in enumerate(ctx.parents) if p is parent)
+        raise RuntimeError(
+            f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} for "
+            f"input {i} of shape {parent.shape}")
+    return grad

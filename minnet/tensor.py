@@ -8,6 +8,7 @@
 Every operator below is a `Function` from ops.py; `backward()` walks the recorded graph
 in reverse topological order and applies each op's local backward rule (the chain rule).
 """
+import heapq
 import numbers
 import sys
 
@@ -134,14 +135,19 @@ class Tensor:
                 raise ValueError(
                     f"backward() got grad of shape {grad.shape} for a tensor of shape {self.shape}")
 
-        # The gradient that has reached each tensor so far, by id; leaves are collected on
-        # the way and given theirs at the end.
+        # The gradient that has reached each tensor so far, by id. Ops are numbered as they
+        # are recorded (Context.number) and an op's inputs always existed before it, so taking
+        # op outputs highest number first visits each one after every op that used it: after
+        # all of its gradient has arrived. Leaves are collected and given theirs at the end.
         grads = {id(self): grad}
-        leaves = {id(self): self} if self._ctx is None else {}
-        for node in reversed(self._topological_order()):
-            node_grad = grads.pop(id(node), None)
-            if node_grad is None:
-                continue
+        leaves, pending = {}, []
+        if self._ctx is None:
+            leaves[id(self)] = self
+        else:
+            pending.append((-self._ctx.number, self))
+        while pending:
+            node = heapq.heappop(pending)[1]
+            node_grad = grads.pop(id(node))
             if node._retain_grad:
                 node.grad = (_unshared(node_grad, node.dtype, steal=False)
                              if node.grad is None else node.grad + node_grad)
@@ -154,11 +160,18 @@ class Tensor:
             for parent, parent_grad in zip(ctx.parents, call_backward(ctx, node_grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
+                if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
+                    parent_grad = checked_grad(ctx, parent, parent_grad)
                 key = id(parent)
-                if parent._ctx is None:
-                    leaves[key] = parent
-                # A tensor used twice receives the sum of its gradients (multivariate chain rule).
-                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+                if key in grads:
+                    # A tensor used twice receives the sum of its gradients (multivariate chain rule).
+                    grads[key] = grads[key] + parent_grad
+                else:
+                    grads[key] = parent_grad
+                    if parent._ctx is None:
+                        leaves[key] = parent
+                    else:
+                        heapq.heappush(pending, (-parent._ctx.number, parent))
             parent_grad = None      # no stray reference: a leaf may take the array over (_unshared)
             if not retain_graph:
                 ctx.release()
@@ -168,28 +181,6 @@ class Tensor:
             leaf_grad = grads.pop(key)
             leaf.grad = (_unshared(leaf_grad, leaf.dtype, steal=True)
                          if leaf.grad is None else leaf.grad + leaf_grad)
-
-    def _topological_order(self):
-        """Every op output that requires grad and leads here, each after all of its inputs.
-
-        Leaves are left out: they only receive gradients. Iterative depth-first search:
-        a deep network would overflow Python's recursion limit.
-        """
-        order, visited = [], set()
-        stack = [(self, False)] if self._ctx is not None else []
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in node._ctx.parents:
-                if parent._ctx is not None and parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-        return order
 
     # --- operators (each one a Function in ops.py) ------------------------------------------
     def __add__(self, other): return ops.Add.apply(self, other)
@@ -291,4 +282,4 @@ def as_tensor(x, like=None):
 # Imported last because ops.py and function.py build on Tensor (defined above):
 # the operators above look them up only when they run.
 from minnet import ops  # noqa: E402
-from minnet.function import call_backward  # noqa: E402
+from minnet.function import call_backward, checked_grad  # noqa: E402

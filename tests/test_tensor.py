@@ -149,18 +149,41 @@ def test_diamond_graph_gets_every_path_in_topological_order():
     np.testing.assert_allclose(x.grad, 4 * x.data + 6)
 
 
-def test_topological_order_puts_every_node_after_its_inputs():
+def test_ops_are_numbered_after_the_ops_behind_their_inputs():
     x = mn.Tensor([1.0], requires_grad=True)
     a = x * 2
     b = a + x
     c = b * a
-    order = c._topological_order()
-    position = {id(t): i for i, t in enumerate(order)}
-    for node in order:
-        assert all(position[id(p)] < position[id(node)] for p in node._ctx.parents
-                   if p._ctx is not None)
-    # Leaves such as x only receive gradients, so the walk leaves them out.
-    assert [id(t) for t in order] == [id(a), id(b), id(c)]
+    assert a._ctx.number < b._ctx.number < c._ctx.number
+
+
+def test_backward_reaches_each_op_once_after_every_op_that_used_it():
+    calls = []
+
+    class Logged(mn.Function):
+        """Identity that logs when its backward runs, and with which gradient."""
+        @staticmethod
+        def forward(ctx, x, name):
+            ctx.name = name
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append((ctx.name, grad.tolist()))
+            return grad
+
+    x = mn.Tensor([1.0], requires_grad=True)
+    a = Logged.apply(x, name="a")
+    unrelated = Logged.apply(x, name="unrelated")     # recorded between a and its users
+    b = Logged.apply(a * 3, name="b")
+    c = Logged.apply(a + b + unrelated, name="c")
+    c.sum().backward()
+    names = [name for name, _ in calls]
+    assert sorted(names) == ["a", "b", "c", "unrelated"]
+    assert names.index("c") < names.index("b") < names.index("a")
+    # a is reached once, with the gradient of both paths: 1 directly plus 3 through b.
+    assert dict(calls)["a"] == [4.0]
+    np.testing.assert_array_equal(x.grad, [5.0])
 
 
 def test_backward_of_a_leaf_itself_gives_it_gradient_one():
