@@ -135,15 +135,15 @@ class Tensor:
                 raise ValueError(
                     f"backward() got grad of shape {grad.shape} for a tensor of shape {self.shape}")
 
-        # The gradient that has reached each tensor so far, by id. Ops are numbered as they
-        # are recorded (Context.number) and an op's inputs always existed before it, so taking
-        # op outputs highest number first visits each one after every op that used it: after
-        # all of its gradient has arrived. Leaves are collected and given theirs at the end.
-        grads = {id(self): grad}
-        leaves, pending = {}, []
+        # The gradient that has reached each op output so far, by id. Ops are numbered as
+        # they are recorded (Context.number) and an op's inputs always existed before it, so
+        # taking op outputs highest number first visits each one after every op that used it:
+        # after all of its gradient has arrived. Leaves only collect (leaf, gradient) pairs.
+        grads, pending, leaf_grads = {}, [], []
         if self._ctx is None:
-            leaves[id(self)] = self
+            leaf_grads.append((self, grad))
         else:
+            grads[id(self)] = grad
             pending.append((-self._ctx.number, self))
         while pending:
             node = heapq.heappop(pending)[1]
@@ -162,23 +162,24 @@ class Tensor:
                     continue
                 if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
                     parent_grad = checked_grad(ctx, parent, parent_grad)
+                if parent._ctx is None:
+                    leaf_grads.append((parent, parent_grad))
+                    continue
                 key = id(parent)
                 if key in grads:
                     # A tensor used twice receives the sum of its gradients (multivariate chain rule).
                     grads[key] = grads[key] + parent_grad
                 else:
                     grads[key] = parent_grad
-                    if parent._ctx is None:
-                        leaves[key] = parent
-                    else:
-                        heapq.heappush(pending, (-parent._ctx.number, parent))
+                    heapq.heappush(pending, (-parent._ctx.number, parent))
             parent_grad = None      # no stray reference: a leaf may take the array over (_unshared)
             if not retain_graph:
                 ctx.release()
         # Leaves last, when no op's gradient tuple refers to their arrays any more, so a leaf
-        # may take its array over (_unshared) instead of copying it.
-        for key, leaf in leaves.items():
-            leaf_grad = grads.pop(key)
+        # may take its array over (_unshared) instead of copying it. A leaf used twice gets
+        # the sum of its gradients here.
+        while leaf_grads:
+            leaf, leaf_grad = leaf_grads.pop()
             leaf.grad = (_unshared(leaf_grad, leaf.dtype, steal=True)
                          if leaf.grad is None else leaf.grad + leaf_grad)
 

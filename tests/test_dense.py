@@ -109,9 +109,9 @@ def test_regularization_loss_of_a_model_sums_its_layers_penalties():
     assert model[0].bias.grad is None
 
 
-# --- Sequential runs a Dense and the elementwise activation after it as one op -------------------
+# --- Sequential runs its Dense layers and their activations as one op (a stack) -----------------
 
-def _pair_and_input(activation, bias=True):
+def _stack_and_input(activation, bias=True):
     mn.manual_seed(0)
     model = mn.nn.Sequential(Dense(3, 4, bias=bias), activation, Dense(4, 2))
     x = mn.Tensor(np.random.default_rng(1).standard_normal((5, 3)), requires_grad=True)
@@ -125,39 +125,60 @@ def _unfused(model, x):
     return x
 
 
+def _op_names(y):
+    """The names of the ops behind y, output first (a chain: each op's first input)."""
+    names = []
+    while y._ctx is not None:
+        names.append(y._ctx.function.__name__)
+        y = y._ctx.parents[0]
+    return names
+
+
 @pytest.mark.parametrize("activation", [mn.nn.Sigmoid(), mn.nn.Tanh(), mn.nn.ReLU(), mn.nn.ELU(),
                                         mn.nn.GELU(), mn.nn.Softplus()])
 @pytest.mark.parametrize("bias", [True, False])
-def test_fused_dense_activation_equals_the_two_layers(activation, bias):
-    model, x = _pair_and_input(activation, bias)
-    fused = model(x)
-    assert fused._ctx.parents[0]._ctx.function.__name__ == "_LinearActivation"
-    fused.sum().backward()
-    fused_grads = [x.grad] + [p.grad for p in model.parameters()]
+def test_a_stack_equals_its_layers_one_by_one(activation, bias):
+    model, x = _stack_and_input(activation, bias)
+    stacked = model(x)
+    assert _op_names(stacked) == ["_DenseStack"]
+    stacked.sum().backward()
+    stacked_grads = [x.grad] + [p.grad for p in model.parameters()]
     model.zero_grad()
     x.grad = None
     unfused = _unfused(model, x)
-    np.testing.assert_allclose(fused.data, unfused.data, rtol=1e-12)
+    assert len(_op_names(unfused)) == 3
+    np.testing.assert_allclose(stacked.data, unfused.data, rtol=1e-12)
     unfused.sum().backward()
-    for a, b in zip(fused_grads, [x.grad] + [p.grad for p in model.parameters()]):
+    for a, b in zip(stacked_grads, [x.grad] + [p.grad for p in model.parameters()]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("activation", [mn.nn.Sigmoid(), mn.nn.ReLU(), mn.nn.Mish()])
-def test_gradcheck_through_a_fused_pair(activation):
-    model, x = _pair_and_input(activation)
+def test_gradcheck_through_a_stack(activation):
+    model, x = _stack_and_input(activation)
+    assert mn.gradcheck(model, x)
+
+
+def test_gradcheck_through_a_deep_stack_with_leading_dimensions():
+    mn.manual_seed(0)
+    model = mn.nn.Sequential(Dense(3, 4), mn.nn.Tanh(), Dense(4, 4, bias=False), Dense(4, 5),
+                             mn.nn.Sigmoid(), Dense(5, 2), mn.nn.SiLU())
+    x = mn.Tensor(np.random.default_rng(1).standard_normal((2, 3, 3)), requires_grad=True)
+    assert _op_names(model(x)) == ["_DenseStack"]
+    assert model(x).shape == (2, 3, 2)
     assert mn.gradcheck(model, x)
 
 
 @pytest.mark.parametrize("activation", [mn.nn.PReLU(), mn.nn.Softmax(), mn.nn.RReLU(), mn.nn.Dropout(0.5)])
-def test_layers_with_parameters_or_their_own_forward_are_not_fused(activation):
-    model, x = _pair_and_input(activation)
+def test_layers_with_parameters_or_their_own_forward_end_the_stack(activation):
+    model, x = _stack_and_input(activation)
     assert not model[0].fuses_with(model[1])
-    assert model(x)._ctx.parents[0]._ctx.function.__name__ != "_LinearActivation"
+    # Dense on its own, then the layer, then the last Dense on its own.
+    assert _op_names(model(x))[-1] == "_DenseStack" and len(_op_names(model(x))) >= 3
 
 
 def test_a_forward_hook_on_either_layer_turns_fusion_off_so_the_hook_sees_its_output():
-    model, x = _pair_and_input(mn.nn.Sigmoid())
+    model, x = _stack_and_input(mn.nn.Sigmoid())
     seen = []
     handle = model[1].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
     model(x)
@@ -165,17 +186,38 @@ def test_a_forward_hook_on_either_layer_turns_fusion_off_so_the_hook_sees_its_ou
     np.testing.assert_allclose(seen[0].data, model[0](x).data)
     handle.remove()
     assert model[0].fuses_with(model[1])
-    model[0].register_forward_hook(lambda *args: None)
-    assert not model[0].fuses_with(model[1])
+    assert _op_names(model(x)) == ["_DenseStack"]
+    # A hooked Dense ends the stack before it and runs as a call of its own.
+    model[2].register_forward_hook(lambda module, inputs, output: seen.append(output))
+    y = model(x)
+    assert _op_names(y) == ["_Linear", "_DenseStack"]
+    assert seen[-1] is y
 
 
-def test_fused_pair_records_output_shapes_for_the_summary():
-    model, x = _pair_and_input(mn.nn.Tanh())
+def test_frozen_parameters_and_an_input_without_grad_get_no_gradient():
+    model, x = _stack_and_input(mn.nn.Tanh())
+    x = mn.Tensor(x.data)
+    model[0].weight.requires_grad = False
+    model(x).sum().backward()
+    assert model[0].weight.grad is None
+    assert model[0].bias.grad is not None and model[2].weight.grad is not None
+
+
+def test_stack_records_output_shapes_for_the_summary():
+    model, x = _stack_and_input(mn.nn.Tanh())
     model(x)
-    assert "(5, 4)" in repr(model).splitlines()[2] and "(5, 4)" in repr(model).splitlines()[3]
+    lines = repr(model).splitlines()
+    assert "(5, 4)" in lines[2] and "(5, 4)" in lines[3] and "(5, 2)" in lines[4]
 
 
-def test_fused_pair_checks_the_input_like_dense():
-    model, _ = _pair_and_input(mn.nn.Sigmoid())
+def test_stack_checks_the_input_like_dense():
+    model, _ = _stack_and_input(mn.nn.Sigmoid())
     with pytest.raises(ValueError, match=r"Dense\(3 -> 4\) expected input with 3 features"):
         model(mn.Tensor(np.ones((2, 5))))
+
+
+def test_a_width_mismatch_inside_a_sequential_is_named_by_the_dense_that_gets_it():
+    model = mn.nn.Sequential(Dense(3, 4), mn.nn.ReLU(), Dense(5, 2))
+    with pytest.raises(ValueError, match=r"Dense\(5 -> 2\) expected input with 5 features, "
+                                         r"got shape \(2, 4\)"):
+        model(mn.Tensor(np.ones((2, 3))))

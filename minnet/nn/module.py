@@ -112,9 +112,10 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def fuses_with(self, following):
-        """Whether Sequential may run this layer and `following` as one op (see Dense)."""
-        return False
+    def run_in_sequence(self, x, layers, index):
+        """Run this layer, layers[index] of a Sequential, on x; return the output and the index
+        of the next layer to run. Dense overrides it to run the layers after it in its op."""
+        return self(x), index + 1
 
     # --- penalties ---------------------------------------------------------------------------
     def penalty(self):
@@ -222,17 +223,10 @@ class Sequential(Module):
             yield str(i), layer
 
     def forward(self, x):
-        # A layer that fuses with the next one (a Dense and its activation) runs both as one
-        # op; Dense.forward_fused records output shapes as a call would.
-        layers, i = self.layers, 0
-        while i < len(layers):
-            layer = layers[i]
-            if i + 1 < len(layers) and layer.fuses_with(layers[i + 1]):
-                x = layer.forward_fused(x, layers[i + 1])
-                i += 2
-            else:
-                x = layer(x)
-                i += 1
+        # Each layer runs itself, or itself and some after it as one op (Dense.run_in_sequence).
+        index = 0
+        while index < len(self.layers):
+            x, index = self.layers[index].run_in_sequence(x, self.layers, index)
         return x
 
     def __len__(self):
