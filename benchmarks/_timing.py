@@ -83,8 +83,9 @@ def print_header(title: str, torch=None) -> None:
     print(f"  {os.cpu_count()} cores, {cpu_model()}; {versions}; {THREADS} threads; {load_average()}")
 
 
-def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: int = 1) -> dict:
-    """Median seconds per call of each step, timing them in turn so drift hits all alike."""
+def interleaved_times(steps: dict, repeats: int = 7, warmup: int = 2, inner: int = 1) -> dict:
+    """Seconds per call of each step in each of `repeats` rounds, timing the steps in turn
+    so that drift in the machine's speed hits all alike."""
     for step in steps.values():
         for _ in range(warmup):
             step()
@@ -104,7 +105,12 @@ def interleaved_medians(steps: dict, repeats: int = 7, warmup: int = 2, inner: i
             for _ in range(inner):
                 step()
             times[name].append((time.perf_counter() - start) / inner)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def interleaved_medians(steps: dict, **options) -> dict:
+    """Median seconds per call of each step (interleaved_times' options)."""
+    return {name: statistics.median(values) for name, values in interleaved_times(steps, **options).items()}
 
 
 def peak_memory_mb(step, calls: int = 2) -> float:
@@ -121,24 +127,39 @@ def peak_memory_mb(step, calls: int = 2) -> float:
     return peak / 2 ** 20
 
 
-def fastest_torch(medians: dict):
+def fastest_torch(times: dict):
     """The faster of the torch rows (2 threads or 1): the fair peer on a busy machine."""
-    times = [seconds for name, seconds in medians.items() if name.startswith("torch")]
+    times = [seconds for name, seconds in times.items() if name.startswith("torch")]
     return min(times) if times else None
 
 
-def report(medians: dict, memory: dict | None = None, goal: float | None = None) -> dict:
-    """Print ms/step, x fastest torch, x numpy and peak memory per row; return minnet's ratios."""
-    torch_time, numpy_time = fastest_torch(medians), medians.get("numpy")
+def paired_ratio(times: dict, name: str, peer) -> float | None:
+    """Median over rounds of name's time / peer's time in the same round.
+
+    The steps of one round run within a second of each other, so a ratio taken within a
+    round cancels the machine's drift in speed, which on a shared 2-core machine moves
+    whole rounds by 20-50%; the ratio of the two medians would mix different rounds.
+    `peer` is a row name, or a function of one round's {name: seconds} (fastest_torch).
+    """
+    rounds = [dict(zip(times, round_)) for round_ in zip(*times.values())]
+    ratios = [r[name] / (peer(r) if callable(peer) else r[peer]) for r in rounds
+              if (peer(r) if callable(peer) else r.get(peer))]
+    return statistics.median(ratios) if ratios else None
+
+
+def report(times: dict, memory: dict | None = None, goal: float | None = None) -> dict:
+    """Print median ms/step, x fastest torch, x numpy and peak memory per row (the ratios are
+    medians of per-round ratios, see paired_ratio); return minnet's ratios."""
     memory = memory or {}
     print(f"  {'implementation':<16} {'ms/step':>9} {'x torch':>8} {'x numpy':>8} {'peak MB':>8}")
-    for name, seconds in medians.items():
-        vs_torch = f"{seconds / torch_time:8.2f}" if torch_time else f"{'-':>8}"
-        vs_numpy = f"{seconds / numpy_time:8.2f}" if numpy_time else f"{'-':>8}"
+    for name, seconds in times.items():
+        vs_torch, vs_numpy = paired_ratio(times, name, fastest_torch), paired_ratio(times, name, "numpy")
+        vs_torch = f"{vs_torch:8.2f}" if vs_torch else f"{'-':>8}"
+        vs_numpy = f"{vs_numpy:8.2f}" if vs_numpy else f"{'-':>8}"
         peak = f"{memory[name]:8.1f}" if name in memory else f"{'-':>8}"
-        print(f"  {name:<16} {seconds * 1e3:9.3f} {vs_torch} {vs_numpy} {peak}")
-    ratios = {"minnet/torch": medians["minnet"] / torch_time if torch_time else None,
-              "minnet/numpy": medians["minnet"] / numpy_time if numpy_time else None}
+        print(f"  {name:<16} {statistics.median(seconds) * 1e3:9.3f} {vs_torch} {vs_numpy} {peak}")
+    ratios = {"minnet/torch": paired_ratio(times, "minnet", fastest_torch),
+              "minnet/numpy": paired_ratio(times, "minnet", "numpy")}
     summary = [f"{k} = {v:.2f}" for k, v in ratios.items() if v is not None]
     if goal is not None and ratios["minnet/torch"] is not None:
         met = "met" if ratios["minnet/torch"] <= goal else "MISSED"

@@ -14,11 +14,12 @@ im2col by a strided window view, one matmul per convolution, col2im as nine shif
 import cProfile
 import os
 import pstats
+import statistics
 
 import numpy as np
 
 import minnet as mn
-from benchmarks._timing import (THREADS, interleaved_medians, limit_blas_threads, peak_memory_mb,
+from benchmarks._timing import (THREADS, interleaved_times, limit_blas_threads, peak_memory_mb,
                                print_header, report, torch_with_threads, training_step,
                                try_import_torch)
 
@@ -144,12 +145,12 @@ def main():
         # several times longer than with one thread; timing both keeps the ratio honest.
         if THREADS > 1:
             steps["torch 1 thread"] = torch_with_threads(torch, step, 1)
-    medians = interleaved_medians(steps, repeats=15, warmup=3, inner=3)
+    times = interleaved_times(steps, repeats=15, warmup=3, inner=3)
     memory = {k: peak_memory_mb(steps[k]) for k in ("minnet", "numpy")}
-    report(medians, memory, goal=2.5)
+    report(times, memory, goal=2.5)
     if os.environ.get("MINNET_BENCH_PROFILE") == "1":
         profile(steps["minnet"])
-    return medians
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ within 1.1x of numpy. W2 (bench_deep_sigmoid.py) reuses NumpyMLP and run() from 
     python -m benchmarks.bench_mlp
     MINNET_BENCH_THREADS=1 python -m benchmarks.bench_mlp     # one thread for everyone
 """
+import statistics
+
 import numpy as np
 
 import minnet as mn
-from benchmarks._timing import (THREADS, interleaved_medians, limit_blas_threads, peak_memory_mb,
-                               print_header, report, torch_with_threads, training_step,
-                               try_import_torch)
+from benchmarks._timing import (THREADS, interleaved_medians, interleaved_times,
+                               limit_blas_threads, peak_memory_mb, print_header, report,
+                               torch_with_threads, training_step, try_import_torch)
 
 LR, MOMENTUM = 0.01, 0.9
 
@@ -120,10 +122,10 @@ def run(name, sizes, activation, batch, goal):
         steps["torch"] = step
         if THREADS > 1:
             steps["torch 1 thread"] = torch_with_threads(torch, step, 1)
-    medians = interleaved_medians(steps, repeats=15, inner=20)   # blocks of 40-100 ms: steadier
+    times = interleaved_times(steps, repeats=15, inner=20)   # blocks of 40-100 ms: steadier
     memory = {k: peak_memory_mb(steps[k]) for k in ("minnet", "numpy")}
-    report(medians, memory, goal)
-    return medians
+    report(times, memory, goal)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 def main():
