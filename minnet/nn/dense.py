@@ -8,15 +8,14 @@ from minnet.regularizers import Regularizer
 
 def _linear_grads(needs_input_grad, x, weight, grad):
     """dL/dx = g @ W^T,  dL/dW = x^T @ g,  dL/db = g summed over the batch (those needed)."""
-    need_x, need_weight, *need_bias = needs_input_grad
     # Leading dimensions (a batch of sequences, say) all count as batch rows.
     grad_rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
     x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-    grad_x = grad @ weight.T if need_x else None
-    grad_weight = x_rows.T @ grad_rows if need_weight else None
-    if not need_bias:
+    grad_x = grad @ weight.T if needs_input_grad[0] else None
+    grad_weight = x_rows.T @ grad_rows if needs_input_grad[1] else None
+    if len(needs_input_grad) == 2:              # no bias
         return grad_x, grad_weight
-    return grad_x, grad_weight, grad_rows.sum(axis=0) if need_bias[0] else None
+    return grad_x, grad_weight, grad_rows.sum(axis=0) if needs_input_grad[2] else None
 
 
 class _Linear(Function):
@@ -141,19 +140,21 @@ class Dense(Module):
         previous one's width, each with the activation after it when it fuses_with it.
         Returns the output and the index of the first layer not run.
         """
-        stack, parameters = [], []
+        if type(self) is not Dense or self.__dict__.get("_forward_hooks"):
+            return self(x), index + 1           # a subclass or a hooked Dense runs on its own
+        self._inputs(x)                         # the input check of a call
+        stack, parameters, width = [], [], self.in_features
         while index < len(layers):
             dense = layers[index]
             if (type(dense) is not Dense or dense.__dict__.get("_forward_hooks")
-                    or (stack and dense.in_features != stack[-1][0].out_features)):
+                    or dense.in_features != width):
                 break
             following = layers[index + 1] if index + 1 < len(layers) else None
             activation = following if dense.fuses_with(following) else None
             stack.append((dense, activation))
-            parameters += dense._inputs(x)[1:] if len(stack) == 1 else dense._parameters()
+            parameters += dense._parameters()
+            width = dense.out_features
             index += 1 if activation is None else 2
-        if not stack:               # this Dense has a forward hook: call it on its own
-            return self(x), index + 1
         return _DenseStack.apply(x, *parameters, layers=stack), index
 
     def _inputs(self, x):
