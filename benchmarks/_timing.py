@@ -128,37 +128,37 @@ def peak_memory_mb(step, calls: int = 2) -> float:
 
 
 def fastest_torch(times: dict):
-    """The faster of the torch rows (2 threads or 1): the fair peer on a busy machine."""
-    times = [seconds for name, seconds in times.items() if name.startswith("torch")]
-    return min(times) if times else None
+    """The name of the faster torch row (2 threads or 1, by median): the fair peer on a busy
+    machine; None without torch."""
+    rows = {name: statistics.median(seconds) for name, seconds in times.items() if name.startswith("torch")}
+    return min(rows, key=rows.get) if rows else None
 
 
-def paired_ratio(times: dict, name: str, peer) -> float | None:
-    """Median over rounds of name's time / peer's time in the same round.
+def paired_ratio(times: dict, name: str, peer: str | None) -> float | None:
+    """Median over rounds of name's time / peer's time in the same round (None without peer).
 
     The steps of one round run within a second of each other, so a ratio taken within a
     round cancels the machine's drift in speed, which on a shared 2-core machine moves
     whole rounds by 20-50%; the ratio of the two medians would mix different rounds.
-    `peer` is a row name, or a function of one round's {name: seconds} (fastest_torch).
     """
-    rounds = [dict(zip(times, round_)) for round_ in zip(*times.values())]
-    ratios = [r[name] / (peer(r) if callable(peer) else r[peer]) for r in rounds
-              if (peer(r) if callable(peer) else r.get(peer))]
-    return statistics.median(ratios) if ratios else None
+    if peer not in times:
+        return None
+    return statistics.median(a / b for a, b in zip(times[name], times[peer]))
 
 
 def report(times: dict, memory: dict | None = None, goal: float | None = None) -> dict:
     """Print median ms/step, x fastest torch, x numpy and peak memory per row (the ratios are
     medians of per-round ratios, see paired_ratio); return minnet's ratios."""
     memory = memory or {}
+    torch_row = fastest_torch(times)
     print(f"  {'implementation':<16} {'ms/step':>9} {'x torch':>8} {'x numpy':>8} {'peak MB':>8}")
     for name, seconds in times.items():
-        vs_torch, vs_numpy = paired_ratio(times, name, fastest_torch), paired_ratio(times, name, "numpy")
+        vs_torch, vs_numpy = paired_ratio(times, name, torch_row), paired_ratio(times, name, "numpy")
         vs_torch = f"{vs_torch:8.2f}" if vs_torch else f"{'-':>8}"
         vs_numpy = f"{vs_numpy:8.2f}" if vs_numpy else f"{'-':>8}"
         peak = f"{memory[name]:8.1f}" if name in memory else f"{'-':>8}"
         print(f"  {name:<16} {statistics.median(seconds) * 1e3:9.3f} {vs_torch} {vs_numpy} {peak}")
-    ratios = {"minnet/torch": paired_ratio(times, "minnet", fastest_torch),
+    ratios = {"minnet/torch": paired_ratio(times, "minnet", torch_row),
               "minnet/numpy": paired_ratio(times, "minnet", "numpy")}
     summary = [f"{k} = {v:.2f}" for k, v in ratios.items() if v is not None]
     if goal is not None and ratios["minnet/torch"] is not None:

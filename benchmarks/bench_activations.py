@@ -6,19 +6,21 @@
 
 Each row times y = layer(x); y.backward(g) in minnet and the same in PyTorch (when
 installed; the faster of 2 threads and 1), interleaved so that machine drift hits all alike;
-the median of the repeats after a warm-up. For ReLU, sigmoid, tanh, SiLU and GELU a
-hand-written numpy forward+backward is timed too: the floor any numpy framework can reach.
+times are medians of the repeats after a warm-up, ratios medians of the per-round ratios.
+For ReLU, sigmoid, tanh, SiLU and GELU a hand-written numpy forward+backward is timed too:
+the floor any numpy framework can reach.
 The goal is minnet within 2.5x of PyTorch for those five; W5 is the SiLU row.
 """
 import os
+import statistics
 import sys
 
 import numpy as np
 from scipy.special import erf
 
 import minnet as mn
-from benchmarks._timing import (THREADS, interleaved_medians, peak_memory_mb, print_header,
-                                torch_with_threads, try_import_torch)
+from benchmarks._timing import (THREADS, fastest_torch, interleaved_times, paired_ratio,
+                                peak_memory_mb, print_header, torch_with_threads, try_import_torch)
 from minnet.nn import ACTIVATIONS
 
 SIZE = (2000, 2000)                 # 4,000,000 values
@@ -108,13 +110,15 @@ def main(names=()):
             steps["torch"] = torch_step
             if THREADS > 1:
                 steps["torch 1 thread"] = torch_with_threads(torch, torch_step, 1)
-        times = interleaved_medians(steps, repeats=REPEATS, warmup=1)
-        torch_time = min((t for n, t in times.items() if n.startswith("torch")), default=None)
-        ratio = times["minnet"] / torch_time if torch_time else float("nan")
+        rounds = interleaved_times(steps, repeats=REPEATS, warmup=1)
+        times = {n: statistics.median(seconds) for n, seconds in rounds.items()}
+        torch_row = fastest_torch(rounds)
+        torch_time = times[torch_row] if torch_row else None
+        ratio = paired_ratio(rounds, "minnet", torch_row) if torch_row else float("nan")
         ratios[name] = ratio
         numpy_ms = f"{times['numpy'] * 1e3:10.1f}" if "numpy" in times else f"{'':>10}"
         torch_ms = f"{torch_time * 1e3:10.1f}" if torch_time else f"{'-':>10}"
-        vs_numpy = f"{times['minnet'] / times['numpy']:9.2f}" if "numpy" in times else f"{'':>9}"
+        vs_numpy = f"{paired_ratio(rounds, 'minnet', 'numpy'):9.2f}" if "numpy" in times else f"{'':>9}"
         goal = "  (goal <= 2.5)" if name in GOAL_NAMES else ""
         print(f"{name:<14}{times['minnet'] * 1e3:11.1f}{numpy_ms}{torch_ms}{ratio:9.2f}{vs_numpy}{goal}",
               flush=True)
