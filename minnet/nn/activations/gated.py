@@ -143,17 +143,16 @@ class Swish(Activation):
         return y
 
     def df(self, x, y):
-        # f' = s + beta x s (1 - s) = s (1 + beta (x - y)); s recomputed as (1 + tanh) / 2 is
-        # cheaper than recovering s = y / x, which needs a mask for x = 0.
+        # f' = s + beta y (1 - s) with s = sigmoid(beta x) = y / x: a division instead of a
+        # second tanh. At x = 0, y / x is 0/0 and s is 1/2. Measured on 4M float32: df 6.0 ->
+        # 4.9 ms (one thread; a division with where=(x != 0) instead of the fix-up: 6.3 ms).
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = y / x
+        s[x == 0] = 0.5
+        derivative = np.subtract(1, s)
         beta = self._beta(x)
-        two_s = np.tanh(x * (0.5 * beta))
-        two_s += 1
-        derivative = np.subtract(x, y, out=np.empty_like(two_s))
-        if beta != 1:
-            derivative *= beta
-        derivative += 1
-        derivative *= two_s
-        derivative *= 0.5
+        derivative *= y if beta == 1 else beta * y
+        derivative += s
         return derivative
 
     def parameter_grads(self, x, y, grad):
