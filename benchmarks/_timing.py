@@ -1,8 +1,9 @@
 """Shared benchmark plumbing: thread settings, interleaved timing, peak memory, the report.
 
-Every workload prints the same report: milliseconds per step for each implementation, the
-ratio to PyTorch and to the hand-written numpy reference, and peak memory, under a header
-that names the machine, the library versions and the load average at the time.
+Every workload prints the same report: the median milliseconds per step of each
+implementation, its ratio to PyTorch and to the hand-written numpy reference (the median of
+the ratios within each round, paired_ratio), and peak memory, under a header that names the
+machine, the library versions and the load average at the time.
 """
 import os
 import platform
