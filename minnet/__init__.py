@@ -8,6 +8,7 @@ from minnet.tensor import Tensor, tensor
 from minnet.function import Function, no_grad, is_grad_enabled
 from minnet.ops import where, pad, concatenate, stack
 from minnet.gradcheck import gradcheck
+from minnet.graph import draw_graph
 from minnet import init
 from minnet import regularizers
 from minnet import nn
@@ -20,5 +21,5 @@ from minnet import estimators
 allocator.configure_from_environment()
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
-           "concatenate", "stack", "gradcheck", "manual_seed", "get_default_dtype",
+           "concatenate", "stack", "gradcheck", "draw_graph", "manual_seed", "get_default_dtype",
            "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict", "History", "save", "load", "data", "datasets", "diagnostics", "plot", "estimators"]
