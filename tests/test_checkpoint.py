@@ -1,6 +1,9 @@
 """mn.save / mn.load: exact round trips, atomic writes, and files that must be refused."""
+import io
 import os
 import pickle
+import stat
+import zipfile
 
 import numpy as np
 import pytest
@@ -100,3 +103,124 @@ def test_loading_into_a_different_architecture_names_the_keys(tmp_path):
     mn.save(_model(0), tmp_path / "model.npz")
     with pytest.raises(ValueError, match=r"1.weight: expected \(5, 4\), got \(5, 2\)"):
         Sequential(Dense(3, 5), Dense(5, 4)).load_state_dict(mn.load(tmp_path / "model.npz"))
+
+
+# --- every damaged file is a ValueError naming it ---------------------------------------------------
+
+SMALL_STATE = {"weight": np.arange(6, dtype=np.float32).reshape(2, 3), "bias": np.array([0.5, -1.0])}
+
+
+def _assert_loads_intact_or_refuses(path):
+    """load(path) either returns SMALL_STATE exactly or raises ValueError naming the file."""
+    try:
+        loaded = mn.load(path)
+    except ValueError as error:
+        assert str(path) in str(error)
+        return "refused"
+    assert list(loaded) == list(SMALL_STATE)
+    for name, array in SMALL_STATE.items():
+        assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+        np.testing.assert_array_equal(loaded[name], array)
+    return "intact"
+
+
+@pytest.mark.parametrize("flip", [0x01, 0xFF])
+def test_every_single_byte_corruption_loads_intact_or_raises_value_error(tmp_path, flip):
+    # Covers the .npy headers, the arrays, the zip local headers and the central directory.
+    original = tmp_path / "original.npz"
+    mn.save(SMALL_STATE, original)
+    data = original.read_bytes()
+    path = tmp_path / "damaged.npz"
+    outcomes = []
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] ^= flip
+        path.write_bytes(bytes(damaged))
+        outcomes.append(_assert_loads_intact_or_refuses(path))
+    assert outcomes.count("refused") > len(data) // 2      # most bytes matter
+
+
+def test_every_truncation_raises_value_error(tmp_path):
+    original = tmp_path / "original.npz"
+    mn.save(SMALL_STATE, original)
+    data = original.read_bytes()
+    path = tmp_path / "short.npz"
+    for length in range(len(data)):
+        path.write_bytes(data[:length])
+        with pytest.raises(ValueError, match="short.npz"):
+            mn.load(path)
+
+
+def _npz_with_header(path, header, payload, compression=zipfile.ZIP_STORED):
+    """A hand-made .npz: one member 'w.npy' with the given .npy header dict and raw bytes."""
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, header)
+    member.write(payload)
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        archive.writestr("w.npy", member.getvalue())
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_header_claiming_a_huge_shape_is_refused_before_allocating(tmp_path, compression):
+    path = tmp_path / "huge.npz"
+    _npz_with_header(path, {"descr": "<f4", "fortran_order": False, "shape": (2 ** 40,)},
+                     bytes(16), compression)
+    assert path.stat().st_size < 400
+    with pytest.raises(ValueError, match=r"huge.npz.*declares shape \(1099511627776,\).*holds 16 bytes"):
+        mn.load(path)
+
+
+def test_header_claiming_fewer_bytes_than_stored_is_refused(tmp_path):
+    path = tmp_path / "long.npz"
+    _npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (2,)}, bytes(24))
+    with pytest.raises(ValueError, match="long.npz.*declares shape"):
+        mn.load(path)
+
+
+def test_a_member_that_is_not_an_array_is_refused(tmp_path):
+    path = tmp_path / "extra.npz"
+    np.savez(path, w=np.ones(2))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(ValueError, match="extra.npz.*notes.txt"):
+        mn.load(path)
+
+
+def test_unsupported_compression_method_is_a_value_error(tmp_path):
+    path = tmp_path / "bzip.npz"
+    _npz_with_header(path, {"descr": "<f8", "fortran_order": False, "shape": (2,)}, bytes(16),
+                     zipfile.ZIP_BZIP2)
+    with pytest.raises(ValueError, match="bzip.npz.*compression method 12"):
+        mn.load(path)
+
+
+def test_compressed_and_fortran_ordered_arrays_load_exactly(tmp_path):
+    state = {"f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "scalar": np.array(7, np.int16),
+             "empty": np.zeros((0, 3), np.float32)}
+    np.savez_compressed(tmp_path / "packed.npz", **state)
+    loaded = mn.load(tmp_path / "packed.npz")
+    for name, array in state.items():
+        assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+        np.testing.assert_array_equal(loaded[name], array)
+    assert loaded["f"].flags.f_contiguous
+
+
+# --- file modes ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_save_gives_a_new_file_the_umasks_mode(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        mn.save(SMALL_STATE, tmp_path / "model.npz")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "model.npz").stat().st_mode) == mode
+
+
+def test_save_over_an_existing_checkpoint_keeps_its_mode(tmp_path):
+    path = tmp_path / "model.npz"
+    mn.save(SMALL_STATE, path)
+    path.chmod(0o640)
+    mn.save({"x": np.ones(2)}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    np.testing.assert_array_equal(mn.load(path)["x"], np.ones(2))
