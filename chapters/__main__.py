@@ -1,17 +1,19 @@
-"""Run every chapter (or the ones named) and print a summary table.
+"""Run chapters and print their reports, then a summary table.
 
-    python -m chapters                      # all, full size
-    MINNET_QUICK=1 python -m chapters       # all, shrunk to seconds
-    python -m chapters 02 03                # only chapters whose names start with these
+    python -m chapters                      # every chapter's full report, then the summary
+    MINNET_QUICK=1 python -m chapters       # the same, shrunk to seconds
+    python -m chapters 03                   # one chapter's report (names starting with 03)
+
+A report is exactly what the chapter prints when it runs as a script or as a notebook: the
+runner executes the chapter file top to bottom and reads its `Chapter` object afterwards.
 """
-import importlib
 import pkgutil
+import runpy
 import sys
 import time
-from pathlib import Path
 
 import chapters
-from chapters._common import quick_mode
+from chapters._common import Chapter, figure_root, quick_mode
 
 
 def chapter_names():
@@ -20,16 +22,13 @@ def chapter_names():
                   if m.name[:2].isdigit() and m.name[2] == "_")
 
 
-def run(names, quick):
-    rows = []
-    for name in names:
-        module = importlib.import_module(f"chapters.{name}")
-        print(f"\n=== {name} {'(quick)' if quick else ''}".rstrip(), flush=True)
-        start = time.perf_counter()
-        findings = module.main(quick=quick)
-        seconds = time.perf_counter() - start
-        rows.append((name, seconds, module.headline(findings)))
-    return rows
+def run_chapter(name) -> Chapter:
+    """Execute chapters/<name>.py top to bottom (its report prints as it runs); its Chapter."""
+    namespace = runpy.run_module(f"chapters.{name}", run_name="__main__")
+    chapter = namespace.get("ch")
+    if not isinstance(chapter, Chapter):
+        raise RuntimeError(f"chapters/{name}.py must create `ch = Chapter({name!r})` at top level")
+    return chapter
 
 
 def main(argv):
@@ -37,12 +36,17 @@ def main(argv):
     names = [n for n in chapter_names() if not wanted or any(n.startswith(w) for w in wanted)]
     if not names:
         sys.exit(f"no chapter matches {wanted}; chapters are {chapter_names()}")
-    rows = run(names, quick_mode())
+    rows = []
+    for name in names:
+        print(f"\n{'=' * 30} {name} {'=' * 30}", flush=True)
+        start = time.perf_counter()
+        chapter = run_chapter(name)
+        rows.append((name, time.perf_counter() - start, chapter.headline))
     width = max(len(name) for name, _, _ in rows)
-    print(f"\n{'chapter':<{width}}  {'seconds':>7}  headline finding")
+    print(f"\n{'chapter':<{width}}  {'seconds':>7}  headline finding{' (quick mode)' if quick_mode() else ''}")
     for name, seconds, headline in rows:
         print(f"{name:<{width}}  {seconds:7.1f}  {headline}")
-    print(f"figures are in {Path('figures').resolve()}")
+    print(f"figures are in {figure_root()}")
 
 
 if __name__ == "__main__":

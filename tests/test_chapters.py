@@ -1,4 +1,9 @@
-"""Each chapter's main(quick=True) shows its phenomenon: the findings it returns are asserted here."""
+"""Each chapter, run top to bottom in quick mode, shows its phenomenon: its findings are asserted here.
+
+Every sentence of a chapter's prose that states a measured direction or number is either
+printed from the chapter's findings or checked here against `ch.findings`.
+"""
+import ast
 import importlib
 from pathlib import Path
 
@@ -6,6 +11,9 @@ import numpy as np
 import pytest
 
 import minnet as mn
+from chapters.__main__ import chapter_names, run_chapter as run_module
+
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 
 def run_chapter(name, tmp_path, monkeypatch):
@@ -14,22 +22,79 @@ def run_chapter(name, tmp_path, monkeypatch):
     return importlib.import_module(f"chapters.{name}").main(quick=True)
 
 
-def test_autograd_chapter_matches_the_hand_derived_derivative(tmp_path, monkeypatch):
-    findings = run_chapter("00_autograd", tmp_path, monkeypatch)
-    assert findings["max_error_vs_hand"] < 1e-12
-    assert 0 < findings["max_error_vs_differences"] < 1e-6   # differences only approximate
-    assert findings["gradcheck"] is True
-    assert Path(findings["figure"]).is_file()
+def execute(name, folder):
+    """Run chapters/<name>.py top to bottom in quick mode, figures under `folder`; its Chapter."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("MINNET_QUICK", "1")
+        monkeypatch.setenv("MINNET_FIGURES", str(folder))
+        monkeypatch.setenv("MPLBACKEND", "Agg")
+        return run_module(name)
 
 
-def test_every_chapter_has_main_and_headline():
-    from chapters.__main__ import chapter_names
+def chapter_fixture(name):
+    """A module-scoped fixture: the chapter run once in quick mode."""
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory):
+        return execute(name, tmp_path_factory.mktemp("figures"))
+    return fixture
+
+
+def assert_figures_written(chapter, names):
+    assert set(chapter.figures) == set(names)
+    for path in chapter.figures.values():
+        assert Path(path).is_file() and Path(path).stat().st_size > 0
+        assert Path(path).parent == chapter.folder
+
+
+def test_every_chapter_is_numbered_in_order_and_states_its_question():
     names = chapter_names()
     assert names[:10] == [f"{i:02d}" + names[i][2:] for i in range(10)]   # 00 .. 09, in order
     for name in names:
-        module = importlib.import_module(f"chapters.{name}")
-        assert callable(module.main) and callable(module.headline), name
-        assert module.__doc__ and module.__doc__.startswith(f"Chapter {name[:2]}"), name
+        source = (CHAPTERS / f"{name}.py").read_text()
+        docstring = ast.get_docstring(ast.parse(source))
+        assert docstring and docstring.startswith(f"Chapter {name[:2]}"), name
+        assert f'Chapter("{name}")' in source, name
+        assert "# ## References" in source.split("# %% [markdown]")[-1], f"{name} must end with References"
+        assert "matplotlib.use(" not in source, f"{name} must leave the backend to the environment"
+
+
+# --- 00 autograd ---------------------------------------------------------------------------
+
+autograd = chapter_fixture("00_autograd")
+
+
+def test_autograd_chapter_matches_the_hand_derived_derivative(autograd):
+    findings = autograd.findings
+    assert findings["max_error_vs_hand"] < 1e-12
+    assert findings["grad_at_half"] == pytest.approx(findings["hand_at_half"], abs=1e-14)
+    assert findings["gradcheck"] is True
+
+
+def test_finite_differences_at_1e_6_have_rounding_not_truncation_error(autograd):
+    findings = autograd.findings
+    assert 0 < findings["max_error_vs_differences"] < 1e-6                 # only approximate
+    assert findings["max_error_vs_differences"] > 100 * findings["truncation_at_1e_6"]
+    assert findings["rounding_at_1e_6"] > findings["truncation_at_1e_6"]
+
+
+def test_finite_difference_error_is_a_v(autograd):
+    errors = autograd.findings["difference_errors"]
+    # truncation side: a hundredfold less per tenfold smaller h
+    for large, small in ((1e-1, 1e-2), (1e-2, 1e-3), (1e-3, 1e-4)):
+        assert 50 < errors[large] / errors[small] < 200
+    # rounding side: larger as h shrinks
+    assert errors[1e-6] < errors[1e-8] < errors[1e-10] < errors[1e-12]
+    assert 1e-7 <= autograd.findings["best_step"] <= 1e-4
+
+
+def test_tensor_copies_from_numpy_shares_and_a_held_array_is_read_only(autograd):
+    findings = autograd.findings
+    assert not findings["copy_sees_write"] and findings["share_sees_write"]
+    assert findings["write_refused_while_graph_alive"]
+
+
+def test_autograd_chapter_shows_its_figures(autograd):
+    assert_figures_written(autograd, {"graph", "graph_with_grads", "derivative", "finite_difference_error"})
 
 
 @pytest.fixture(scope="module")
