@@ -7,6 +7,9 @@ matplotlib alone (no graphviz binary): each op one column to the right of its de
 input and each leaf just left of its first user, so every arrow points left to right, from
 an input to the op that used it.
 """
+import functools
+import io
+
 import numpy as np
 
 from minnet.tensor import Tensor
@@ -70,6 +73,26 @@ def _columns(nodes, edges):
         if node._ctx is None and i in users:
             column[i] = min(users[i]) - 1
     return column
+
+
+@functools.cache
+def _figure_class():
+    """matplotlib's Figure, plus a PNG of itself for Jupyter (defined on first use: lazy import)."""
+    from matplotlib.figure import Figure
+
+    class GraphFigure(Figure):
+        """A Figure that shows as an image when it is a notebook cell's result.
+
+        Jupyter draws a plain Figure only once pyplot has loaded its inline backend, which
+        happens when pyplot first makes a figure; draw_graph never uses pyplot.
+        """
+
+        def _repr_png_(self):
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            return buffer.getvalue()
+
+    return GraphFigure
 
 
 def _format_array(array):
@@ -170,9 +193,7 @@ def draw_graph(tensor, show_values=False, show_grads=False, names=None, max_node
     tallest = max(len(m) for m in members.values())
     total_width, total_height = x - gap + 0.2, pitch * tallest + 0.2
 
-    from matplotlib.figure import Figure       # matplotlib is needed only when drawing
-
-    fig = Figure(figsize=(total_width, total_height))
+    fig = _figure_class()(figsize=(total_width, total_height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     ax.set_xlim(-0.1, total_width - 0.1)

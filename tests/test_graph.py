@@ -168,3 +168,9 @@ def test_importing_the_module_does_not_import_matplotlib():
     code = "import sys, minnet.graph; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_figure_shows_itself_as_a_png_in_a_notebook_without_pyplot():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    png = mn.draw_graph(x.sum())._repr_png_()        # what Jupyter asks a cell's result for
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
