@@ -147,7 +147,7 @@ class Swish(Activation):
         # second tanh. At x = 0, y / x is 0/0 and s is 1/2. Measured on 4M float32: df 6.0 ->
         # 4.9 ms (one thread; a division with where=(x != 0) instead of the fix-up: 6.3 ms).
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = y / x
+            s = np.asarray(y / x)        # a 0-d input gives a numpy scalar, which has no s[...] =
         s[x == 0] = 0.5
         derivative = np.subtract(1, s)
         beta = self._beta(x)
