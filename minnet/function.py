@@ -11,29 +11,40 @@ call backward later. This is the same contract as torch.autograd.Function.
 """
 import contextlib
 import itertools
+import threading
 
 import numpy as np
 
-from minnet.tensor import Tensor, as_tensor
+from minnet.tensor import Tensor, as_tensor, _hold, _let_go
 
-_grad_enabled = True
 _op_numbers = itertools.count()      # Context.number: the order in which ops were recorded
+
+
+class _GradMode(threading.local):
+    """Grad mode is per thread, as in PyTorch: a `predict` under no_grad() in one thread
+    must not switch recording off for a training loop in another."""
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad():
-    """Context manager: operations inside record no graph (for evaluation and updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Context manager: operations inside record no graph (for evaluation and updates).
+
+    It affects the current thread only.
+    """
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    """False inside `no_grad()`."""
-    return _grad_enabled
+    """False inside `no_grad()` (in this thread)."""
+    return _grad_mode.enabled
 
 
 class Context:
@@ -43,6 +54,10 @@ class Context:
     kept for backward. Neither refers to the output, so the graph has no cycles and is
     freed by reference counting as soon as backward releases it. `number` counts up with
     every op recorded, so an op's number is higher than those of the ops behind its inputs.
+
+    `held` are the arrays of the inputs and the output, read-only until the op is released
+    (by backward, or when the graph is dropped): an in-place write into any of them would
+    make backward compute a wrong gradient from changed values, so it raises at once instead.
     """
 
     def __init__(self, function, parents, needs_input_grad):
@@ -51,6 +66,7 @@ class Context:
         self.parents = parents
         self.needs_input_grad = needs_input_grad
         self.saved = ()
+        self.held = ()
         self.released = False
 
     def save_for_backward(self, *arrays):
@@ -61,6 +77,13 @@ class Context:
         self.saved = None
         self.parents = ()
         self.released = True
+        held, self.held = self.held, ()
+        _let_go(held)
+
+    def __del__(self):
+        # A graph dropped without backward() gives its arrays back too.
+        if self.held:
+            _let_go(self.held)
 
 
 class Function:
@@ -91,10 +114,11 @@ class Function:
         except ValueError as error:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
-        if not (_grad_enabled and True in needs_input_grad):
-            return Tensor(output)
-        result = Tensor(output, requires_grad=True)
+        if not (_grad_mode.enabled and True in needs_input_grad):
+            return Tensor._wrap(output)
+        result = Tensor._wrap(output, requires_grad=True)
         result._ctx = ctx
+        ctx.held = _hold([p.data for p in parents] + [result.data])
         return result
 
 

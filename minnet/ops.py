@@ -130,7 +130,9 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
+            # Where b = 0 the derivative is 0, also at a = 0, where b a^(b-1) would be 0 * inf:
+            # raising a to 1 there instead keeps the product finite.
+            grad_a = unbroadcast(grad * b * a ** np.where(b == 0, 1, b - 1), a.shape)
         if need_b:
             # ln a is undefined for a <= 0; log of 1 there avoids the warning, the mask the value.
             log_a = np.log(np.where(a > 0, a, 1))

@@ -89,6 +89,12 @@ class Optimizer:
                 if p.grad.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
                                      f"a parameter of shape {p.shape}")
+                if not p.data.flags.writeable:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step() cannot update a parameter of shape {p.shape} "
+                        f"in place: a graph that has not been backpropagated still holds it (see "
+                        f"mn.Tensor). Call backward() on that graph first, or drop it, or build it "
+                        f"under mn.no_grad()")
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}

@@ -11,13 +11,14 @@ in reverse topological order and applies each op's local backward rule (the chai
 import heapq
 import numbers
 import sys
+import threading
 
 import numpy as np
 
 from minnet.config import get_default_dtype
 
 
-def _to_array(data, dtype=None):
+def _to_array(data, dtype=None, copy=False):
     """numpy arrays keep their dtype; Python numbers and lists take the default float dtype."""
     if isinstance(data, Tensor):
         data = data.data
@@ -35,22 +36,74 @@ def _to_array(data, dtype=None):
             f"Tensor expected numeric data (float, int or bool), got an array of dtype {array.dtype}")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
+    elif copy and array is data:
+        array = array.copy()
     return array
+
+
+# Arrays that a recorded op will read again in backward, with how many ops hold each one and
+# whether it was writeable before. They stay read-only while held (see Context.held).
+_held = {}
+_held_lock = threading.Lock()
+
+
+def _hold(arrays):
+    """Make `arrays` read-only until as many _let_go calls; returns them."""
+    with _held_lock:
+        for array in arrays:
+            entry = _held.get(id(array))
+            if entry is None:
+                _held[id(array)] = [array, 1, array.flags.writeable]
+                array.flags.writeable = False
+            else:
+                entry[1] += 1
+    return arrays
+
+
+def _let_go(arrays):
+    """Undo one _hold: an array no op holds any more becomes writeable again if it was."""
+    with _held_lock:
+        for array in arrays:
+            entry = _held[id(array)]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[id(array)]
+                if entry[2]:
+                    try:
+                        array.flags.writeable = True
+                    except ValueError:      # a view whose base is held by another op
+                        pass
 
 
 class Tensor:
     """An n-dimensional array with an optional gradient.
 
     Tensor(data, requires_grad=False, dtype=None): `data` is a number, nested list or numpy
-    array. Arrays keep their dtype; numbers and lists become `mn.get_default_dtype()`.
-    Only floating tensors can require grad.
+    array, always copied (as `torch.tensor`): changing the array later does not change the
+    tensor. `mn.from_numpy(array)` shares the array's memory instead. Arrays keep their dtype;
+    numbers and lists become `mn.get_default_dtype()`. Only floating tensors can require grad.
+
+    While a recorded op waits for backward, its inputs' and output's arrays are read-only: an
+    in-place write such as `x.data[:] = 0` raises ValueError ("assignment destination is
+    read-only") instead of making the gradient silently wrong. backward() releases them.
     """
 
     # Makes `ndarray + Tensor` call Tensor.__radd__ instead of numpy broadcasting over it.
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self._init(_to_array(data, None if dtype is None else np.dtype(dtype), copy=True),
+                   requires_grad)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """A tensor around `array` itself, not a copy (for op outputs and from_numpy)."""
+        tensor = cls.__new__(cls)
+        tensor._init(_to_array(array), requires_grad)
+        return tensor
+
+    def _init(self, data, requires_grad):
+        self.data = data
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require grad, got dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
@@ -81,7 +134,7 @@ class Tensor:
         return self._ctx is None
 
     def numpy(self):
-        """The underlying array (shared, not copied)."""
+        """The underlying array (shared, not copied; read-only while a graph holds it)."""
         return self.data
 
     def item(self):
@@ -92,7 +145,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this data but cut off from the graph."""
-        return Tensor(self.data)
+        return Tensor._wrap(self.data)
 
     def retain_grad(self):
         """Keep .grad on this non-leaf tensor after backward (leaves always keep theirs)."""
@@ -200,12 +253,12 @@ class Tensor:
     def __getitem__(self, index): return ops.GetItem.apply(self, index=_index_data(index))
 
     # Comparisons give boolean tensors and record no gradient.
-    def __lt__(self, other): return Tensor(self.data < _data(other))
-    def __le__(self, other): return Tensor(self.data <= _data(other))
-    def __gt__(self, other): return Tensor(self.data > _data(other))
-    def __ge__(self, other): return Tensor(self.data >= _data(other))
-    def __eq__(self, other): return Tensor(self.data == _data(other))
-    def __ne__(self, other): return Tensor(self.data != _data(other))
+    def __lt__(self, other): return Tensor._wrap(self.data < _data(other))
+    def __le__(self, other): return Tensor._wrap(self.data <= _data(other))
+    def __gt__(self, other): return Tensor._wrap(self.data > _data(other))
+    def __ge__(self, other): return Tensor._wrap(self.data >= _data(other))
+    def __eq__(self, other): return Tensor._wrap(self.data == _data(other))
+    def __ne__(self, other): return Tensor._wrap(self.data != _data(other))
     __hash__ = object.__hash__   # defining __eq__ would otherwise make tensors unhashable
 
     # --- methods ----------------------------------------------------------------------------
@@ -263,8 +316,23 @@ def _index_data(index):
 
 
 def tensor(data, requires_grad=False, dtype=None):
-    """Shorthand for Tensor(data, requires_grad, dtype), as in torch.tensor."""
+    """Shorthand for Tensor(data, requires_grad, dtype), as in torch.tensor: a copy of data."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array, requires_grad=False):
+    """A tensor that shares `array`'s memory, as torch.from_numpy: no copy is made.
+
+    A write to the array is a write to the tensor. While a recorded op holds the tensor for
+    backward, the array is read-only, so such a write raises instead of corrupting a gradient.
+
+        >>> a = np.array([1.0, 2.0], dtype=np.float32)
+        >>> mn.from_numpy(a).data is a
+        True
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expected a numpy array, got {type(array).__name__}")
+    return Tensor._wrap(array, requires_grad=requires_grad)
 
 
 def as_tensor(x, like=None):
@@ -276,8 +344,8 @@ def as_tensor(x, like=None):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, numbers.Number) and like is not None and like.dtype.kind == "f":
-        return Tensor(np.asarray(x, dtype=like.dtype))
-    return Tensor(x)
+        return Tensor._wrap(np.asarray(x, dtype=like.dtype))
+    return Tensor._wrap(_to_array(x))
 
 
 # Imported last because ops.py and function.py build on Tensor (defined above):

@@ -162,3 +162,51 @@ def test_function_without_forward_or_backward_says_what_is_missing():
         Empty.apply(mn.Tensor([1.0]))
     with pytest.raises(NotImplementedError, match="backward"):
         Empty.backward(None, None)
+
+
+# --- grad mode is per thread ------------------------------------------------------------------
+
+def test_overlapping_no_grad_blocks_in_two_threads_leave_grad_mode_on():
+    import threading
+    inside, other_entered, other_left = threading.Event(), threading.Event(), threading.Event()
+
+    def other_thread():
+        with mn.no_grad():
+            inside.set()
+            other_entered.wait()
+        other_left.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    inside.wait()
+    with mn.no_grad():
+        other_entered.set()
+        other_left.wait()
+    thread.join()
+    assert mn.is_grad_enabled()
+
+
+def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
+    import threading
+    entered, done = threading.Event(), threading.Event()
+    seen_in_other_thread = []
+
+    def evaluating_thread():
+        with mn.no_grad():
+            entered.set()
+            done.wait()
+            seen_in_other_thread.append(mn.is_grad_enabled())
+
+    thread = threading.Thread(target=evaluating_thread)
+    thread.start()
+    entered.wait()
+    try:
+        x = mn.Tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        assert mn.is_grad_enabled() and y.requires_grad
+        y.backward()
+        np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    finally:
+        done.set()
+        thread.join()
+    assert seen_in_other_thread == [False]

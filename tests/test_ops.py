@@ -237,6 +237,18 @@ def test_pow_of_nonpositive_base_gives_zero_exponent_gradient():
     np.testing.assert_allclose(b.grad, [0, 0, 4 * np.log(2)], rtol=1e-6)
 
 
+def test_gradient_of_x_to_the_zero_is_zero_even_at_zero():
+    x = mn.Tensor([0.0, 1.0, -3.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_gradient_of_x_to_a_broadcast_exponent_with_a_zero_entry():
+    x = mn.Tensor([[0.0], [2.0]], requires_grad=True)
+    (x ** mn.Tensor([0.0, 1.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0 + 1.0 + 0.0], [0.0 + 1.0 + 4.0]])
+
+
 @pytest.mark.parametrize("grad_shape, shape, expected_shape", [
     ((2, 3, 4), (4,), (4,)),
     ((2, 3, 4), (3, 1), (3, 1)),

@@ -359,3 +359,126 @@ def test_deep_chain_backward_has_no_recursion_limit():
         y = y * 1.0001
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [1.0001 ** 5000], rtol=1e-3)
+
+
+# --- memory sharing and in-place changes: a gradient is never silently wrong -------------------
+
+def test_tensor_copies_a_numpy_array_so_changing_the_array_leaves_the_gradient_right():
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    x = mn.Tensor(a, requires_grad=True)
+    w = mn.Tensor(np.full(3, 2.0, np.float32), requires_grad=True)
+    loss = (x * w).sum()
+    a[:] = 10
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.data, [1.0, 2.0, 3.0])
+
+
+def test_tensor_function_copies_too():
+    a = np.zeros(2, np.float32)
+    assert not np.shares_memory(mn.tensor(a).data, a)
+
+
+def test_from_numpy_shares_memory_both_ways():
+    a = np.array([1.0, 2.0], dtype=np.float32)
+    x = mn.from_numpy(a)
+    a[0] = 5
+    assert x.data is a and x.data[0] == 5
+
+
+def test_from_numpy_rejects_what_is_not_an_array():
+    with pytest.raises(TypeError, match="from_numpy expected a numpy array, got list"):
+        mn.from_numpy([1.0, 2.0])
+
+
+def test_writing_into_the_shared_array_while_a_graph_holds_it_raises():
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    x = mn.from_numpy(a, requires_grad=True)
+    w = mn.Tensor(np.full(3, 2.0, np.float32), requires_grad=True)
+    loss = (x * w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        a[:] = 10
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+    a[:] = 10                                   # released by backward: writeable again
+    assert x.data[0] == 10
+
+
+def test_writing_into_a_leaf_data_while_a_graph_holds_it_raises():
+    x = mn.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = mn.Tensor([2.0, 2.0, 2.0], requires_grad=True)
+    loss = (x * w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[:] = 10
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+
+
+def test_scaling_an_op_output_in_place_while_a_graph_holds_it_raises():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()                         # Exp's backward reads its own output y
+    loss = (y * y).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        y.data *= 0
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * np.exp(2 * np.array([1.0, 2.0])), rtol=1e-6)
+
+
+def test_arrays_become_writeable_again_when_a_graph_is_dropped_without_backward():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * 3).sum()
+    assert not x.data.flags.writeable
+    del loss
+    assert x.data.flags.writeable
+    x.data[:] = 0
+
+
+def test_an_array_held_by_two_graphs_stays_read_only_until_both_let_go():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    first, second = (x * 2).sum(), (x * 3).sum()
+    first.backward()
+    assert not x.data.flags.writeable
+    second.backward()
+    assert x.data.flags.writeable
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+
+
+def test_retain_graph_keeps_the_arrays_read_only_until_the_graph_goes():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    assert not x.data.flags.writeable
+    del loss
+    assert x.data.flags.writeable
+
+
+def test_a_read_only_user_array_stays_read_only_after_the_graph_lets_go():
+    a = np.array([1.0, 2.0])
+    a.flags.writeable = False
+    x = mn.from_numpy(a, requires_grad=True)
+    (x * x).sum().backward()
+    assert not a.flags.writeable
+
+
+def test_no_grad_records_nothing_and_holds_nothing():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    with mn.no_grad():
+        y = x * 2
+    assert x.data.flags.writeable and y.data.flags.writeable
+
+
+def test_optimizer_step_while_a_graph_holds_the_parameter_says_why():
+    w = mn.nn.Parameter(np.ones(3, np.float32))
+    optimizer = mn.optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match=r"SGD.step\(\) cannot update a parameter of shape \(3,\)"):
+        optimizer.step()
+    del loss
+    optimizer.step()
+    np.testing.assert_allclose(w.data, 0.8)
+
+
+def test_detach_shares_memory_with_the_original():
+    x = mn.Tensor([1.0, 2.0])
+    assert x.detach().data is x.data
