@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minnet as mn
-from minnet.nn.layers import BatchNorm1D, BatchNorm2D, Dropout, Flatten
+from minnet.nn.layers import BatchNorm1D, BatchNorm2D, Dropout, Flatten, LayerNorm
 from minnet.nn.module import Sequential
 
 
@@ -253,3 +253,119 @@ def test_a_small_conv_net_with_batchnorm_and_dropout_gradchecks():
                      BatchNorm1D(8))
     x = mn.Tensor(np.random.default_rng(0).permutation(2 * 16).reshape(2, 1, 4, 4) / 5.0, requires_grad=True)
     assert mn.gradcheck(net, x)
+
+
+# --- LayerNorm --------------------------------------------------------------------------------
+
+LAYERNORM_CASES = [  # (normalized_shape, input shape)
+    (3, (5, 3)),
+    (4, (2, 3, 4)),            # (N, T, D): each of the N*T vectors normalised on its own
+    ((3, 4), (2, 3, 4)),
+    ((2, 2, 3), (2, 2, 2, 3)),
+    (5, (5,)),                 # one sample without a batch axis
+    (3, (1, 3)),               # a batch of one works (no batch statistics)
+]
+
+
+def _layernorm_by_formula(x, shape, weight, bias, eps=1e-5):
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _randomised_layernorm(normalized_shape, **kwargs):
+    ln = LayerNorm(normalized_shape, **kwargs)
+    rng = np.random.default_rng(3)
+    for p in ln.parameters():
+        p.data = rng.uniform(0.5, 2, p.shape).astype(p.dtype)
+    return ln
+
+
+@pytest.mark.parametrize("normalized_shape, shape", LAYERNORM_CASES)
+def test_layernorm_gives_each_sample_zero_mean_and_unit_variance(normalized_shape, shape):
+    x = random_input(shape, requires_grad=False) * 3 + 2
+    ln = LayerNorm(normalized_shape)
+    y = ln(x).data
+    axes = tuple(range(y.ndim - len(ln.normalized_shape), y.ndim))
+    np.testing.assert_allclose(y.mean(axis=axes), 0, atol=1e-6)
+    np.testing.assert_allclose(y.var(axis=axes), 1, rtol=1e-3)
+
+
+@pytest.mark.parametrize("normalized_shape, shape", LAYERNORM_CASES)
+def test_layernorm_matches_its_formula(normalized_shape, shape):
+    x = random_input(shape, requires_grad=False).data
+    ln = _randomised_layernorm(normalized_shape)
+    np.testing.assert_allclose(ln(mn.Tensor(x)).data,
+                               _layernorm_by_formula(x, ln.normalized_shape, ln.weight.data, ln.bias.data),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("normalized_shape, shape", LAYERNORM_CASES)
+@pytest.mark.parametrize("kwargs", [{}, {"elementwise_affine": False}, {"bias": False}])
+def test_layernorm_gradients_match_finite_differences(normalized_shape, shape, kwargs):
+    assert mn.gradcheck(_randomised_layernorm(normalized_shape, **kwargs), random_input(shape))
+
+
+def test_layernorm_is_the_same_in_training_and_evaluation():
+    x = random_input((4, 6))
+    ln = LayerNorm(6)
+    np.testing.assert_array_equal(ln.train()(x).data, ln.eval()(x).data)
+
+
+def test_layernorm_starts_with_unit_weight_and_zero_bias_in_the_default_dtype():
+    ln = LayerNorm((2, 3))
+    assert ln.weight.shape == ln.bias.shape == (2, 3) and ln.weight.dtype == np.float32
+    np.testing.assert_array_equal(ln.weight.data, 1)
+    np.testing.assert_array_equal(ln.bias.data, 0)
+    assert [name for name, _ in ln.named_parameters()] == ["weight", "bias"]
+    assert LayerNorm(3, elementwise_affine=False).parameters() == []
+    assert [name for name, _ in LayerNorm(3, bias=False).named_parameters()] == ["weight"]
+
+
+def test_layernorm_keeps_float32():
+    x = mn.Tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    y = LayerNorm(4)(x)
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("normalized_shape, shape", [(4, (3, 5)), ((3, 4), (2, 4, 3)), ((2, 3), (3,))])
+def test_layernorm_names_the_trailing_shape_it_expected(normalized_shape, shape):
+    with pytest.raises(ValueError, match=r"LayerNorm.*expected input whose last \d axes have shape"):
+        LayerNorm(normalized_shape)(random_input(shape))
+
+
+@pytest.mark.parametrize("kwargs", [{"normalized_shape": 0}, {"normalized_shape": ()},
+                                    {"normalized_shape": "3"}, {"normalized_shape": True},
+                                    {"normalized_shape": 3, "eps": 0}])
+def test_layernorm_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match="LayerNorm"):
+        LayerNorm(**kwargs)
+
+
+def test_layernorm_repr_shows_its_arguments():
+    assert repr(LayerNorm(8)) == "LayerNorm(8, eps=1e-05)"
+    assert repr(LayerNorm((2, 3), elementwise_affine=False)) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=False)"
+
+
+@pytest.mark.parametrize("normalized_shape, shape", [(4, (3, 4)), (4, (2, 5, 4)), ((5, 4), (2, 5, 4))])
+def test_layernorm_values_and_gradients_match_pytorch(normalized_shape, shape):
+    torch = pytest.importorskip("torch")
+    ln = _randomised_layernorm(normalized_shape, eps=1e-3)
+    for p in ln.parameters():
+        p.data = p.data.astype(np.float64)
+    x = mn.Tensor(random_input(shape).data * 2 + 1, requires_grad=True)
+    y = ln(x)
+    weights = np.random.default_rng(2).standard_normal(y.shape)
+    y.backward(weights)
+    reference = torch.nn.LayerNorm(normalized_shape, eps=1e-3).double()
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(ln.weight.data))
+        reference.bias.copy_(torch.tensor(ln.bias.data))
+    tx = torch.tensor(x.data, requires_grad=True)
+    ty = reference(tx)
+    ty.backward(torch.tensor(weights))
+    for mine, theirs in [(y.data, ty), (x.grad, tx.grad), (ln.weight.grad, reference.weight.grad),
+                         (ln.bias.grad, reference.bias.grad)]:
+        np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=1e-9, atol=1e-10)

@@ -174,3 +174,39 @@ def test_sequential_refuses_non_modules():
 def test_module_without_forward_says_so():
     with pytest.raises(NotImplementedError, match="Module must define forward"):
         Module()(1)
+
+
+class _Holder(Module):
+    """A model that keeps its children in a plain container attribute `parts`."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+
+@pytest.mark.parametrize("parts, message", [
+    ({"a": Dense(2, 2)}, r"_Holder.parts is a dict holding Dense.*mn.nn.ModuleDict"),
+    ([Dense(2, 2), "relu"], r"_Holder.parts is a list holding Dense.*mn.nn.ModuleList"),
+    ([Parameter(np.ones(2))], r"_Holder.parts is a list holding Parameter.*attribute of its own"),
+    ({"w": Parameter(np.ones(2))}, r"dict holding Parameter.*attribute of its own"),
+])
+def test_modules_or_parameters_a_plain_container_would_hide_raise_instead(parts, message):
+    with pytest.raises(TypeError, match=message):
+        _Holder(parts).parameters()
+
+
+def test_a_dict_filled_after_assignment_is_caught_too():
+    holder = _Holder({})
+    holder.parts["head"] = Dense(2, 2)
+    with pytest.raises(TypeError, match="ModuleDict"):
+        holder.state_dict()
+
+
+@pytest.mark.parametrize("parts", [{"lr": 0.1, "name": "x"}, [1, 2, 3], (3, 3), [], {}])
+def test_plain_containers_without_modules_or_parameters_are_fine(parts):
+    assert _Holder(parts).parameters() == []
+
+
+def test_a_plain_list_of_modules_is_registered_like_a_module_list():
+    assert ([name for name, _ in _Holder([Dense(2, 2)]).named_parameters()]
+            == [name for name, _ in _Holder(mn.nn.ModuleList([Dense(2, 2)])).named_parameters()]
+            == ["parts.0.weight", "parts.0.bias"])

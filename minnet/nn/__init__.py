@@ -1,5 +1,6 @@
 """Layers, activations and losses: `mn.nn.Dense`, `mn.nn.ReLU`, `mn.nn.CrossEntropyLoss`, ..."""
 from minnet.nn.module import Module, Parameter, Sequential
+from minnet.nn.containers import ModuleList, ModuleDict, Residual
 from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU,
                                    RReLU, ReLU6, ELU, SELU, CELU, GELU, Swish, SiLU, Mish,
                                    Softsign, Softplus, LogSigmoid, HardSigmoid, HardSwish,
@@ -8,12 +9,12 @@ from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, Le
                                    get_activation)
 from minnet.nn.dense import Dense
 from minnet.nn.conv import Conv2D, MaxPool2D, AvgPool2D
-from minnet.nn.layers import Flatten, Dropout, BatchNorm1D, BatchNorm2D
+from minnet.nn.layers import Flatten, Dropout, BatchNorm1D, BatchNorm2D, LayerNorm
 from minnet.nn.losses import (MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
                               CrossEntropyLoss, NLLLoss)
 
-__all__ = ["Module", "Parameter", "Sequential", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
-           "Dropout", "BatchNorm1D", "BatchNorm2D", "MSELoss", "L1Loss", "HuberLoss",
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Residual", "Dense",
+           "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm", "MSELoss", "L1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
            "ReLU6", "ELU", "SELU", "CELU", "GELU", "Swish", "SiLU", "Mish", "Softsign",

@@ -1,4 +1,4 @@
-"""Layers without a convolution or a matrix product: Flatten, Dropout, BatchNorm1D, BatchNorm2D."""
+"""Layers without a convolution or a matrix product: Flatten, Dropout, BatchNorm1D/2D, LayerNorm."""
 import numpy as np
 
 from minnet import config
@@ -219,3 +219,93 @@ class BatchNorm2D(_BatchNorm):
     """
 
     input_shapes = {4: "(N, {C}, H, W)"}
+
+
+class LayerNormFunction(Function):
+    """y = gamma * xhat + beta,  xhat = (x - mean) / sqrt(var + eps), statistics per sample.
+
+    mean and the biased var are taken over the trailing `axes` of each sample, so each output
+    depends on every input of its own sample; over those m values (Ba et al. 2016), with the
+    same closed form as batch normalisation along the other axes:
+
+        dx = 1 / sqrt(var + eps) * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
+        dxhat = grad * gamma,  dgamma = sum over the leading axes of grad * xhat,  dbeta = sum of grad.
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma=None, beta=None, axes=(-1,), eps=1e-5):
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = np.mean(centred * centred, axis=axes, keepdims=True)
+        inv_std = 1 / np.sqrt(var + eps)
+        xhat = centred * inv_std
+        ctx.save_for_backward(xhat, inv_std, gamma)
+        ctx.axes, ctx.has_beta = axes, beta is not None
+        out = xhat if gamma is None else xhat * gamma
+        return out if beta is None else out + beta
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, inv_std, gamma = ctx.saved
+        axes = ctx.axes
+        dxhat = grad if gamma is None else grad * gamma
+        grad_x = inv_std * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                            - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+        if gamma is None:
+            return (grad_x,)
+        leading = tuple(range(grad.ndim - len(axes)))
+        grad_gamma = (grad * xhat).sum(axis=leading)
+        if not ctx.has_beta:
+            return grad_x, grad_gamma
+        return grad_x, grad_gamma, grad.sum(axis=leading)
+
+
+class LayerNorm(Module):
+    """Layer normalisation (Ba et al. 2016), as torch.nn.LayerNorm: each sample normalised
+    over its trailing `normalized_shape` axes, then scaled and shifted elementwise.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased var over the last
+    len(normalized_shape) axes of each sample; weight starts at ones, bias at zeros, both of
+    shape normalized_shape (elementwise_affine=False: neither; bias=False: no bias).
+
+    Unlike BatchNorm1D it uses no batch statistics, so training and evaluation compute the
+    same function and a batch of one sample works.
+
+    Shape: (*, *normalized_shape) -> the same, e.g. (N, D) -> (N, D) with normalized_shape=D,
+    or (N, T, D) -> (N, T, D).
+
+        >>> ln = mn.nn.LayerNorm(3)
+        >>> ln(mn.Tensor([[1.0, 2.0, 3.0], [10.0, 10.0, 40.0]])).data.round(3)
+        array([[-1.225,  0.   ,  1.225],
+               [-0.707, -0.707,  1.414]], dtype=float32)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+        valid = isinstance(shape, (tuple, list)) and len(shape) > 0 and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape)
+        if not valid:
+            raise ValueError(f"LayerNorm expected normalized_shape to be a positive int or a non-empty "
+                             f"tuple of positive ints, got {normalized_shape!r}")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm({normalized_shape!r}): eps must be positive, got {eps!r}")
+        self.normalized_shape, self.eps = tuple(int(d) for d in shape), eps
+        self.elementwise_affine = elementwise_affine
+        dtype = config.get_default_dtype()
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        k = len(self.normalized_shape)
+        if tuple(x.shape[x.ndim - k:]) != self.normalized_shape or x.ndim < k:
+            raise ValueError(f"LayerNorm({self.extra_repr()}) expected input whose last {k} axes have "
+                             f"shape {self.normalized_shape}, got shape {tuple(x.shape)}")
+        params = tuple(p for p in (self.weight, self.bias) if p is not None)
+        return LayerNormFunction.apply(x, *params, axes=tuple(range(-k, 0)), eps=self.eps)
+
+    def extra_repr(self):
+        shape = self.normalized_shape[0] if len(self.normalized_shape) == 1 else self.normalized_shape
+        text = f"{shape}, eps={self.eps:g}"
+        if not self.elementwise_affine:
+            return text + ", elementwise_affine=False"
+        return text if self.bias is not None else text + ", bias=False"

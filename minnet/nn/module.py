@@ -1,8 +1,10 @@
 """Module, Parameter and Sequential: the containers every layer is built from.
 
 A Module finds its parameters by looking at its own attributes: a Parameter attribute is
-a parameter, a Module attribute (or a list of Modules) is a child whose parameters are
-its own, named with dots ("0.weight", "encoder.bias"). No registration calls needed.
+a parameter, a Module attribute (or a list of Modules, or a ModuleList or ModuleDict from
+containers.py) is a child whose parameters are its own, named with dots ("0.weight",
+"encoder.bias"). No registration calls needed. A plain dict of Modules is refused with an
+error rather than silently skipped (see named_children).
 """
 from collections import OrderedDict
 
@@ -32,6 +34,24 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def _refuse_hidden_parameters(module, name, container):
+    """Raise when a plain container attribute holds Modules or Parameters minnet would not see."""
+    values = list(container.values()) if isinstance(container, dict) else list(container)
+    hidden = [type(v).__name__ for v in values if isinstance(v, (Module, Parameter))]
+    if not hidden:
+        return
+    where = f"{type(module).__name__}.{name}"
+    fixes = []
+    if any(isinstance(v, Parameter) for v in values):
+        fixes.append("give each Parameter an attribute of its own (self.w0 = Parameter(...))")
+    if any(isinstance(v, Module) for v in values):
+        fixes.append("hold Modules in mn.nn.ModuleDict({...})" if isinstance(container, dict)
+                     else "hold Modules in mn.nn.ModuleList([...]) with nothing else in it")
+    raise TypeError(f"{where} is a {type(container).__name__} holding {', '.join(hidden)}, whose "
+                    f"parameters minnet does not register from a plain {type(container).__name__}; "
+                    + " and ".join(fixes))
+
+
 class Module:
     """Base class of every layer and model: subclasses define `forward`.
 
@@ -53,11 +73,19 @@ class Module:
 
     # --- the tree of modules and parameters ---------------------------------------------------
     def named_children(self):
-        """(name, module) for the direct children: Module attributes and lists of Modules."""
+        """(name, module) for the direct children: Module attributes and lists of Modules.
+
+        A dict holding Modules, a list mixing Modules with other things, or a list or dict
+        of Parameters raises TypeError: their parameters would otherwise be silently left
+        out of parameters(), the optimiser and the state_dict.
+        """
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+            elif isinstance(value, (list, tuple, dict)) and value:
+                if isinstance(value, dict) or not all(isinstance(v, Module) for v in value):
+                    _refuse_hidden_parameters(self, name, value)
+                    continue
                 for i, child in enumerate(value):
                     yield f"{name}.{i}", child
 
