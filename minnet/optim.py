@@ -183,7 +183,9 @@ class SGD(Optimizer):
         if momentum:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = g.copy()
+                # np.array, not g.copy(): g + wd * p of 0-d arrays is a numpy scalar, and
+                # `buffer *= momentum` on a scalar would rebind the name, not update the state.
+                buffer = state["momentum_buffer"] = np.array(g)
             else:
                 buffer *= momentum
                 dampening = group["dampening"]
