@@ -14,19 +14,19 @@ this project started from, checked with numbers.
 # the numbers. Then we compare with the attributes each class declares.
 
 # %%
-import os
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-SEED = int(os.environ.get("MINNET_SEED", "0"))
+ch = Chapter("01_activation_zoo")
+mn.manual_seed(ch.seed)
+names = sorted(mn.nn.ACTIVATIONS)
+ch.record(names=names)
+ch.print(f"{len(names)} registered activations:", ", ".join(names))
 
 # The few activations that need arguments (everything else uses its defaults).
 ARGUMENTS = {"threshold": {"threshold": 1.0, "value": 0.0},    # y = x above 1, else 0
@@ -70,37 +70,33 @@ def values_and_slopes(name, activation, grid):
 # (sigmoid, tanh: saturating).
 
 # %%
-def plot_zoo(names, path, dpi=100):
-    cols = 5
-    rows = -(-len(names) // cols)
-    # shared axes: one scale to compare shapes by, and far fewer tick labels to draw
-    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), sharex=True, sharey=True)
-    grid = np.linspace(-5, 5, 401)
-    for ax, name in zip(axes.flat, names):
-        activation = build(name)
-        y, slope = values_and_slopes(name, activation, grid)
-        ax.axhline(0, color="0.85", lw=0.8)
-        ax.axvline(0, color="0.85", lw=0.8)
-        ax.plot(grid, y, lw=2, label="f(x)")
-        ax.plot(grid, slope, lw=1.5, ls="--", label="f'(x)")
-        suffix = "" if activation.elementwise else "  (1-D slice)"
-        ax.set_title(f"{name}{suffix}", fontsize=10)
-    axes[0, 0].set_ylim(-2.2, 3.2)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("f(x), f'(x)")
-    for ax in list(axes.flat)[len(names):]:
-        ax.remove()
-    for ax in list(axes.flat)[len(names) - cols:len(names)]:
-        ax.set_xlabel("x")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    axes.flat[0].legend(loc="upper left", fontsize=8)
-    figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
-                    "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
-    # fixed spacing: tight_layout on 30 panels costs more than all the measurements together
-    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.04, top=0.94, hspace=0.3, wspace=0.08)
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
-
+cols = 5
+rows = -(-len(names) // cols)
+# shared axes: one scale to compare shapes by, and far fewer tick labels to draw
+figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), sharex=True, sharey=True)
+grid = np.linspace(-5, 5, 401)
+for ax, name in zip(axes.flat, names):
+    activation = build(name)
+    y, slope = values_and_slopes(name, activation, grid)
+    ax.axhline(0, color="0.85", lw=0.8)
+    ax.axvline(0, color="0.85", lw=0.8)
+    ax.plot(grid, y, lw=2, label="f(x)")
+    ax.plot(grid, slope, lw=1.5, ls="--", label="f'(x)")
+    ax.set_title(name + ("" if activation.elementwise else "  (1-D slice)"), fontsize=10)
+axes[0, 0].set_ylim(-2.2, 3.2)
+for ax in axes[:, 0]:
+    ax.set_ylabel("f(x), f'(x)")
+for ax in list(axes.flat)[len(names):]:
+    ax.remove()
+for ax in list(axes.flat)[len(names) - cols:len(names)]:
+    ax.set_xlabel("x")
+    ax.xaxis.set_tick_params(labelbottom=True)
+axes.flat[0].legend(loc="upper left", fontsize=8)
+figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
+                "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
+# fixed spacing: tight_layout on 30 panels costs more than all the measurements together
+figure.subplots_adjust(left=0.05, right=0.99, bottom=0.04, top=0.94, hspace=0.3, wspace=0.08)
+ch.show(figure, "zoo", dpi=ch.pick(full=100, quick=50), tight=False)
 
 # %% [markdown]
 # ## Properties, measured
@@ -188,6 +184,17 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+table = [measure(name) for name in names]
+disagreements = [(row["name"], key) for row in table for key in row["disagreements"]]
+by_name = {row["name"]: row for row in table}
+ch.record(table=table, disagreements=disagreements, table_text=format_table(table),
+          sigmoid_max_derivative=by_name["sigmoid"]["max_slope"])
+ch.print(ch.findings["table_text"])
+ch.print("measured vs declared disagreements:",
+         ", ".join(f"{name}.{key}" for name, key in disagreements) or "none")
+ch.print(f"sigmoid's max derivative: {ch.findings['sigmoid_max_derivative']:.4f}; mean output on N(0, 1): "
+         + ", ".join(f"{name} {by_name[name]['mean_on_normal']:+.3f}" for name in ("relu", "elu", "selu")))
+
 # %% [markdown]
 # ## What each one costs
 # Forward plus backward through each layer on the same float32 array, timed in interleaved
@@ -215,21 +222,30 @@ def time_forward_backward(names, size, rounds):
     return {name: float(np.min(t)) for name, t in times.items()}
 
 
-def plot_costs(times, size, path):
-    names = sorted(times, key=times.get)
-    milliseconds = [1e3 * times[name] for name in names]
-    highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
-    colours = ["tab:red" if name in highlight else "tab:blue" for name in names]
-    figure, ax = plt.subplots(figsize=(7, 8))
-    ax.barh(names, milliseconds, color=colours)
-    ax.set_xlabel("forward + backward time (ms, log scale)")
-    ax.set_xscale("log")
-    ax.set_title(f"Forward + backward on {size:,} float32 values\n"
-                 "(red: hard-sigmoid, hard-swish and their smooth originals)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+# 100,000 float32 (400 KB) rather than millions: at 1e6 each fresh 4 MB temporary costs
+# thousands of page faults, and on small virtual machines those dominated the timings;
+# at this size numpy reuses its memory.
+size, rounds = ch.pick(full=(100_000, 25), quick=(10_000, 5))
+times = time_forward_backward(names, size, rounds)
+ch.record(timed_size=size, times=times, hard_sigmoid_vs_sigmoid=times["hard_sigmoid"] / times["sigmoid"],
+          hard_swish_vs_swish=times["hard_swish"] / times["swish"])
+ch.table({name: {"ms": 1e3 * times[name]} for name in sorted(times, key=times.get)}, fmt=".3f",
+         title=f"forward + backward on {size:,} float32 values, fastest of {rounds} rounds", key="activation")
+for hard, smooth in (("hard_sigmoid", "sigmoid"), ("hard_swish", "swish")):
+    ratio = times[hard] / times[smooth]
+    ch.print(f"{hard} takes {ratio:.2f}x the time of {smooth}: "
+             f"{'slower' if ratio > 1 else 'faster'} in numpy on this machine")
 
+ordered = sorted(times, key=times.get)
+highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
+figure, ax = plt.subplots(figsize=(7, 8))
+ax.barh(ordered, [1e3 * times[name] for name in ordered],
+        color=["tab:red" if name in highlight else "tab:blue" for name in ordered])
+ax.set_xlabel("forward + backward time (ms, log scale)")
+ax.set_xscale("log")
+ax.set_title(f"Forward + backward on {size:,} float32 values\n"
+             "(red: hard-sigmoid, hard-swish and their smooth originals)")
+ch.show(figure, "costs")
 
 # %% [markdown]
 # ## Three mistakes from the articles
@@ -241,101 +257,67 @@ def plot_costs(times, size, path):
 
 # %%
 ARTICLE_SOFTMAX = np.array([0.9525, 0.0471, 0.0004])     # as printed in the article
+relu, relu6 = mn.nn.ReLU(), mn.nn.ReLU6()
+x = mn.Tensor(np.linspace(-6, 6, 1201))
+wrong_sigmoid, right_sigmoid = (relu(x) + 3) / 6, relu6(x + 3) / 6
+wrong_swish, right_swish = x * (relu6(x) + 3) / 6, x * relu6(x + 3) / 6
+library_sigmoid, library_swish = mn.nn.HardSigmoid()(x), mn.nn.HardSwish()(x)
+far = mn.Tensor(np.array([100.0]))
+softmax = mn.nn.Softmax()(mn.Tensor(np.array([4.0, 1.0, -4.0]))).data
+ch.record(
+    hard_sigmoid_max_difference=float(np.max(np.abs(wrong_sigmoid.data - right_sigmoid.data))),
+    hard_swish_max_difference=float(np.max(np.abs(wrong_swish.data - right_swish.data))),
+    wrong_hard_sigmoid_range=(float(wrong_sigmoid.data.min()), float(wrong_sigmoid.data.max())),
+    right_hard_sigmoid_range=(float(right_sigmoid.data.min()), float(right_sigmoid.data.max())),
+    wrong_hard_sigmoid_at_100=float(((relu(far) + 3) / 6).data[0]),
+    right_hard_sigmoid_at_100=float((relu6(far + 3) / 6).data[0]),
+    library_matches_right=float(max(np.max(np.abs(library_sigmoid.data - right_sigmoid.data)),
+                                    np.max(np.abs(library_swish.data - right_swish.data)))),
+    softmax=[float(v) for v in softmax], softmax_article=[float(v) for v in ARTICLE_SOFTMAX])
+findings = ch.findings
+ch.print(f"article's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
+         f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
+         f"{findings['hard_sigmoid_max_difference']:.3f}; hard-swish: {findings['hard_swish_max_difference']:.3f}")
+ch.print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference {findings['library_matches_right']:.1e}")
+ch.print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
+ch.print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
 
+figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+for ax, wrong, correct, label, article in (
+        (left, wrong_sigmoid, right_sigmoid, "hard-sigmoid", "(ReLU(x) + 3) / 6"),
+        (right, wrong_swish, right_swish, "hard-swish", "x (ReLU6(x) + 3) / 6")):
+    ax.axhline(0, color="0.85", lw=0.8)
+    ax.plot(x.data, correct.data, lw=3, label=f"right: {'x ' if 'swish' in label else ''}ReLU6(x + 3) / 6")
+    ax.plot(x.data, wrong.data, lw=2, ls="--", label=f"article: {article}")
+    ax.set(xlabel="x", ylabel=label + "(x)", title=f"{label}: the article's formula vs MobileNetV3's")
+    ax.legend(loc="upper left", fontsize=9)
+left.axhline(1, color="k", lw=0.8, ls=":")
+ch.show(figure, "article_mistakes")
 
-def article_mistakes(path):
-    relu, relu6 = mn.nn.ReLU(), mn.nn.ReLU6()
-    x = mn.Tensor(np.linspace(-6, 6, 1201))
-    wrong_sigmoid = (relu(x) + 3) / 6
-    right_sigmoid = relu6(x + 3) / 6
-    wrong_swish = x * (relu6(x) + 3) / 6
-    right_swish = x * relu6(x + 3) / 6
-    library_sigmoid, library_swish = mn.nn.HardSigmoid()(x), mn.nn.HardSwish()(x)
-    far = mn.Tensor(np.array([100.0]))
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, wrong, correct, label in ((left, wrong_sigmoid, right_sigmoid, "hard-sigmoid"),
-                                      (right, wrong_swish, right_swish, "hard-swish")):
-        ax.axhline(0, color="0.85", lw=0.8)
-        ax.plot(x.data, correct.data, lw=3, label=f"right: {'x ' if 'swish' in label else ''}ReLU6(x + 3) / 6")
-        ax.plot(x.data, wrong.data, lw=2, ls="--",
-                label="article: " + ("(ReLU(x) + 3) / 6" if label == "hard-sigmoid" else "x (ReLU6(x) + 3) / 6"))
-        ax.set(xlabel="x", ylabel=label + "(x)", title=f"{label}: the article's formula vs MobileNetV3's")
-        ax.legend(loc="upper left", fontsize=9)
-    left.axhline(1, color="k", lw=0.8, ls=":")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-    softmax = mn.nn.Softmax()(mn.Tensor(np.array([4.0, 1.0, -4.0]))).data
-    return {
-        "hard_sigmoid_max_difference": float(np.max(np.abs(wrong_sigmoid.data - right_sigmoid.data))),
-        "hard_swish_max_difference": float(np.max(np.abs(wrong_swish.data - right_swish.data))),
-        "wrong_hard_sigmoid_range": (float(wrong_sigmoid.data.min()), float(wrong_sigmoid.data.max())),
-        "right_hard_sigmoid_range": (float(right_sigmoid.data.min()), float(right_sigmoid.data.max())),
-        "wrong_hard_sigmoid_at_100": float(((relu(far) + 3) / 6).data[0]),
-        "right_hard_sigmoid_at_100": float((relu6(far + 3) / 6).data[0]),
-        "library_matches_right": float(max(np.max(np.abs(library_sigmoid.data - right_sigmoid.data)),
-                                           np.max(np.abs(library_swish.data - right_swish.data)))),
-        "softmax": [float(v) for v in softmax],
-        "softmax_article": [float(v) for v in ARTICLE_SOFTMAX],
-    }
-
-
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    mn.manual_seed(SEED)
-    names = sorted(mn.nn.ACTIVATIONS)
-    folder = figure_dir("01_activation_zoo")
-    findings = {"names": names, "figures": {}}
-
-    findings["figures"]["zoo"] = str(folder / "zoo.png")
-    plot_zoo(names, findings["figures"]["zoo"], dpi=50 if quick else 100)
-    rows = [measure(name) for name in names]
-    findings["table"] = rows
-    findings["table_text"] = format_table(rows)
-    findings["disagreements"] = [(row["name"], key) for row in rows for key in row["disagreements"]]
-    findings["sigmoid_max_derivative"] = next(r["max_slope"] for r in rows if r["name"] == "sigmoid")
-
-    # 100,000 float32 (400 KB) rather than millions: at 1e6 each fresh 4 MB temporary costs
-    # thousands of page faults, and on small virtual machines those dominated the timings
-    # (ReLU 1.6 ms without them, 20+ ms with them); at this size numpy reuses its memory.
-    size, rounds = (10_000, 5) if quick else (100_000, 25)
-    times = time_forward_backward(names, size, rounds)
-    findings["timed_size"] = size
-    findings["times"] = times
-    findings["hard_sigmoid_vs_sigmoid"] = times["hard_sigmoid"] / times["sigmoid"]
-    findings["hard_swish_vs_swish"] = times["hard_swish"] / times["swish"]
-    findings["figures"]["costs"] = str(folder / "costs.png")
-    plot_costs(times, size, findings["figures"]["costs"])
-
-    findings["figures"]["mistakes"] = str(folder / "article_mistakes.png")
-    findings.update(article_mistakes(findings["figures"]["mistakes"]))
-    return findings
-
-
-def headline(findings: dict) -> str:
-    return (f"{len(findings['names'])} activations measured, {len(findings['disagreements'])} "
-            f"declared properties disagree; hard-swish costs {findings['hard_swish_vs_swish']:.2f}x swish")
-
+ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declared properties disagree; "
+               f"hard-swish costs {ch.findings['hard_swish_vs_swish']:.2f}x swish")
 
 # %% [markdown]
 # ## What we saw
-# The table (printed below) lists every registered activation; a star marks a property
-# where the measurement and the class's own attribute disagree, and the list under the
-# table names each disagreement. Some are definitions rather than bugs: whether ELU counts
-# as zero-centred depends on how close to zero its mean output must be (its printed mean
-# on standard-normal inputs lies between ReLU's and SELU's), and a 1-D slice of a
-# vector-valued activation (Maxout, GLU, the softmax family) only shows one view of it.
-# Sigmoid's steepest slope is the printed max |f'|, a quarter: the reason deep sigmoid
-# networks lose their gradient (chapter 03).
+# The table lists every registered activation; a star marks a property where the
+# measurement and the class's own attribute disagree, and the line under the table names
+# each disagreement. Some are definitions rather than bugs: whether ELU counts as
+# zero-centred depends on how close to zero its mean output must be (its printed mean on
+# standard-normal inputs lies between ReLU's and SELU's), and a 1-D slice of a vector-valued
+# activation (Maxout, GLU, the softmax family) only shows one view of it. Sigmoid's steepest
+# slope is a quarter (printed): the reason deep sigmoid networks lose their gradient
+# (chapter 03; Glorot and Bengio 2010).
 #
-# The timings show what "hard" buys in numpy: compare the printed ratios of hard-sigmoid to
-# sigmoid and hard-swish to swish. The article's hard-sigmoid leaves [0, 1] (its printed
-# value at x = 100) and differs from the true one by the printed maximum on [-6, 6];
-# minnet's HardSigmoid and HardSwish match the right formulas. The article's softmax
-# numbers are off in the second decimal place of each percentage (printed side by side):
-# small, but a reader who checks the example by hand will find it does not reproduce.
+# The timings show what "hard" buys in numpy: the lines under the timing table say, from this
+# run's numbers, whether hard-sigmoid and hard-swish were faster or slower than sigmoid and
+# swish. Howard et al. (2019) introduced hard-swish for mobile hardware, where an exponential
+# is expensive and the clip fits integer arithmetic; in numpy every elementwise step is a
+# pass over memory, and the hard variants take about as many passes (chapter 09 returns to
+# this). The article's hard-sigmoid leaves [0, 1] (its printed value at x = 100) and differs
+# from the true one by the printed maximum on [-6, 6]; minnet's HardSigmoid and HardSwish
+# match the right formulas. The article's softmax numbers are off in the second decimal place
+# of each percentage (printed side by side): small, but a reader who checks the example by
+# hand will find it does not reproduce.
 #
 # ## Try it yourself
 # 1. Add an activation: write a class with `f`, `df` and a `name` in
@@ -346,24 +328,37 @@ def headline(findings: dict) -> str:
 # 3. Time the activations on float64 instead of float32 (in `time_forward_backward`):
 #    which ones slow down by more than the factor of two in memory traffic?
 
-if __name__ == "__main__":
-    findings = main()
-    print(findings["table_text"])
-    print("\nmeasured vs declared disagreements:",
-          ", ".join(f"{name}.{key}" for name, key in findings["disagreements"]) or "none")
-    print(f"\nsigmoid's max derivative: {findings['sigmoid_max_derivative']:.4f}")
-    times = findings["times"]
-    print(f"\nforward+backward on {findings['timed_size']:,} float32 values (fastest of rounds, ms):")
-    for name in sorted(times, key=times.get):
-        print(f"  {name:<13} {1e3 * times[name]:7.2f}")
-    print(f"hard_sigmoid / sigmoid time: {findings['hard_sigmoid_vs_sigmoid']:.2f}; "
-          f"hard_swish / swish time: {findings['hard_swish_vs_swish']:.2f}")
-    print(f"\narticle's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
-          f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
-          f"{findings['hard_sigmoid_max_difference']:.3f}; hard-swish: {findings['hard_swish_max_difference']:.3f}")
-    print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference "
-          f"{findings['library_matches_right']:.1e}")
-    print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
-    print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
-    for figure in findings["figures"].values():
-        print(f"figure: {figure}")
+# %% [markdown]
+# ## References
+# - Nair, V. and Hinton, G. E. (2010). Rectified linear units improve restricted Boltzmann
+#   machines. ICML. https://www.cs.toronto.edu/~hinton/absps/reluICML.pdf
+# - Maas, A. L., Hannun, A. Y. and Ng, A. Y. (2013). Rectifier nonlinearities improve neural
+#   network acoustic models. ICML workshop. https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
+# - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
+#   human-level performance on ImageNet classification (PReLU). https://arxiv.org/abs/1502.01852
+# - Xu, B., Wang, N., Chen, T. and Li, M. (2015). Empirical evaluation of rectified activations
+#   in convolutional network (RReLU). https://arxiv.org/abs/1505.00853
+# - Clevert, D.-A., Unterthiner, T. and Hochreiter, S. (2015). Fast and accurate deep network
+#   learning by exponential linear units (ELUs). https://arxiv.org/abs/1511.07289
+# - Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017). Self-normalizing
+#   neural networks (SELU). https://arxiv.org/abs/1706.02515
+# - Barron, J. T. (2017). Continuously differentiable exponential linear units (CELU).
+#   https://arxiv.org/abs/1704.07483
+# - Hendrycks, D. and Gimpel, K. (2016). Gaussian error linear units (GELUs).
+#   https://arxiv.org/abs/1606.08415
+# - Ramachandran, P., Zoph, B. and Le, Q. V. (2017). Searching for activation functions
+#   (Swish). https://arxiv.org/abs/1710.05941
+# - Elfwing, S., Uchibe, E. and Doya, K. (2018). Sigmoid-weighted linear units for neural
+#   network function approximation in reinforcement learning (SiLU). https://arxiv.org/abs/1702.03118
+# - Misra, D. (2019). Mish: a self regularized non-monotonic activation function.
+#   https://arxiv.org/abs/1908.08681
+# - Krizhevsky, A. (2010). Convolutional deep belief networks on CIFAR-10 (ReLU6).
+#   https://www.cs.toronto.edu/~kriz/conv-cifar10-aug2010.pdf
+# - Howard, A. et al. (2019). Searching for MobileNetV3 (hard-sigmoid, hard-swish).
+#   https://arxiv.org/abs/1905.02244
+# - Goodfellow, I. J., Warde-Farley, D., Mirza, M., Courville, A. and Bengio, Y. (2013).
+#   Maxout networks. https://arxiv.org/abs/1302.4389
+# - Dauphin, Y. N., Fan, A., Auli, M. and Grangier, D. (2017). Language modeling with gated
+#   convolutional networks (GLU). https://arxiv.org/abs/1612.08083
+# - Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training deep
+#   feedforward neural networks. AISTATS. https://proceedings.mlr.press/v9/glorot10a.html

@@ -122,12 +122,16 @@ class Chapter:
         self.print(text)
         return text
 
-    def show(self, figure, name, dpi=100):
-        """Save `figure` as <figure folder>/<name>.png; show it inline under Jupyter; close it."""
+    def show(self, figure, name, dpi=100, tight=True):
+        """Save `figure` as <figure folder>/<name>.png; show it inline under Jupyter; close it.
+
+        tight=False keeps the figure's own margins: a tight bounding box draws the figure
+        twice, which a figure of 30 panels feels.
+        """
         import matplotlib.pyplot as plt
 
         path = self.folder / f"{name}.png"
-        figure.savefig(path, dpi=dpi, bbox_inches="tight")
+        figure.savefig(path, dpi=dpi, bbox_inches="tight" if tight else None)
         self.figures[name] = str(path)
         if in_jupyter():
             from IPython.display import display
