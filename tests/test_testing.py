@@ -192,3 +192,173 @@ def test_every_optimizer_has_a_kit_case():
 def test_every_optimizer_matches_its_reference(name, index):
     reference, settings = OPTIMIZER_CASES[name][index]
     check_optimizer(getattr(mn.optim, name), reference, settings)
+
+
+# --- the kit catches real mistakes ----------------------------------------------------------------
+
+def _row(report, prefix):
+    rows = [c for c in report.checks if c.name.startswith(prefix)]
+    assert rows, f"no check named {prefix!r} in\n{report}"
+    return rows
+
+
+class LeakyWithWrongNegativeSide(Activation):
+    """f(x) = x if x > 0 else 0.1 x, but df claims 0.01 on the negative side."""
+
+    def f(self, x):
+        return np.where(x > 0, x, 0.1 * x)
+
+    def df(self, x, y):
+        return np.where(x > 0, 1.0, 0.01)
+
+
+def test_kit_catches_a_derivative_wrong_on_part_of_the_domain():
+    report = check_activation(LeakyWithWrongNegativeSide(), raise_on_failure=False)
+    (row,) = _row(report, "df matches")
+    assert row.passed is False
+    assert "expected 0.1" in row.detail and "got 0.01" in row.detail and "(input -" in row.detail
+
+
+class NaiveSigmoid(Activation):
+    """f(x) = 1 / (1 + e^-x) written directly: e^-x overflows for x below about -709."""
+
+    def f(self, x):
+        return 1 / (1 + np.exp(-x))
+
+    def df(self, x, y):
+        return y * (1 - y)
+
+
+def test_kit_catches_a_sigmoid_that_overflows():
+    report = check_activation(NaiveSigmoid(), raise_on_failure=False)
+    (row,) = _row(report, "finite, no warnings")
+    assert row.passed is False and "overflow" in row.detail
+    assert _row(report, "df matches")[0].passed               # the formula itself is right
+    assert all("overflow" in c.detail for c in report.failures)
+
+
+class HalfInFloat64(Activation):
+    """f(x) = x / 2 with a numpy float64 constant, which promotes float32 inputs."""
+
+    def f(self, x):
+        return np.float64(0.5) * x
+
+    def df(self, x, y):
+        return np.full_like(x, 0.5)
+
+
+def test_kit_catches_float64_output_for_float32_input():
+    report = check_activation(HalfInFloat64(), raise_on_failure=False)
+    (row,) = _row(report, "float32 in")
+    assert row.passed is False and "float32 inputs gave a float64 output" in row.detail
+
+
+class DoubleInPlace(mn.Function):
+    """y = 2 x, computed by doubling x where it lies (the caller's array)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x *= 2
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2 * grad
+
+
+def test_kit_catches_an_op_that_changes_its_input_in_place():
+    report = check_function(DoubleInPlace, raise_on_failure=False)
+    (row,) = _row(report, "inputs and incoming gradient unmodified")
+    assert row.passed is False and "in place" in row.detail
+
+
+class MulWithoutUnbroadcast(mn.Function):
+    """y = a b, but backward forgets to sum the gradient back to each operand's shape."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        return grad * b, grad * a
+
+
+def test_kit_catches_a_gradient_that_ignores_broadcasting():
+    report = check_function(MulWithoutUnbroadcast, raise_on_failure=False)
+    rows = _row(report, "gradcheck")
+    assert next(r for r in rows if r.name.endswith("(3, 4), (3, 4)")).passed
+    broadcast = next(r for r in rows if r.name.endswith("(3, 4), (4,)"))
+    assert broadcast.passed is False and "shape (3, 4) for input 1 of shape (4,)" in broadcast.detail
+
+
+def test_a_failing_check_raises_an_assertion_error_carrying_the_table():
+    with pytest.raises(AssertionError) as caught:
+        check_activation(NaiveSigmoid())
+    message = str(caught.value)
+    assert "NaiveSigmoid" in message and "FAIL" in message and "failed" in message
+    assert "overflow encountered in exp" in message
+
+
+def test_report_table_marks_each_check_and_counts_them():
+    report = check_activation(LeakyWithWrongNegativeSide(), raise_on_failure=False)
+    lines = str(report).splitlines()
+    assert lines[0] == "LeakyWithWrongNegativeSide()"
+    assert sum(line.lstrip().startswith("FAIL") for line in lines) == len(report.failures) >= 1
+    assert lines[-1].strip().endswith(f"{len(report.failures)} failed")
+    assert not report.passed
+
+
+def test_kit_catches_a_loss_that_broadcasts_a_wrong_target_silently():
+    class SquaredError(mn.nn.Module):
+        reduction = "mean"
+
+        def forward(self, prediction, target):
+            difference = prediction - mn.Tensor(np.asarray(target, dtype=prediction.dtype))
+            return (difference * difference).mean()
+
+    report = check_loss(SquaredError(), (5,), "real", raise_on_failure=False)
+    (row,) = _row(report, "refuses a target")
+    assert row.passed is False and "accepted" in row.detail
+
+
+class SGDThatScalesTheGradientInPlace(mn.optim.SGD):
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad *= group["lr"]          # the mistake: the gradient is shared
+                p.data -= p.grad
+
+
+def test_kit_catches_an_optimizer_that_changes_the_gradient():
+    report = check_optimizer(SGDThatScalesTheGradientInPlace, sgd_reference, dict(lr=0.1),
+                             raise_on_failure=False)
+    assert _row(report, "matches the reference")[0].passed
+    assert _row(report, "step() leaves the gradients unmodified")[0].passed is False
+
+
+def test_kit_catches_adam_without_bias_correction():
+    def adam_without_correction(p, g, state, lr):
+        m = state["m"] = 0.9 * state.get("m", 0) + 0.1 * g
+        v = state["v"] = 0.999 * state.get("v", 0) + 0.001 * g * g
+        return p - lr * m / (np.sqrt(v) + 1e-8)
+
+    report = check_optimizer(mn.optim.Adam, adam_without_correction, dict(lr=0.01),
+                             raise_on_failure=False)
+    row = _row(report, "matches the reference")[0]
+    assert row.passed is False and "after step 1" in row.detail
+
+
+def test_kit_reports_a_crash_as_a_failed_row_not_an_exception():
+    class Unfinished(Activation):
+        def f(self, x):
+            raise NotImplementedError("write f")
+
+        def df(self, x, y):
+            raise NotImplementedError("write df")
+
+    report = check_activation(Unfinished(), raise_on_failure=False)
+    assert not report.passed
+    assert all("NotImplementedError: write f" in c.detail for c in report.failures)

@@ -116,13 +116,23 @@ def _check_reductions(loss, prediction, target):
 
 
 def _check_rejects_wrong_target(loss, prediction, target):
-    wrong = np.concatenate([target, target[:1]]) if np.ndim(target) else np.array([target, target])
-    try:
-        loss(Tensor(prediction), wrong)
-    except (ValueError, TypeError) as error:
-        return f"{type(error).__name__}: {error}"[:90]
-    raise CheckFailure(f"a target of shape {wrong.shape} for predictions of shape {prediction.shape} "
-                       f"was accepted; raise ValueError instead of broadcasting silently")
+    """A target with an extra axis of 1 ((N,) -> (N, 1), the classic slip that broadcasts a
+    loss to (N, N)) and a target one sample longer must both be refused."""
+    target = np.asarray(target)
+    wrong_targets = [target[..., None]]
+    if target.ndim:
+        wrong_targets.append(np.concatenate([target, target[:1]]))
+    messages = []
+    for wrong in wrong_targets:
+        try:
+            loss(Tensor(prediction), wrong)
+        except (ValueError, TypeError) as error:
+            messages.append(f"{type(error).__name__}")
+            continue
+        raise CheckFailure(f"a target of shape {wrong.shape} for predictions of shape "
+                           f"{prediction.shape} was accepted; raise ValueError instead of "
+                           f"broadcasting silently")
+    return "refused with " + ", ".join(messages)
 
 
 def check_loss(loss, prediction=(6, 3), target="real", *, predictions=None, seed=0,
