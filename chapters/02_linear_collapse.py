@@ -21,22 +21,19 @@ dataset exactly where logistic regression fails, and one ReLU fix it.
 # train on data that no straight line separates.
 
 # %%
-import os
 from contextlib import contextmanager
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-SEED = int(os.environ.get("MINNET_SEED", "0"))
-HIDDEN = int(os.environ.get("MINNET_HIDDEN", "32"))      # width of every hidden layer
+ch = Chapter("02_linear_collapse")
+HIDDEN = 32                  # width of every hidden layer
+mn.manual_seed(ch.seed)
 
 
 @contextmanager
@@ -71,7 +68,8 @@ def collapse_dense(stack):
 
 
 def dense_collapse_difference(widths, samples=256):
-    """Max |stack(x) - collapsed(x)| on random x, relative to max |stack(x)|, in float64."""
+    """(max |stack(x) - collapsed(x)|, max |stack(x)|) on random x, in float64: the absolute
+    difference, and the size of the outputs to judge it by."""
     with default_dtype(np.float64):
         # a nonzero bias in every layer, so the bias formula is exercised too
         stack = mn.nn.Sequential(*[mn.nn.Dense(a, b, bias_init="normal")
@@ -82,6 +80,14 @@ def dense_collapse_difference(widths, samples=256):
             deep, shallow = stack(x).data, single(x).data
     return float(np.max(np.abs(deep - shallow))), float(np.max(np.abs(deep)))
 
+
+deep_widths = [8] + [16] * ch.pick(full=49, quick=9) + [4]
+for key, widths in (("dense", [8, 16, 16, 4]), ("deep_dense", deep_widths)):
+    difference, scale = dense_collapse_difference(widths)
+    ch.record(**{f"{key}_difference": difference, f"{key}_scale": scale})
+    ch.print(f"{len(widths) - 1:>2} Dense layers vs one: max |difference| {difference:.1e} "
+             f"(outputs up to {scale:.1f})")
+ch.record(deep_dense_layers=len(deep_widths) - 1)
 
 # %% [markdown]
 # ## Convolutions: the composed kernel is the convolution of the kernels
@@ -137,6 +143,14 @@ def conv_collapse_difference(depth, channels, image_size, samples=2):
     return float(np.max(np.abs(deep - shallow))), float(np.max(np.abs(deep))), kernel.shape[-1]
 
 
+deep_conv = ch.pick(full=50, quick=10)
+for key, depth, channels, size in (("conv", 2, 3, 16), ("deep_conv", deep_conv, 2, 2 * deep_conv + 8)):
+    difference, scale, kernel = conv_collapse_difference(depth=depth, channels=channels, image_size=size)
+    ch.record(**{f"{key}_difference": difference, f"{key}_scale": scale, f"{key}_kernel": kernel})
+    ch.print(f"{depth:>2} stacked 3x3 convolutions vs one {kernel}x{kernel}: max |difference| "
+             f"{difference:.1e} (outputs up to {scale:.1f})")
+ch.record(deep_conv_layers=deep_conv)
+
 # %% [markdown]
 # ## Training: depth without nonlinearity buys nothing
 # Three classifiers on the same 2-D data: scikit-learn's LogisticRegression (one linear
@@ -158,131 +172,117 @@ def mlp(activation):
 def train(model, X, y, epochs):
     optimizer = mn.optim.Adam(model.parameters(), lr=0.01)
     mn.fit(model, mn.nn.CrossEntropyLoss(), optimizer, X, y, epochs=epochs, batch_size=64,
-           progress=False, seed=SEED)
+           progress=False, seed=ch.seed)
     return model
 
 
-def accuracy(model, X, y):
-    with mn.no_grad():
-        return float(np.mean(np.argmax(model(mn.Tensor(X)).data, axis=1) == y))
+def cross_entropy(model, X, y):
+    """Mean cross-entropy of a minnet model (or of a scikit-learn classifier's probabilities)."""
+    if isinstance(model, LogisticRegression):
+        return float(-np.mean(np.log(model.predict_proba(X)[np.arange(len(y)), y])))
+    return float(mn.nn.CrossEntropyLoss()(mn.Tensor(mn.predict(model, X)), y).data)
 
 
 def compare_on(dataset, n, epochs):
-    """Training and held-out accuracies of logistic regression, the linear stack and the ReLU net."""
-    X, y = getattr(mn.datasets, f"make_{dataset}")(n, seed=SEED)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=SEED)
+    """Logistic regression, the linear stack and the ReLU net trained on one dataset: a table."""
+    X, y = getattr(mn.datasets, f"make_{dataset}")(n, seed=ch.seed)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=ch.seed)
     # C large = (almost) no L2 penalty: the very loss the networks minimise, cross-entropy
     logistic = LogisticRegression(C=1e4).fit(X_train, y_train)
-    mn.manual_seed(SEED)
+    mn.manual_seed(ch.seed)
     linear = train(mlp(None), X_train, y_train, epochs)
-    mn.manual_seed(SEED)
+    mn.manual_seed(ch.seed)
     relu = train(mlp(mn.nn.ReLU), X_train, y_train, epochs)
-    # the trained linear stack is itself one Dense layer: same predictions, to rounding
+    models = {"logistic": logistic, "linear": linear, "relu": relu}
+    rows = {}
+    for key, model in models.items():
+        predict = model.predict if key == "logistic" else (lambda X, m=model: mn.predict(m, X).argmax(axis=1))
+        rows[key] = {"train acc": float(np.mean(predict(X_train) == y_train)),
+                     "held-out acc": float(np.mean(predict(X_test) == y_test)),
+                     "train CE": cross_entropy(model, X_train, y_train),
+                     "held-out CE": cross_entropy(model, X_test, y_test)}
+        ch.record(**{f"{dataset}_{key}_train": rows[key]["train acc"], f"{dataset}_{key}": rows[key]["held-out acc"],
+                     f"{dataset}_{key}_train_loss": rows[key]["train CE"],
+                     f"{dataset}_{key}_loss": rows[key]["held-out CE"]})
+    # the trained linear stack is itself one Dense layer: same outputs, to float32 rounding
     collapsed = collapse_dense(linear)
-    with mn.no_grad():
-        linear_out, collapsed_out = linear(mn.Tensor(X_test)).data, collapsed(mn.Tensor(X_test)).data
-    return {
-        "X": X, "y": y,
-        # decision_boundary takes a Module or a function from points to labels
-        "models": {"LogisticRegression": logistic.predict, "linear stack": linear, "ReLU net": relu},
-        "accuracy": {"logistic": float(logistic.score(X_test, y_test)),
-                     "linear": accuracy(linear, X_test, y_test),
-                     "relu": accuracy(relu, X_test, y_test),
-                     # the fit itself, free of test-sample noise: a line is a line
-                     "logistic_train": float(logistic.score(X_train, y_train)),
-                     "linear_train": accuracy(linear, X_train, y_train),
-                     "relu_train": accuracy(relu, X_train, y_train)},
-        "trained_collapse_difference": float(np.max(np.abs(linear_out - collapsed_out))),
-    }
+    difference = float(np.max(np.abs(mn.predict(linear, X_test) - mn.predict(collapsed, X_test))))
+    ch.record(**{f"{dataset}_trained_collapse_difference": difference})
+    ch.table(rows, fmt=".3f", key=dataset, title=f"{dataset}: {len(y_train)} training and {len(y_test)} "
+             f"held-out points (ln 2 = {np.log(2):.3f} is the cross-entropy of a coin toss)")
+    ch.print(f"trained linear stack vs its collapse to one Dense layer: max |difference| {difference:.1e}")
+    return {"X": X, "y": y, "rows": rows,
+            # decision_boundary takes a Module or a function from points to labels
+            "models": {"LogisticRegression": logistic.predict, "linear stack": linear, "ReLU net": relu}}
 
 
-def plot_boundaries(results, path, resolution=200, dpi=100):
-    """One row per dataset: LogisticRegression | linear stack | ReLU net."""
-    rows = len(results)
-    figure, axes = plt.subplots(rows, 3, figsize=(12, 3.8 * rows), squeeze=False, layout="constrained")
-    keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
-    for row, (dataset, result) in zip(axes, results.items()):
-        for ax, (name, model) in zip(row, result["models"].items()):
-            mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax, resolution=resolution,
-                                      title=f"{dataset}: {name}\nheld-out accuracy "
-                                            f"{result['accuracy'][keys[name]]:.2f}")
-    figure.suptitle("Without a nonlinearity a deep network still draws a straight line, "
-                    "like logistic regression; one ReLU per layer bends it")
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
+n, epochs = ch.pick(full=(1000, 100), quick=(300, 40))
+results = {"moons": compare_on("moons", n, epochs)}
 
+# %% [markdown]
+# Two moons can almost be split by a line, so logistic regression does well there. Two
+# concentric circles cannot be split by any line at all.
 
 # %%
-def main(quick: bool = quick_mode()) -> dict:
-    mn.manual_seed(SEED)
-    findings = {}
-    findings["dense_difference"], findings["dense_scale"] = dense_collapse_difference([8, 16, 16, 4])
-    deep_widths = [8] + [16] * (9 if quick else 49) + [4]
-    findings["deep_dense_layers"] = len(deep_widths) - 1
-    findings["deep_dense_difference"], findings["deep_dense_scale"] = dense_collapse_difference(deep_widths)
-    findings["conv_difference"], findings["conv_scale"], findings["conv_kernel"] = \
-        conv_collapse_difference(depth=2, channels=3, image_size=16)
-    deep_conv = 10 if quick else 50
-    findings["deep_conv_layers"] = deep_conv
-    findings["deep_conv_difference"], findings["deep_conv_scale"], findings["deep_conv_kernel"] = \
-        conv_collapse_difference(depth=deep_conv, channels=2, image_size=2 * deep_conv + 8)
+results["circles"] = compare_on("circles", n, epochs)
 
-    n, epochs = (300, 40) if quick else (1000, 100)
-    results = {dataset: compare_on(dataset, n, epochs) for dataset in ("moons", "circles")}
-    for dataset, result in results.items():
-        for key, value in result["accuracy"].items():
-            findings[f"{dataset}_{key}"] = value
-        findings[f"{dataset}_trained_collapse_difference"] = result["trained_collapse_difference"]
-    path = figure_dir("02_linear_collapse") / "decision_boundaries.png"
-    plot_boundaries(results, path, resolution=100 if quick else 200, dpi=60 if quick else 100)
-    findings["figure"] = str(path)
-    return findings
+# %% [markdown]
+# ## The boundaries
+# Each panel colours the plane by the class the model predicts.
 
+# %%
+figure, axes = plt.subplots(2, 3, figsize=(12, 7.6), squeeze=False, layout="constrained")
+keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
+for row, (dataset, result) in zip(axes, results.items()):
+    for ax, (name, model) in zip(row, result["models"].items()):
+        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax, resolution=ch.pick(full=200, quick=100),
+                                  title=f"{dataset}: {name}\nheld-out accuracy "
+                                        f"{result['rows'][keys[name]]['held-out acc']:.2f}")
+figure.suptitle("Without a nonlinearity a deep network still draws a straight line, "
+                "like logistic regression; one ReLU per layer bends it")
+ch.show(figure, "decision_boundaries", dpi=ch.pick(full=100, quick=60))
 
-def headline(findings: dict) -> str:
-    return (f"linear stack = one layer (max diff {findings['dense_difference']:.0e}); circles: "
-            f"linear {findings['circles_linear']:.2f}, logistic {findings['circles_logistic']:.2f}, "
-            f"ReLU {findings['circles_relu']:.2f}")
-
+findings = ch.findings
+ch.headline = (f"linear stack = one layer (max diff {findings['dense_difference']:.0e}); circles held-out: "
+               f"linear {findings['circles_linear']:.2f}, logistic {findings['circles_logistic']:.2f}, "
+               f"ReLU {findings['circles_relu']:.2f}")
 
 # %% [markdown]
 # ## What we saw
 # The printed differences between each stack and its collapsed single layer are at the level
-# of float64 rounding (relative to the size of the outputs, also printed), for three Dense
+# of float64 rounding, tiny next to the size of the outputs (also printed): for three Dense
 # layers, for a deep Dense stack, for two 3x3 convolutions against one 5x5, and for a deep
 # convolution stack against one large kernel. No amount of depth adds expressive power
 # without a nonlinearity.
 #
-# On moons and circles the linear stack scores like logistic regression, on the training
-# data (where both minimise the same cross-entropy over the same family of straight lines)
-# and on held-out data (on circles, near chance: no line separates two rings). The figure
-# shows why: its boundary is a straight line, and the trained stack collapses to one Dense
-# layer with the same outputs up to float32 rounding. The same network with one ReLU after
-# each hidden layer bends its boundary around the data and scores far higher.
+# Trained, the linear stack is still one Dense layer (its printed difference from its
+# collapse is float32 rounding), so its boundary is a straight line, and it minimises the
+# same cross-entropy as logistic regression over the same family of lines. So its training
+# cross-entropy can be no lower than logistic regression's, and the tables show it is not.
+# Their accuracies need not agree exactly, since neither model maximises accuracy. On circles
+# both stay near chance (their accuracies are printed), and both training cross-entropies
+# sit close to ln 2 = 0.693, the loss of a coin toss: no line says anything useful about two
+# rings.
+# The same network with one ReLU after each hidden layer bends its boundary around the data
+# and scores far higher on both datasets.
 #
 # ## Try it yourself
 # 1. Replace `mn.nn.ReLU` in `compare_on` by `mn.nn.Tanh` or `mn.nn.Identity`: which ones
 #    rescue the network, and why does Identity not?
 # 2. Give the conv stack `padding=1` in every layer: where do the collapsed and the stacked
 #    outputs now disagree, and why only there?
-# 3. Set `MINNET_HIDDEN=2`: how narrow can the ReLU network be and still separate the circles?
+# 3. Set `HIDDEN = 2`: how narrow can the ReLU network be and still separate the circles?
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"3 Dense layers vs one:           max diff {findings['dense_difference']:.1e} "
-          f"(outputs up to {findings['dense_scale']:.1f})")
-    print(f"{findings['deep_dense_layers']} Dense layers vs one:          max diff "
-          f"{findings['deep_dense_difference']:.1e} (outputs up to {findings['deep_dense_scale']:.1f})")
-    print(f"two 3x3 convs vs one {findings['conv_kernel']}x{findings['conv_kernel']}:      max diff "
-          f"{findings['conv_difference']:.1e} (outputs up to {findings['conv_scale']:.1f})")
-    print(f"{findings['deep_conv_layers']} 3x3 convs vs one {findings['deep_conv_kernel']}x"
-          f"{findings['deep_conv_kernel']}:   max diff {findings['deep_conv_difference']:.1e} "
-          f"(outputs up to {findings['deep_conv_scale']:.1f})")
-    print("accuracy (training / held-out):")
-    for dataset in ("moons", "circles"):
-        print(f"  {dataset:8s}" + ", ".join(
-            f" {label} {findings[f'{dataset}_{key}_train']:.3f} / {findings[f'{dataset}_{key}']:.3f}"
-            for label, key in (("logistic", "logistic"), ("linear stack", "linear"), ("ReLU net", "relu"))))
-        print(f"  {'':8s} trained linear stack vs its collapse to one Dense layer: max diff "
-              f"{findings[f'{dataset}_trained_collapse_difference']:.1e} (float32)")
-    print(f"figure: {findings['figure']}")
+# %% [markdown]
+# ## References
+# - Goodfellow, I., Bengio, Y. and Courville, A. (2016). Deep Learning, chapter 6 (deep
+#   feedforward networks; why a nonlinearity is needed). MIT Press. https://www.deeplearningbook.org/
+# - Minsky, M. and Papert, S. (1969). Perceptrons. MIT Press (what a single linear threshold
+#   unit cannot separate). https://mitpress.mit.edu/9780262630221/perceptrons/
+# - Cybenko, G. (1989). Approximation by superpositions of a sigmoidal function. Mathematics
+#   of Control, Signals and Systems 2, 303-314. https://doi.org/10.1007/BF02551274
+# - Leshno, M., Lin, V. Ya., Pinkus, A. and Schocken, S. (1993). Multilayer feedforward
+#   networks with a nonpolynomial activation function can approximate any function. Neural
+#   Networks 6(6), 861-867. https://doi.org/10.1016/S0893-6080(05)80131-5
+# - Simonyan, K. and Zisserman, A. (2015). Very deep convolutional networks for large-scale
+#   image recognition (two stacked 3x3 convolutions see a 5x5 window). https://arxiv.org/abs/1409.1556
