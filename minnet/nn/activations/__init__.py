@@ -20,9 +20,10 @@ say how), and Python-float constants keep float32 inputs float32.
 The classes live in files by topic: base.py (Activation itself), classic.py (sigmoid, tanh,
 softplus, shrinkage), relu.py (the ReLU family and exponential linear units), gated.py
 (GELU, Swish, Mish and their hard approximations), multi.py (Maxout, GLU, softmax). A new
-activation is one class in any of them, with a `name`; the registry below finds it.
+activation is one class with a `name`, in any of them or in your own code: defining the class
+registers it (Activation.__init_subclass__), so get_activation finds it by that name.
 """
-from minnet.nn.activations.base import Activation
+from minnet.nn.activations.base import Activation, REGISTRY
 from minnet.nn.activations.classic import (Identity, Sigmoid, Tanh, Softsign, Softplus, LogSigmoid,
                                            Tanhshrink, Softshrink, Hardshrink, Threshold)
 from minnet.nn.activations.relu import (ReLU, LeakyReLU, PReLU, RReLU, ReLU6, ELU, SELU, CELU,
@@ -31,18 +32,15 @@ from minnet.nn.activations.gated import GELU, Swish, SiLU, Mish, HardSigmoid, Ha
 from minnet.nn.activations.multi import Maxout, GLU, Softmax, LogSoftmax, Softmin
 
 
-def _named_subclasses(cls):
-    """Every subclass of cls defined in this package (a student's own class elsewhere is not)."""
-    for sub in cls.__subclasses__():
-        if sub.__module__.startswith(__name__ + "."):
-            yield sub
-        yield from _named_subclasses(sub)
-
-
 # --- the registry -----------------------------------------------------------------------------
 
-# Built from the classes above, so a new activation is registered by being written (with a name).
-ACTIVATIONS = {cls.name: cls for cls in sorted(_named_subclasses(Activation), key=lambda c: c.name)}
+# Filled by the class definitions above (each class with a name registers itself); sorted
+# once here so tables list the built-ins alphabetically. Classes defined later, a student's
+# own, are appended to the same dict.
+_built_in = sorted(REGISTRY.items())
+REGISTRY.clear()
+REGISTRY.update(_built_in)
+ACTIVATIONS = REGISTRY
 
 
 def get_activation(name, **kwargs):

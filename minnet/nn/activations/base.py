@@ -11,6 +11,7 @@ from minnet.nn.module import Module, Parameter
 from minnet.tensor import Tensor
 
 INF = math.inf
+REGISTRY = {}        # name -> Activation subclass; published as mn.nn.ACTIVATIONS
 
 
 class _ActivationFunction(Function):
@@ -28,8 +29,41 @@ class _ActivationFunction(Function):
         x, y = ctx.saved
         activation = ctx.activation
         grad_x = input_grad(activation, x, y, grad) if ctx.needs_input_grad[0] else None
-        grad_parameters = activation.parameter_grads(x, y, grad) if len(ctx.parents) > 1 else ()
-        return (grad_x, *grad_parameters)
+        if len(ctx.parents) == 1:
+            return grad_x
+        grad_parameters = activation.parameter_grads(x, y, grad)
+        return (grad_x, *_fitted_parameter_grads(activation, ctx.parents[1:], grad_parameters))
+
+
+def _fitted_parameter_grads(activation, parameters, grads):
+    """Each parameter's gradient summed to the parameter's shape, as numpy broadcast it.
+
+    parameter_grads may return dL/dp per element of the input (grad * df/dp): the sum over
+    the elements that shared one parameter value is the framework's job, so an activation
+    writes only its derivative. Errors name the activation class and the parameter.
+    """
+    owner = type(activation).__name__
+    names = [name for name, value in vars(activation).items() if isinstance(value, Parameter)]
+    grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+    if len(grads) != len(parameters):
+        raise RuntimeError(f"{owner}.parameter_grads returned {len(grads)} gradients for "
+                           f"{len(parameters)} parameters ({', '.join(names)}): one per parameter, "
+                           f"in the order of self.parameters()")
+    fitted = []
+    for name, p, g in zip(names, parameters, grads):
+        g = np.asarray(g)
+        if g.shape != p.shape:
+            extra = g.ndim - p.ndim
+            axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(p.shape)
+                                                if n == 1 and g.shape[extra + i] != 1)
+            if extra < 0 or any(n not in (1, g.shape[extra + i]) for i, n in enumerate(p.shape)):
+                raise RuntimeError(
+                    f"{owner}.parameter_grads returned a gradient of shape {g.shape} for parameter "
+                    f"'{name}' of shape {p.shape}: it cannot be summed to the parameter's shape "
+                    f"(numpy broadcasting aligns trailing axes); return one of shape {p.shape}")
+            g = g.sum(axis=axes, keepdims=True).reshape(p.shape) if axes else g.reshape(p.shape)
+        fitted.append(g.astype(p.dtype, copy=False))
+    return fitted
 
 
 def input_grad(activation, x, y, grad):
@@ -57,7 +91,13 @@ class Activation(Module):
                 return 2 * x
 
     An activation with parameters also defines `parameter_grads(x, y, grad)`, returning
-    dL/dp for each of its parameters in the order of `self.parameters()`.
+    dL/dp for each of its parameters in the order of `self.parameters()`; grad * df/dp of
+    the input's shape is enough: the framework sums it to the parameter's shape, as numpy
+    broadcast the parameter in f (PReLU's per-channel slopes on axis 1 sum themselves).
+
+    A class with a `name` (lower-case, e.g. name = "scaled_tanh") is registered in
+    mn.nn.ACTIVATIONS when it is defined, wherever that is, so get_activation("scaled_tanh")
+    and NeuralNetClassifier(activation="scaled_tanh") find it.
 
     An activation whose derivative needs only the output (sigmoid: y (1 - y)) sets
     `derivative_from_output = True`; backward then keeps y alone and calls df(None, y).
@@ -76,6 +116,22 @@ class Activation(Module):
     # per layer, as a hand-written one does, instead of two (measured on W2: peak memory
     # 2.7 -> 1.8 MB, step 2.87 -> 2.79 ms with one thread).
     derivative_from_output = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return
+        if not isinstance(name, str) or name != name.lower() or not name.isidentifier():
+            raise ValueError(f"{cls.__name__}.name must be a lower-case identifier such as "
+                             f"'scaled_tanh', got {name!r}")
+        existing = REGISTRY.get(name)
+        # Running a notebook cell again redefines the same class: that replaces it quietly.
+        if existing is not None and (existing.__module__, existing.__qualname__) != (
+                cls.__module__, cls.__qualname__):
+            raise ValueError(f"{cls.__name__}.name = {name!r} is taken by "
+                             f"{existing.__module__}.{existing.__qualname__}; choose another name")
+        REGISTRY[name] = cls
 
     def f(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define f(self, x)")
