@@ -41,8 +41,9 @@ def _to_array(data, dtype=None, copy=False):
     return array
 
 
-# Arrays that a recorded op will read again in backward, with how many ops hold each one and
-# whether it was writeable before. They stay read-only while held (see Context.held).
+# Arrays that a recorded op will read again in backward, each with how many ops hold it.
+# They stay read-only while held (see Context.held). An array that was read-only before is
+# left out: it needs no protection and must never be made writeable.
 _held = {}
 _held_lock = threading.Lock()
 
@@ -52,27 +53,28 @@ def _hold(arrays):
     with _held_lock:
         for array in arrays:
             entry = _held.get(id(array))
-            if entry is None:
-                _held[id(array)] = [array, 1, array.flags.writeable]
-                array.flags.writeable = False
-            else:
+            if entry is not None:
                 entry[1] += 1
+            elif array.flags.writeable:
+                _held[id(array)] = [array, 1]
+                array.setflags(write=False)
     return arrays
 
 
 def _let_go(arrays):
-    """Undo one _hold: an array no op holds any more becomes writeable again if it was."""
+    """Undo one _hold: an array that no op holds any more becomes writeable again."""
     with _held_lock:
         for array in arrays:
-            entry = _held[id(array)]
+            entry = _held.get(id(array))
+            if entry is None:
+                continue
             entry[1] -= 1
             if entry[1] == 0:
                 del _held[id(array)]
-                if entry[2]:
-                    try:
-                        array.flags.writeable = True
-                    except ValueError:      # a view whose base is held by another op
-                        pass
+                try:
+                    array.setflags(write=True)
+                except ValueError:          # a view whose base another op holds
+                    pass
 
 
 class Tensor:
