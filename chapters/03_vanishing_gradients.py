@@ -23,15 +23,12 @@ network side by side on handwritten digits to see what those gradients do to lea
 # We do not take those bounds on trust: autograd measures each derivative on a grid.
 
 # %%
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "03_vanishing_gradients"
+ch = Chapter("03_vanishing_gradients")
 WIDTH = 64                       # units in every hidden layer
 DEPTHS = (5, 10, 20)             # hidden layers (each Dense followed by its activation)
 # Xavier keeps the variance of the signal through a tanh/sigmoid layer; He doubles the weight
@@ -40,16 +37,13 @@ ACTIVATIONS = {"sigmoid": ("Sigmoid", "xavier_uniform"),
                "tanh": ("Tanh", "xavier_uniform"),
                "relu": ("ReLU", "he_uniform")}
 
-
-def derivative_maxima(points=20001, limit=10.0):
-    """max f'(x) over a grid of x in [-limit, limit], measured by autograd for each activation."""
-    maxima = {}
-    for name, (layer_name, _) in ACTIVATIONS.items():
-        x = mn.Tensor(np.linspace(-limit, limit, points), requires_grad=True)
-        getattr(mn.nn, layer_name)()(x).sum().backward()    # d(sum f(x_i))/dx_i = f'(x_i)
-        maxima[name] = float(x.grad.max())
-    return maxima
-
+maxima = {}
+for name, (layer_name, _) in ACTIVATIONS.items():
+    x = mn.Tensor(np.linspace(-10, 10, ch.pick(full=20001, quick=2001)), requires_grad=True)
+    getattr(mn.nn, layer_name)()(x).sum().backward()    # d(sum f(x_i))/dx_i = f'(x_i)
+    maxima[name] = float(x.grad.max())
+ch.record(max_derivative=maxima)
+ch.table({name: {"max f'(x) on [-10, 10]": value} for name, value in maxima.items()}, fmt=".4f", key="activation")
 
 # %% [markdown]
 # ## The networks
@@ -78,6 +72,11 @@ def weight_gradient_norms(model, X, y):
     return {str(number): norm for number, norm in enumerate(norms.values(), start=1)}
 
 
+mn.manual_seed(ch.seed)
+X, y = mn.datasets.load_digits()
+batch = np.arange(ch.pick(full=256, quick=64))          # one batch for the measurements
+ch.print(f"digits: {X.shape[0]} images of {X.shape[1]} pixels; measuring on a batch of {len(batch)}")
+
 # %% [markdown]
 # ## Measuring the gradient at initialisation
 # One forward and one backward pass on a batch of digits; then the norm of the gradient of
@@ -85,25 +84,24 @@ def weight_gradient_norms(model, X, y):
 # layer). The first/last ratio says how much of the output's gradient survives the trip.
 
 # %%
-def measure_gradients(X, y, depths=DEPTHS, seed=0):
-    runs, ratios = {}, {}
-    for activation in ACTIVATIONS:
-        for depth in depths:
-            mn.manual_seed(seed)
-            norms = weight_gradient_norms(deep_network(depth, activation), X, y)
-            values = list(norms.values())
-            runs[f"{activation}, {depth} layers"] = norms
-            ratios[(activation, depth)] = values[0] / values[-1]
-    return runs, ratios
-
-
-def measure_spread(X, depth, seed=0):
-    spreads = {}
-    for activation in ACTIVATIONS:
-        mn.manual_seed(seed)
-        spreads[activation] = spread_across_images(deep_network(depth, activation), X)
-    return spreads
-
+runs, ratios = {}, {}
+for activation in ACTIVATIONS:
+    for depth in DEPTHS:
+        mn.manual_seed(ch.seed)
+        norms = weight_gradient_norms(deep_network(depth, activation), X[batch], y[batch])
+        runs[f"{activation}, {depth} layers"] = norms
+        ratios[f"{activation}_{depth}"] = list(norms.values())[0] / list(norms.values())[-1]
+deepest = max(DEPTHS)
+ch.record(ratios=ratios, depth=deepest, ratio_sigmoid=ratios[f"sigmoid_{deepest}"],
+          ratio_tanh=ratios[f"tanh_{deepest}"], ratio_relu=ratios[f"relu_{deepest}"],
+          # a sigmoid layer's factor: the geometric mean over the deepest network's layers
+          per_layer_factor_sigmoid=ratios[f"sigmoid_{deepest}"] ** (1 / deepest))
+ch.table({activation: {f"{depth} layers": ratios[f"{activation}_{depth}"] for depth in DEPTHS}
+          for activation in ACTIVATIONS}, fmt=".2e", key="first/last", title="gradient norm, first layer / last layer")
+ch.print(f"sigmoid, {deepest} layers: the gradient shrinks by a factor of "
+         f"{ch.findings['per_layer_factor_sigmoid']:.3f} per layer (geometric mean)")
+figure = mn.plot.gradient_norms(runs, title="Gradient norm per layer at initialisation (digits, width 64)")
+ch.show(figure, "gradient_norms")
 
 # %% [markdown]
 # ## The same factor, forwards
@@ -121,6 +119,14 @@ def spread_across_images(model, X):
     return float(last_hidden.std(axis=0).mean())
 
 
+spreads = {}
+for activation in ACTIVATIONS:
+    mn.manual_seed(ch.seed)
+    spreads[activation] = spread_across_images(deep_network(deepest, activation), X[batch])
+ch.record(spread_last_hidden=spreads)
+ch.print(f"spread of the last hidden layer across images, {deepest}-layer networks: "
+         + ", ".join(f"{name} {value:.1e}" for name, value in spreads.items()))
+
 # %% [markdown]
 # ## Training: does the first layer's silence matter?
 # A tiny gradient is not yet a failure; it is one if training cannot move the weights. We
@@ -129,64 +135,32 @@ def spread_across_images(model, X):
 # epochs, and watch the training loss and accuracy.
 
 # %%
-def train_deep_networks(X, y, depth, epochs, learning_rate=0.01, seed=0):
-    histories = {}
-    for activation in ACTIVATIONS:
-        mn.manual_seed(seed)
-        model = deep_network(depth, activation)
-        optimizer = mn.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
-        histories[f"{activation}, {depth} layers"] = mn.fit(
-            model, mn.nn.CrossEntropyLoss(), optimizer, X, y, epochs=epochs, batch_size=64,
-            metrics=("accuracy",), progress=False, seed=seed)
-    return histories
+train_size, epochs = ch.pick(full=(len(y), 20), quick=(1200, 2))
+histories = {}
+for activation in ACTIVATIONS:
+    mn.manual_seed(ch.seed)
+    model = deep_network(deepest, activation)
+    optimizer = mn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    histories[f"{activation}, {deepest} layers"] = mn.fit(
+        model, mn.nn.CrossEntropyLoss(), optimizer, X[:train_size], y[:train_size], epochs=epochs,
+        batch_size=64, metrics=("accuracy",), progress=False, seed=ch.seed)
+ch.record(final_loss={name.split(",")[0]: h["loss"][-1] for name, h in histories.items()},
+          first_loss={name.split(",")[0]: h["loss"][0] for name, h in histories.items()},
+          final_accuracy={name.split(",")[0]: h["accuracy"][-1] for name, h in histories.items()},
+          chance_loss=float(np.log(10)))                   # cross-entropy of a uniform guess
+ch.table({name: {"first epoch loss": ch.findings["first_loss"][name], "last epoch loss": ch.findings["final_loss"][name],
+                 "last epoch accuracy": ch.findings["final_accuracy"][name]} for name in ACTIVATIONS},
+         fmt=".3f", key=f"{deepest} layers", title=f"{epochs} epochs on {train_size} digits "
+         f"(a uniform guess: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+ch.show(mn.plot.training_curves(histories), "training_curves")
 
-
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    mn.manual_seed(0)
-    X, y = mn.datasets.load_digits()
-    batch = np.arange(64 if quick else 256)                 # one batch for the measurement
-    maxima = derivative_maxima(points=2001 if quick else 20001)
-    runs, ratios = measure_gradients(X[batch], y[batch])
-    spreads = measure_spread(X[batch], depth=max(DEPTHS))
-
-    train_size, epochs = (1200, 2) if quick else (len(y), 20)
-    histories = train_deep_networks(X[:train_size], y[:train_size], depth=max(DEPTHS), epochs=epochs)
-
-    folder = figure_dir(CHAPTER)
-    norms_path = folder / "gradient_norms.png"
-    mn.plot.gradient_norms(runs, path=norms_path,
-                           title="Gradient norm per layer at initialisation (digits, width 64)")
-    curves_path = folder / "training_curves.png"
-    mn.plot.training_curves(histories, path=curves_path)
-
-    deepest = max(DEPTHS)
-    return {
-        "max_derivative": maxima,
-        "ratios": {f"{a}_{d}": r for (a, d), r in ratios.items()},
-        "ratio_sigmoid": ratios[("sigmoid", deepest)],
-        "ratio_tanh": ratios[("tanh", deepest)],
-        "ratio_relu": ratios[("relu", deepest)],
-        # a sigmoid layer's factor per layer: the geometric mean over the deepest network's layers
-        "per_layer_factor_sigmoid": ratios[("sigmoid", deepest)] ** (1 / deepest),
-        "spread_last_hidden": spreads,
-        "final_loss": {name.split(",")[0]: h["loss"][-1] for name, h in histories.items()},
-        "final_accuracy": {name.split(",")[0]: h["accuracy"][-1] for name, h in histories.items()},
-        "chance_loss": float(np.log(10)),                   # cross-entropy of a uniform guess
-        "depth": deepest,
-        "figures": [str(norms_path), str(curves_path)],
-    }
-
-
-def headline(findings: dict) -> str:
-    return (f"{findings['depth']} layers, first/last gradient ratio: sigmoid "
-            f"{findings['ratio_sigmoid']:.1e}, tanh {findings['ratio_tanh']:.2f}, "
-            f"relu {findings['ratio_relu']:.2f}")
-
+ch.headline = (f"{deepest} layers, first/last gradient ratio: sigmoid {ch.findings['ratio_sigmoid']:.1e}, "
+               f"tanh {ch.findings['ratio_tanh']:.2f}, relu {ch.findings['ratio_relu']:.2f}")
 
 # %% [markdown]
 # ## What we saw
-# The measured maxima of the derivatives are printed first: sigmoid's is 1/4, tanh's and
+# Glorot and Bengio (2010) watched the same saturation in deep sigmoid networks; here it is
+# measured. The maxima of the derivatives come first: sigmoid's is 1/4, tanh's and
 # ReLU's are 1. In the gradient-norm figure the sigmoid lines fall in a straight line on the
 # log scale. A straight line on a log scale is a geometric decay: each sigmoid layer
 # multiplies the gradient by about the same factor, and the printed geometric mean of that
@@ -202,12 +176,13 @@ def headline(findings: dict) -> str:
 #
 # The training curves show the consequence. With the same optimiser and learning rate the
 # deep ReLU and tanh networks' losses fall and their accuracies climb, while the deep sigmoid
-# network's loss stays at log 10, the loss of a uniform guess among ten digits (both are
-# printed below). Its output layer sees the same vector for every image, so the best it can
+# network's loss stays at ln 10, the loss of a uniform guess among ten digits, and its
+# accuracy at chance. Its output layer sees the same vector for every image, so the best it can
 # learn is how common each digit is; and the layers that could change that, the ones near the
 # input, receive almost no gradient.
 #
-# This is why ReLU (and its relatives) replaced sigmoid inside deep networks; sigmoid lives on
+# This is why ReLU (and its relatives) replaced sigmoid inside deep networks (Glorot, Bordes
+# and Bengio 2011 trained deep rectifier networks where sigmoid ones failed); sigmoid lives on
 # at the output, where one derivative is harmless (see chapter 04).
 #
 # ## Try it yourself
@@ -215,23 +190,21 @@ def headline(findings: dict) -> str:
 #    `ACTIVATIONS` and rerun: where do their lines fall?
 # 2. Give the sigmoid networks He initialisation instead of Xavier. Does a larger weight
 #    scale rescue the gradient, or does it push the units into saturation?
-# 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in `train_deep_networks`. Adam divides each
+# 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the training cell. Adam divides each
 #    step by the gradient's own running size: does the deep sigmoid network now learn?
 
-if __name__ == "__main__":
-    findings = main()
-    maxima = findings["max_derivative"]
-    print("max of the derivative on a grid over [-10, 10]: "
-          + ", ".join(f"{name}' {value:.4f}" for name, value in maxima.items()))
-    print("first/last layer gradient-norm ratio at initialisation:")
-    for key, ratio in findings["ratios"].items():
-        print(f"  {key:>12}: {ratio:.2e}")
-    print(f"sigmoid, {findings['depth']} layers: the gradient shrinks by a factor of "
-          f"{findings['per_layer_factor_sigmoid']:.3f} per layer (geometric mean)")
-    print(f"spread of the last hidden layer across {findings['depth']}-layer networks' input images: "
-          + ", ".join(f"{name} {value:.1e}" for name, value in findings["spread_last_hidden"].items()))
-    print(f"cross-entropy of a uniform guess over 10 digits: log 10 = {findings['chance_loss']:.3f}")
-    for name in findings["final_loss"]:
-        print(f"after training, {name:>7}: loss {findings['final_loss'][name]:.3f}, "
-              f"accuracy {findings['final_accuracy'][name]:.3f}")
-    print("figures:", *findings["figures"], sep="\n  ")
+# %% [markdown]
+# ## References
+# - Hochreiter, S. (1991). Untersuchungen zu dynamischen neuronalen Netzen (diploma thesis,
+#   TU Munich; the first analysis of vanishing gradients). https://people.idsia.ch/~juergen/SeppHochreiter1991ThesisAdvisorSchmidhuber.pdf
+# - Bengio, Y., Simard, P. and Frasconi, P. (1994). Learning long-term dependencies with
+#   gradient descent is difficult. IEEE Transactions on Neural Networks 5(2), 157-166.
+#   https://doi.org/10.1109/72.279181
+# - Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training deep
+#   feedforward neural networks. AISTATS. https://proceedings.mlr.press/v9/glorot10a.html
+# - Nair, V. and Hinton, G. E. (2010). Rectified linear units improve restricted Boltzmann
+#   machines. ICML. https://www.cs.toronto.edu/~hinton/absps/reluICML.pdf
+# - Glorot, X., Bordes, A. and Bengio, Y. (2011). Deep sparse rectifier neural networks.
+#   AISTATS. https://proceedings.mlr.press/v15/glorot11a.html
+# - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
+#   human-level performance on ImageNet classification. https://arxiv.org/abs/1502.01852

@@ -206,13 +206,14 @@ def test_linear_collapse_writes_its_figure(collapse_chapter):
     assert_figures_written(collapse_chapter, {"decision_boundaries"})
 
 
+# --- 03 vanishing gradients ----------------------------------------------------------------
+
+vanishing_chapter = chapter_fixture("03_vanishing_gradients")
+
+
 @pytest.fixture(scope="module")
-def vanishing(tmp_path_factory):
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        yield run_chapter("03_vanishing_gradients", tmp_path_factory.mktemp("figures"), monkeypatch)
-    finally:
-        monkeypatch.undo()
+def vanishing(vanishing_chapter):
+    return vanishing_chapter.findings
 
 
 def test_derivative_maxima_are_a_quarter_for_sigmoid_and_one_for_tanh_and_relu(vanishing):
@@ -236,16 +237,27 @@ def test_deep_sigmoid_net_gives_every_image_the_same_top_layer(vanishing):
     assert spread["sigmoid"] < 1e-3 * min(spread["tanh"], spread["relu"])
 
 
-def test_deep_relu_net_learns_while_deep_sigmoid_net_stays_at_chance(vanishing):
-    loss = vanishing["final_loss"]
+def test_sigmoid_gradient_shrinks_by_about_a_quarter_per_layer(vanishing):
+    assert 0.2 < vanishing["per_layer_factor_sigmoid"] < 0.3
+
+
+def test_tanh_and_relu_gradient_ratios_stay_within_an_order_of_magnitude_of_one(vanishing):
+    for key, ratio in vanishing["ratios"].items():
+        if not key.startswith("sigmoid"):
+            assert 0.1 < ratio < 10, key
+
+
+def test_deep_relu_and_tanh_nets_learn_while_deep_sigmoid_net_stays_at_chance(vanishing):
+    loss, first, accuracy = vanishing["final_loss"], vanishing["first_loss"], vanishing["final_accuracy"]
     assert loss["sigmoid"] == pytest.approx(np.log(10), abs=0.05)     # guessing among 10 digits
-    assert loss["relu"] < 0.85 * loss["sigmoid"]
+    assert accuracy["sigmoid"] < 0.15
+    for name in ("relu", "tanh"):
+        assert loss[name] < 0.85 * loss["sigmoid"] and loss[name] < first[name]
+        assert accuracy[name] > 2 * accuracy["sigmoid"]
 
 
-def test_vanishing_gradients_writes_its_figures(vanishing):
-    assert len(vanishing["figures"]) == 2
-    for path in vanishing["figures"]:
-        assert Path(path).is_file() and Path(path).stat().st_size > 0
+def test_vanishing_gradients_writes_its_figures(vanishing_chapter):
+    assert_figures_written(vanishing_chapter, {"gradient_norms", "training_curves"})
 
 
 @pytest.fixture(scope="module")
