@@ -19,6 +19,7 @@ for their several temporaries; SGD needs one temporary (lr * b) and simply makes
 Parameters may also come in groups with their own settings, as in PyTorch:
 `SGD([{"params": body.parameters()}, {"params": head.parameters(), "lr": 0.1}], lr=0.01)`.
 """
+import collections
 import copy
 import math
 
@@ -30,13 +31,24 @@ from minnet.tensor import Tensor
 class Optimizer:
     """Base class: parameter groups, per-parameter state, zero_grad, state_dict.
 
-    A subclass sets `defaults` (its hyper-parameters) and defines `_update(p, group, state)`.
+    A subclass gives its hyper-parameters' defaults, either as a class attribute
+    (`defaults = dict(lr=1e-4, betas=(0.9, 0.99))`, then `MyOpt(params, lr=3e-4)` works with
+    no __init__) or by calling `super().__init__(params, defaults)`, and defines the update
+    hook `update(p, group, state)` (see update), or overrides step() as in PyTorch.
     """
 
-    def __init__(self, params, defaults):
-        self.defaults = defaults
+    defaults = {}
+
+    def __init__(self, params, defaults=None, **settings):
+        merged = {**type(self).defaults, **(defaults or {})}
+        unknown = set(settings) - set(merged)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown settings {sorted(unknown)}; it "
+                            f"takes {sorted(merged)} (set them in the class attribute `defaults`)")
+        self.defaults = {**merged, **settings}
         self.param_groups = []
-        self.state = {}            # Parameter -> dict of arrays and counters
+        # Parameter -> dict of arrays and counters, made on first use (as torch.optim's state).
+        self.state = collections.defaultdict(dict)
         self._scratch = {}         # Parameter -> work arrays reused every step (not state)
         params = list(params)
         if not params:
@@ -95,14 +107,17 @@ class Optimizer:
                         f"in place: a graph that has not been backpropagated still holds it (see "
                         f"mn.Tensor). Call backward() on that graph first, or drop it, or build it "
                         f"under mn.no_grad()")
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                self._update(p, group, state)
+                self.update(p, group, self.state[p])
 
-    def _update(self, p, group, state):
-        raise NotImplementedError(f"{type(self).__name__} must define _update(self, p, group, state), "
-                                  f"the in-place update of one parameter")
+    def update(self, p, group, state):
+        """The update hook: change p.data in place from p.grad, the group's settings and this
+        parameter's `state` dict (empty at its first step; keep moments and counters there).
+
+        Override this, or override step() itself as in PyTorch (read self.param_groups; fill
+        self.state[p], a dict made on first use).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define update(self, p, group, state), "
+                                  f"the in-place update of one parameter (or override step())")
 
     def _work(self, p, count=1):
         """`count` arrays of p's shape and dtype, made once and reused by every step."""
@@ -147,9 +162,10 @@ class Optimizer:
                 if isinstance(value, np.ndarray) and value.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.load_state_dict: state {name!r} of "
                                      f"parameter {i} has shape {value.shape}, the parameter {p.shape}")
-        self.state = {params[int(i)]: {k: (v.astype(params[int(i)].dtype) if isinstance(v, np.ndarray) else v)
-                                       for k, v in s.items()}
-                      for i, s in state_dict["state"].items()}
+        self.state = collections.defaultdict(dict, {
+            params[int(i)]: {k: (v.astype(params[int(i)].dtype) if isinstance(v, np.ndarray) else v)
+                             for k, v in s.items()}
+            for i, s in state_dict["state"].items()})
         for own, saved in zip(self.param_groups, groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
 
@@ -175,7 +191,7 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       nesterov=nesterov, weight_decay=weight_decay))
 
-    def _update(self, p, group, state):
+    def update(self, p, group, state):
         g = p.grad
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p.data
@@ -212,7 +228,7 @@ class Adam(Optimizer):
 
     decoupled = False    # AdamW sets True
 
-    def _update(self, p, group, state):
+    def update(self, p, group, state):
         decay_grad, work = self._work(p, 2)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if self.decoupled:
@@ -274,7 +290,7 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
-    def _update(self, p, group, state):
+    def update(self, p, group, state):
         decay_grad, work = self._work(p, 2)
         g = self._decayed_grad(p, group["weight_decay"], decay_grad)
         alpha, momentum = group["alpha"], group["momentum"]
@@ -321,7 +337,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
-    def _update(self, p, group, state):
+    def update(self, p, group, state):
         decay_grad, work = self._work(p, 2)
         g = self._decayed_grad(p, group["weight_decay"], decay_grad)
         if not state:

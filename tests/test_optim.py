@@ -278,5 +278,5 @@ def test_an_optimizer_without_update_says_what_to_define():
 
     p = Parameter(np.ones(2))
     p.grad = np.ones(2)
-    with pytest.raises(NotImplementedError, match=r"Incomplete must define _update"):
+    with pytest.raises(NotImplementedError, match=r"Incomplete must define update"):
         Incomplete([p], {"lr": 0.1}).step()
