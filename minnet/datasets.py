@@ -147,13 +147,15 @@ def make_xor(n=200, noise=0.1, seed=None):
 # multi-label: several correct answers per image (sigmoid outputs, not softmax)
 
 
-def load_multilabel_digits(n=1000, max_digits=3, seed=None, flatten=True):
+def load_multilabel_digits(n=1000, max_digits=3, seed=None, flatten=True, sources=None):
     """Images of 1 to `max_digits` different 8x8 digits side by side; Y marks the digits present.
 
     Each image holds k digits, k uniform in 1..max_digits, of k *distinct* classes (so the
     number of ones in a row of Y is the number of digits drawn), in random order from the
     left, padded with blank pixels on the right to the fixed width 8 * max_digits. Each digit
     is a random scikit-learn digit image of its class, pixels in [0, 1].
+    `sources` (indices into load_digits()) limits the digit images drawn from: give a training
+    set and a test set disjoint index arrays, and no test image reuses a training image's digit.
     Shape: X (n, 64 * max_digits) float32 (or (n, 8, 8 * max_digits) with flatten=False),
     Y (n, 10) float32 of 0/1.
 
@@ -166,6 +168,16 @@ def load_multilabel_digits(n=1000, max_digits=3, seed=None, flatten=True):
         raise ValueError(f"load_multilabel_digits expected 1 <= max_digits <= 10 (distinct digits), got {max_digits}")
     rng = _generator(seed)
     images, labels = load_digits()
+    if sources is not None:
+        sources = np.asarray(sources)
+        if sources.ndim != 1 or sources.dtype.kind not in "iu":
+            raise ValueError(f"load_multilabel_digits expected sources as a 1-D array of integer indices "
+                             f"into load_digits(), got dtype {sources.dtype} and shape {sources.shape}")
+        images, labels = images[sources], labels[sources]
+        missing = sorted(set(range(10)) - set(labels.tolist()))
+        if missing:
+            raise ValueError(f"load_multilabel_digits: sources hold no image of digit(s) {missing}; "
+                             f"every digit needs at least one")
     order = np.argsort(labels, kind="stable")
     images, labels = images[order].reshape(-1, 8, 8), labels[order]
     class_size = np.bincount(labels, minlength=10)

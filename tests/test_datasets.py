@@ -93,6 +93,9 @@ def test_noise_free_moons_lie_on_their_half_circles():
     (lambda: datasets.make_spirals(10, arms=1), "arms >= 2"),
     (lambda: datasets.make_circles(10, factor=1.5), "0 < factor < 1"),
     (lambda: datasets.load_multilabel_digits(5, max_digits=11), "max_digits"),
+    (lambda: datasets.load_multilabel_digits(
+        5, sources=np.flatnonzero(datasets.load_digits()[1] < 2)), r"no image of digit\(s\) \[2, "),
+    (lambda: datasets.load_multilabel_digits(5, sources=np.ones(30)), "integer indices"),
 ])
 def test_bad_generator_arguments_are_explained(call, message):
     with pytest.raises(ValueError, match=message):
@@ -129,6 +132,21 @@ def test_multilabel_digits_tiles_are_real_digits_of_the_labelled_classes():
                 assert matches.size > 0
                 classes.add(int(labels[matches[0]]))
         assert classes == set(np.flatnonzero(row))
+
+
+def test_multilabel_digits_drawn_from_disjoint_sources_share_no_digit_image():
+    images, _ = datasets.load_digits()
+    train_sources, test_sources = np.arange(0, 900), np.arange(900, len(images))
+    tiles = {}
+    for name, sources in (("train", train_sources), ("test", test_sources)):
+        X, _ = datasets.load_multilabel_digits(200, max_digits=3, seed=0, sources=sources, flatten=False)
+        slots = X.reshape(200, 8, 3, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
+        tiles[name] = slots[slots.max(axis=1) > 0]
+        # every tile is one of the source images
+        matches = np.all(tiles[name][:, None, :] == images[sources][None, :, :], axis=2)
+        assert matches.any(axis=1).all()
+    shared = np.all(tiles["train"][:, None, :] == tiles["test"][None, :, :], axis=2)
+    assert not shared.any()
 
 
 def test_multilabel_digits_is_seeded():
