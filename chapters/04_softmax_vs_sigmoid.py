@@ -24,30 +24,25 @@ digits (several right answers) and measure which output layer can express what.
 # Two-class softmax *is* logistic regression. We check that identity numerically first.
 
 # %%
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, hamming_loss
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import accuracy_score, f1_score, hamming_loss  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "04_softmax_vs_sigmoid"
+ch = Chapter("04_softmax_vs_sigmoid")
 THRESHOLD = 0.5       # a label is reported when its probability exceeds this
 MAX_DIGITS = 3        # digits per multi-label image: 1 to 3
 
-
-def two_class_identity(points=2001, limit=30.0):
-    """max |softmax([z, 0])_0 - sigmoid(z)| over a grid of z in [-limit, limit] (float64)."""
-    z = np.linspace(-limit, limit, points)
-    pairs = mn.Tensor(np.stack([z, np.zeros_like(z)], axis=1))        # (points, 2) logits
-    softmax_first = mn.nn.Softmax(axis=-1)(pairs).data[:, 0]
-    sigmoid = mn.nn.Sigmoid()(mn.Tensor(z)).data
-    return float(np.max(np.abs(softmax_first - sigmoid)))
-
+z = np.linspace(-30, 30, ch.pick(full=2001, quick=201))
+pairs = mn.Tensor(np.stack([z, np.zeros_like(z)], axis=1))        # (points, 2) logits
+softmax_first = mn.nn.Softmax(axis=-1)(pairs).data[:, 0]
+sigmoid_of_z = mn.nn.Sigmoid()(mn.Tensor(z)).data
+ch.record(two_class_identity_max_difference=float(np.max(np.abs(softmax_first - sigmoid_of_z))))
+ch.print(f"max |softmax([z, 0])_0 - sigmoid(z)| over z in [-30, 30]: "
+         f"{ch.findings['two_class_identity_max_difference']:.1e}")
 
 # %% [markdown]
 # ## One right answer: single digits with softmax and cross-entropy
@@ -72,20 +67,26 @@ def probabilities(model, X, output):
     return output(mn.Tensor(mn.predict(model, X))).data          # logits -> probabilities
 
 
-def single_digit_accuracy(epochs, seed=0):
-    X, y = mn.datasets.load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=seed)
-    mn.manual_seed(seed)
-    model = classifier(X.shape[1])
-    train(model, mn.nn.CrossEntropyLoss(), X_train, y_train, epochs, seed)
-    p = probabilities(model, X_test, mn.nn.Softmax(axis=-1))
-    return accuracy_score(y_test, p.argmax(axis=1)), float(np.max(np.abs(p.sum(axis=1) - 1)))
-
+X, y = mn.datasets.load_digits()
+# one split of the 1,797 digit images, used twice: for single digits here, and as the
+# disjoint pools the multi-label images below are pasted from
+train_pool, test_pool = train_test_split(np.arange(len(y)), test_size=0.25, random_state=ch.seed, stratify=y)
+mn.manual_seed(ch.seed)
+model = classifier(X.shape[1])
+train(model, mn.nn.CrossEntropyLoss(), X[train_pool], y[train_pool], ch.pick(full=10, quick=3), ch.seed)
+p = probabilities(model, X[test_pool], mn.nn.Softmax(axis=-1))
+ch.record(pools_disjoint=not set(train_pool.tolist()) & set(test_pool.tolist()))
+ch.record(digits_accuracy=float(accuracy_score(y[test_pool], p.argmax(axis=1))),
+          softmax_sum_max_deviation=float(np.max(np.abs(p.sum(axis=1) - 1))))
+ch.print(f"single digits, softmax + cross-entropy: test accuracy {ch.findings['digits_accuracy']:.3f}, "
+         f"max |sum of probabilities - 1| {ch.findings['softmax_sum_max_deviation']:.1e}")
 
 # %% [markdown]
 # ## Several right answers: images of one to three digits
 # `mn.datasets.load_multilabel_digits` pastes 1 to 3 different digits side by side; the target
-# is a row of ten 0/1 flags, one per digit present. We train the same network two ways:
+# is a row of ten 0/1 flags, one per digit present. Training images are pasted from the
+# training pool of digit images above and test images from the test pool, so no test image
+# contains a digit image the networks were trained on. We train the same network two ways:
 #
 # - **sigmoid + binary cross-entropy**: ten independent yes/no questions
 #   (`BCEWithLogitsLoss`, which folds the sigmoid in stably); report every digit whose
@@ -121,113 +122,119 @@ def scores(Y_true, Y_pred):
             "micro_f1": f1_score(Y_true, Y_pred, average="micro", zero_division=0)}
 
 
-def multilabel_comparison(n, epochs, seed=0):
-    X, Y = mn.datasets.load_multilabel_digits(n, max_digits=MAX_DIGITS, seed=seed)
-    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_size=0.25, random_state=seed)
-    Y_test = Y_test.astype(np.int64)
-    count = Y_test.sum(axis=1)                                         # digits in each image
+n = ch.pick(full=3000, quick=1200)
+X_train, Y_train = mn.datasets.load_multilabel_digits(n * 3 // 4, max_digits=MAX_DIGITS, seed=ch.seed, sources=train_pool)
+X_test, Y_test = mn.datasets.load_multilabel_digits(n // 4, max_digits=MAX_DIGITS, seed=ch.seed + 1, sources=test_pool)
+Y_test = Y_test.astype(np.int64)
+count = Y_test.sum(axis=1)                                         # digits in each image
+epochs = ch.pick(full=15, quick=8)
 
-    mn.manual_seed(seed)
-    sigmoid_model = classifier(X.shape[1])
-    train(sigmoid_model, mn.nn.BCEWithLogitsLoss(), X_train, Y_train, epochs, seed)
-    p_sigmoid = probabilities(sigmoid_model, X_test, mn.nn.Sigmoid())
+mn.manual_seed(ch.seed)
+sigmoid_model = classifier(X_train.shape[1])
+train(sigmoid_model, mn.nn.BCEWithLogitsLoss(), X_train, Y_train, epochs, ch.seed)
+p_sigmoid = probabilities(sigmoid_model, X_test, mn.nn.Sigmoid())
 
-    mn.manual_seed(seed)
-    softmax_model = classifier(X.shape[1])
-    normalised = Y_train / Y_train.sum(axis=1, keepdims=True)
-    train(softmax_model, soft_target_cross_entropy, X_train, normalised, epochs, seed)
-    p_softmax = probabilities(softmax_model, X_test, mn.nn.Softmax(axis=-1))
+mn.manual_seed(ch.seed)
+softmax_model = classifier(X_train.shape[1])
+normalised = Y_train / Y_train.sum(axis=1, keepdims=True)
+train(softmax_model, soft_target_cross_entropy, X_train, normalised, epochs, ch.seed)
+p_softmax = probabilities(softmax_model, X_test, mn.nn.Softmax(axis=-1))
 
-    predictions = {"sigmoid, p > 0.5": (p_sigmoid > THRESHOLD).astype(np.int64),
-                   "softmax, p > 0.5": (p_softmax > THRESHOLD).astype(np.int64),
-                   "softmax, top k (k given)": top_k(p_softmax, count)}
-    multi = count >= 2
-    table = {}
-    for name, Y_pred in predictions.items():
-        table[name] = scores(Y_test, Y_pred)
-        table[name]["subset_accuracy_multi"] = accuracy_score(Y_test[multi], Y_pred[multi])
-        table[name]["most_labels_reported"] = int(Y_pred.sum(axis=1).max())
-    example = int(np.flatnonzero(count == MAX_DIGITS)[0])              # an image with 3 digits
-    return table, X_test[example], Y_test[example], p_sigmoid[example], p_softmax[example]
-
+predictions = {"sigmoid, p > 0.5": (p_sigmoid > THRESHOLD).astype(np.int64),
+               "softmax, p > 0.5": (p_softmax > THRESHOLD).astype(np.int64),
+               "softmax, top k (k given)": top_k(p_softmax, count)}
+multi = count >= 2
+table = {}
+for name, Y_pred in predictions.items():
+    table[name] = scores(Y_test, Y_pred)
+    table[name]["subset_accuracy_multi"] = accuracy_score(Y_test[multi], Y_pred[multi])
+    table[name]["most_labels_reported"] = int(Y_pred.sum(axis=1).max())
+ch.record(multilabel=table, multilabel_train=len(Y_train), multilabel_test=len(Y_test))
+ch.table({name: {"subset acc": row["subset_accuracy"], "on 2-3 digits": row["subset_accuracy_multi"],
+                 "Hamming": row["hamming_loss"], "micro-F1": row["micro_f1"], "most labels": row["most_labels_reported"]}
+          for name, row in table.items()}, fmt=".3f", key="approach",
+         title=f"multi-label digits (1 to {MAX_DIGITS} per image): {len(Y_train)} training, {len(Y_test)} test images")
+sigmoid_row, topk_row = table["sigmoid, p > 0.5"], table["softmax, top k (k given)"]
+ch.print(f"top-k softmax, handed the true k, reaches micro-F1 {topk_row['micro_f1']:.3f}; "
+         f"sigmoid, which finds k itself, {sigmoid_row['micro_f1']:.3f}")
 
 # %% [markdown]
 # ## One image, both ways
-# The figure shows a test image with three digits, and the probability each model gives each
-# digit. The sigmoid bars can all be high at once; the softmax bars share one unit of
-# probability, so three digits present means about a third each, all below the threshold.
+# The figure shows the first test image with three digits, and the probability each model
+# gives each digit. The sigmoid bars are free to be high together; the softmax bars share one
+# unit of probability, so at most one of them can clear the threshold. The lines under it say
+# what each model reports for this image, computed from its probabilities.
 
 # %%
-def plot_example(image, truth, p_sigmoid, p_softmax, path):
-    figure, (ax_image, ax_bars) = plt.subplots(1, 2, figsize=(10, 3.2),
-                                               gridspec_kw={"width_ratios": [1.2, 2]})
-    ax_image.imshow(image.reshape(8, -1), cmap="gray_r")
-    ax_image.set(title=f"digits present: {np.flatnonzero(truth).tolist()}", xticks=[], yticks=[])
-    digits, width = np.arange(10), 0.4
-    ax_bars.bar(digits - width / 2, p_sigmoid, width, label="sigmoid (independent)")
-    ax_bars.bar(digits + width / 2, p_softmax, width, label="softmax (sums to 1)")
-    ax_bars.axhline(THRESHOLD, color="k", linestyle="--", linewidth=1, label="threshold 0.5")
-    for digit in np.flatnonzero(truth):
-        ax_bars.axvspan(digit - 0.5, digit + 0.5, color="green", alpha=0.12)
-    ax_bars.set(xticks=digits, xlabel="digit (shaded: present)", ylabel="probability",
-                ylim=(0, 1.05), title="Predicted probability per digit")
-    ax_bars.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+example = int(np.flatnonzero(count == MAX_DIGITS)[0])
+present = np.flatnonzero(Y_test[example]).tolist()
 
 
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    identity_error = two_class_identity(points=201 if quick else 2001)
-    digit_epochs, multilabel_n, multilabel_epochs = (3, 800, 5) if quick else (10, 3000, 15)
-    accuracy, softmax_sum_error = single_digit_accuracy(digit_epochs)
-    table, image, truth, p_sigmoid, p_softmax = multilabel_comparison(multilabel_n, multilabel_epochs)
-
-    path = figure_dir(CHAPTER) / "one_image_both_ways.png"
-    plot_example(image, truth, p_sigmoid, p_softmax, path)
-    return {
-        "two_class_identity_max_difference": identity_error,
-        "digits_accuracy": accuracy,
-        "softmax_sum_max_deviation": softmax_sum_error,
-        "multilabel": table,
-        "example_sigmoid_probabilities": p_sigmoid.tolist(),
-        "example_softmax_probabilities": p_softmax.tolist(),
-        "example_digits": np.flatnonzero(truth).tolist(),
-        "figures": [str(path)],
-    }
+def describe(name, probabilities_of_image):
+    """One sentence, from the numbers, about what a model says for the example image."""
+    reported = np.flatnonzero(probabilities_of_image > THRESHOLD).tolist()
+    on_present = ", ".join(f"{d}: {probabilities_of_image[d]:.2f}" for d in present)
+    false = [d for d in reported if d not in present]
+    missed = [d for d in present if d not in reported]
+    text = f"{name} gives the digits present {on_present}; it reports {reported or 'nothing'}"
+    if false:
+        text += ", a false positive for " + ", ".join(f"{d} (p = {probabilities_of_image[d]:.2f})" for d in false)
+    if missed:
+        text += f"; it misses {missed}"
+    return text + "."
 
 
-def headline(findings: dict) -> str:
-    table = findings["multilabel"]
-    return (f"multi-digit subset accuracy: sigmoid "
-            f"{table['sigmoid, p > 0.5']['subset_accuracy_multi']:.2f}, thresholded softmax "
-            f"{table['softmax, p > 0.5']['subset_accuracy_multi']:.2f}; "
-            f"single digits (softmax) {findings['digits_accuracy']:.3f}")
+ch.record(example_digits=present, example_sigmoid_probabilities=p_sigmoid[example].tolist(),
+          example_softmax_probabilities=p_softmax[example].tolist(),
+          example_sigmoid_reported=np.flatnonzero(p_sigmoid[example] > THRESHOLD).tolist(),
+          example_softmax_reported=np.flatnonzero(p_softmax[example] > THRESHOLD).tolist())
+ch.print(f"example test image with digits {present}:")
+ch.print("  " + describe("sigmoid", p_sigmoid[example]))
+ch.print("  " + describe("softmax", p_softmax[example]))
 
+figure, (ax_image, ax_bars) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1.2, 2]})
+ax_image.imshow(X_test[example].reshape(8, -1), cmap="gray_r")
+ax_image.set(title=f"digits present: {present}", xticks=[], yticks=[])
+digits, width = np.arange(10), 0.4
+ax_bars.bar(digits - width / 2, p_sigmoid[example], width, label="sigmoid (independent)")
+ax_bars.bar(digits + width / 2, p_softmax[example], width, label="softmax (sums to 1)", hatch="//")
+ax_bars.axhline(THRESHOLD, color="k", linestyle="--", linewidth=1, label="threshold 0.5")
+for digit in present:
+    ax_bars.axvspan(digit - 0.5, digit + 0.5, color="green", alpha=0.12)
+ax_bars.set(xticks=digits, xlabel="digit (shaded: present)", ylabel="probability", ylim=(0, 1.05),
+            title="Predicted probability per digit")
+ax_bars.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+ch.show(figure, "one_image_both_ways")
+
+ch.headline = (f"multi-digit subset accuracy: sigmoid {table['sigmoid, p > 0.5']['subset_accuracy_multi']:.2f}, "
+               f"thresholded softmax {table['softmax, p > 0.5']['subset_accuracy_multi']:.2f}; "
+               f"single digits (softmax) {ch.findings['digits_accuracy']:.3f}")
 
 # %% [markdown]
 # ## What we saw
 # - Two-class softmax and sigmoid agree to within rounding error over the whole grid (the
-#   maximum difference is printed below): logistic regression is softmax with one logit
+#   maximum difference is printed at the top): logistic regression is softmax with one logit
 #   pinned to 0.
-# - On single digits, softmax with cross-entropy reaches the test accuracy printed below, and
-#   its ten probabilities sum to 1 on every image.
+# - On single digits, softmax with cross-entropy reaches the printed test accuracy, and its
+#   ten probabilities sum to 1 on every image.
 # - On images with several digits the table tells the story. Sigmoid outputs, each
-#   thresholded on its own, recover whole label sets on most images, and the "most labels"
-#   column shows they are free to report as many digits as they see (even one too many).
-#   Thresholded softmax reports at most one digit per image, so on images of two or three
-#   digits its subset accuracy is exactly 0, and its Hamming loss and micro-F1 pay for every
-#   digit it had to leave out. In the example image the softmax model does see all the
-#   digits, but it has to split one unit of probability among them, so no more than one can
-#   clear the threshold.
-# - Top-k softmax, handed the true number of digits, scores about as well as sigmoid: the
-#   network has learnt which digits are there, and ranking by softmax is fine once somebody
-#   says how many to take. But that number is part of what a multi-label model must find out;
-#   sigmoid outputs find it themselves, softmax outputs cannot.
+#   thresholded on its own, recover the whole label set of many images, including images of
+#   two and three digits, and the "most labels" column shows they are free to report several
+#   digits at once. Thresholded softmax reports at most one digit per image, so on images of
+#   two or three digits its subset accuracy is exactly 0, and its Hamming loss and micro-F1 pay
+#   for every digit it had to leave out. In the example image the softmax model has to split
+#   one unit of probability among the digits, so no more than one can clear the threshold
+#   (the lines under the figure say which digits each model reported, and any false positive).
+# - Top-k softmax, handed the true number of digits, scores far better than thresholded
+#   softmax (the printed micro-F1 compares it with sigmoid's): the network has learnt which
+#   digits are there, and ranking by softmax works once somebody says how many to take. But
+#   that number is part of what a multi-label model must find out; sigmoid outputs find it
+#   themselves, softmax outputs cannot.
 #
-# Pick the output by the question: one answer among K, softmax; any number of K yes/no
-# answers, one sigmoid per output. Sigmoid's outputs are independent, not "exclusive".
+# Pick the output by the question: one answer among K, softmax (Bridle 1990); any number of K
+# yes/no answers, one sigmoid per output with binary cross-entropy, the "binary relevance"
+# approach of multi-label learning (Zhang and Zhou 2014). Sigmoid's outputs are independent,
+# not "exclusive".
 #
 # ## Try it yourself
 # 1. Set `MAX_DIGITS = 5`: how do sigmoid's subset accuracy and Hamming loss change as images
@@ -238,20 +245,17 @@ def headline(findings: dict) -> str:
 #    Accuracy by argmax is similar, but how often do its ten probabilities sum to anything
 #    near 1?
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"max |softmax([z, 0])_0 - sigmoid(z)| over the grid: "
-          f"{findings['two_class_identity_max_difference']:.1e}")
-    print(f"single digits, softmax + cross-entropy: test accuracy {findings['digits_accuracy']:.3f}, "
-          f"max |sum of probabilities - 1| {findings['softmax_sum_max_deviation']:.1e}")
-    print(f"\nmulti-label digits (1 to {MAX_DIGITS} per image), test set:")
-    print(f"{'approach':<26} {'subset acc':>10} {'on 2-3 digits':>13} {'Hamming':>8} "
-          f"{'micro-F1':>8} {'most labels':>11}")
-    for name, row in findings["multilabel"].items():
-        print(f"{name:<26} {row['subset_accuracy']:>10.3f} {row['subset_accuracy_multi']:>13.3f} "
-              f"{row['hamming_loss']:>8.3f} {row['micro_f1']:>8.3f} {row['most_labels_reported']:>11d}")
-    digits = findings["example_digits"]
-    print(f"\nexample image with digits {digits}:")
-    print("  sigmoid:", np.round(findings["example_sigmoid_probabilities"], 2))
-    print("  softmax:", np.round(findings["example_softmax_probabilities"], 2))
-    print("figures:", *findings["figures"], sep="\n  ")
+# %% [markdown]
+# ## References
+# - Bridle, J. S. (1990). Probabilistic interpretation of feedforward classification network
+#   outputs, with relationships to statistical pattern recognition (the name "softmax").
+#   Neurocomputing, NATO ASI Series F68, 227-236. https://doi.org/10.1007/978-3-642-76153-9_28
+# - Bishop, C. M. (2006). Pattern Recognition and Machine Learning, section 4.3.4 (multiclass
+#   logistic regression) and 4.3.2 (logistic regression as the two-class case). Springer.
+#   https://www.microsoft.com/en-us/research/publication/pattern-recognition-machine-learning/
+# - Zhang, M.-L. and Zhou, Z.-H. (2014). A review on multi-label learning algorithms. IEEE
+#   Transactions on Knowledge and Data Engineering 26(8), 1819-1837. https://doi.org/10.1109/TKDE.2013.39
+# - Tsoumakas, G. and Katakis, I. (2007). Multi-label classification: an overview.
+#   International Journal of Data Warehousing and Mining 3(3), 1-13. https://doi.org/10.4018/jdwm.2007070101
+# - Wang, X. et al. (2017). ChestX-ray8: hospital-scale chest X-ray database and benchmarks
+#   (several findings per X-ray, one sigmoid output each). https://arxiv.org/abs/1705.02315
