@@ -1,0 +1,206 @@
+"""The extension points: what a student writes works, and mistakes get errors naming their code.
+
+Activations with learnable parameters (gradients summed to the parameter's shape by the
+framework), activations registered by name, and optimisers written with the update hook, with
+class-level defaults, or PyTorch's way (step() over self.param_groups, self.state[p] lazily).
+"""
+import numpy as np
+import pytest
+
+import minnet as mn
+from minnet.nn.activations import ACTIVATIONS
+from minnet.testing import check_activation, check_optimizer
+
+
+@pytest.fixture
+def registry():
+    """Restore mn.nn.ACTIVATIONS after a test that registers its own activations."""
+    saved = dict(ACTIVATIONS)
+    yield ACTIVATIONS
+    ACTIVATIONS.clear()
+    ACTIVATIONS.update(saved)
+
+
+class ScaledTanh(mn.nn.Activation):
+    """f(x) = a tanh(b x) with learnable a and b;  df/dx = a b (1 - tanh^2(b x))."""
+
+    def __init__(self):
+        self.a = mn.nn.Parameter(1.5)           # 0-d parameters keep the input's shape
+        self.b = mn.nn.Parameter(0.5)
+
+    def f(self, x):
+        return self.a.data * np.tanh(self.b.data * x)
+
+    def df(self, x, y):
+        t = np.tanh(self.b.data * x)
+        return self.a.data * self.b.data * (1 - t * t)
+
+    def parameter_grads(self, x, y, grad):
+        t = np.tanh(self.b.data * x)
+        return grad * t, grad * self.a.data * x * (1 - t * t)      # per element: summed for us
+
+
+def test_learnable_activation_gets_gradients_of_its_parameters_shape():
+    layer = ScaledTanh()
+    y = layer(mn.Tensor(np.random.default_rng(0).standard_normal((5, 3)), requires_grad=True))
+    y.sum().backward()
+    assert layer.a.grad.shape == () and layer.b.grad.shape == ()
+    assert mn.gradcheck(layer, mn.Tensor(np.random.default_rng(1).standard_normal((4, 2)),
+                                         requires_grad=True))
+
+
+def test_learnable_activation_passes_the_kit():
+    check_activation(ScaledTanh())
+
+
+def test_per_channel_parameter_broadcast_on_the_last_axis_is_summed_per_channel():
+    class ChannelScale(mn.nn.Activation):
+        def __init__(self):
+            self.scale = mn.nn.Parameter(np.array([1.0, 2.0, 3.0]))
+
+        def f(self, x):
+            return self.scale.data * x
+
+        def df(self, x, y):
+            return np.broadcast_to(self.scale.data, x.shape).copy()
+
+        def parameter_grads(self, x, y, grad):
+            return (grad * x,)
+
+    layer = ChannelScale()
+    x = np.arange(12.0).reshape(4, 3)
+    layer(mn.Tensor(x, requires_grad=True)).sum().backward()
+    np.testing.assert_allclose(layer.scale.grad, x.sum(axis=0))
+
+
+def test_parameter_gradient_that_cannot_be_summed_names_the_class_and_parameter():
+    class Unsummable(ScaledTanh):
+        def __init__(self):
+            super().__init__()
+            self.b = mn.nn.Parameter([0.5, 0.5])
+
+        def parameter_grads(self, x, y, grad):
+            return grad * 0, (grad * x).T         # (2, 5) for b of shape (2,): axes swapped
+
+    with pytest.raises(RuntimeError, match=r"Unsummable\.parameter_grads returned a gradient of "
+                                           r"shape \(2, 5\) for parameter 'b' of shape \(2,\)"):
+        Unsummable()(mn.Tensor(np.ones((5, 2)), requires_grad=True)).sum().backward()
+
+
+def test_wrong_number_of_parameter_gradients_names_the_class():
+    class OneMissing(ScaledTanh):
+        def parameter_grads(self, x, y, grad):
+            return (grad,)
+
+    with pytest.raises(RuntimeError, match=r"OneMissing\.parameter_grads returned 1 gradients for 2 "
+                                           r"parameters \(a, b\)"):
+        OneMissing()(mn.Tensor(np.ones(3), requires_grad=True)).sum().backward()
+
+
+# --- registration by name ---------------------------------------------------------------------------
+
+def test_a_named_user_activation_is_registered_and_built_by_name(registry):
+    class Cube(mn.nn.Activation):
+        name = "cube_for_test"
+
+        def f(self, x):
+            return x ** 3
+
+        def df(self, x, y):
+            return 3 * x ** 2
+
+    assert registry["cube_for_test"] is Cube
+    assert isinstance(mn.nn.get_activation("cube_for_test"), Cube)
+    clf = mn.estimators.NeuralNetClassifier(activation="cube_for_test", hidden_layer_sizes=(4,),
+                                            max_iter=1, tol=np.inf)
+    X, y = mn.datasets.make_moons(40)
+    clf.fit(X, y)
+    assert any(isinstance(m, Cube) for m in clf.model_.modules())
+
+
+def test_an_unnamed_user_activation_is_not_registered(registry):
+    before = dict(registry)
+
+    class Anonymous(mn.nn.Activation):
+        def f(self, x):
+            return x
+
+        def df(self, x, y):
+            return np.ones_like(x)
+
+    assert registry == before
+
+
+def test_a_taken_name_is_refused_with_the_owner_named(registry):
+    with pytest.raises(ValueError, match=r"MyReLU.name = 'relu' is taken by minnet.nn.activations"):
+        class MyReLU(mn.nn.Activation):
+            name = "relu"
+
+
+def test_redefining_the_same_class_replaces_it(registry):
+    def define():
+        class Again(mn.nn.Activation):
+            name = "again_for_test"
+        return Again
+
+    first, second = define(), define()
+    assert registry["again_for_test"] is second is not first
+
+
+def test_a_name_must_be_a_lower_case_identifier(registry):
+    with pytest.raises(ValueError, match=r"lower-case identifier"):
+        class Bad(mn.nn.Activation):
+            name = "Bad Name"
+
+
+# --- optimisers ---------------------------------------------------------------------------------------
+
+def momentum_reference(p, g, state, lr=0.01, momentum=0.9):
+    state["v"] = momentum * state.get("v", 0.0) + g
+    return p - lr * state["v"]
+
+
+class Momentum(mn.optim.Optimizer):
+    """The update hook, with defaults as a class attribute."""
+    defaults = dict(lr=0.01, momentum=0.9)
+
+    def update(self, p, group, state):
+        if "velocity" not in state:
+            state["velocity"] = np.zeros_like(p.data)
+        state["velocity"] *= group["momentum"]
+        state["velocity"] += p.grad
+        p.data -= group["lr"] * state["velocity"]
+
+
+class TorchStyleMomentum(mn.optim.Optimizer):
+    """PyTorch's way: __init__ passes defaults, step() walks the groups, state filled lazily."""
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "velocity" not in state:
+                    state["velocity"] = np.zeros_like(p.data)
+                state["velocity"] = group["momentum"] * state["velocity"] + p.grad
+                p.data -= group["lr"] * state["velocity"]
+
+
+@pytest.mark.parametrize("optimizer", [Momentum, TorchStyleMomentum])
+def test_user_optimizers_pass_the_kit(optimizer):
+    check_optimizer(optimizer, momentum_reference, dict(lr=0.05, momentum=0.8))
+
+
+def test_class_defaults_fill_missing_settings():
+    opt = Momentum([mn.nn.Parameter(np.ones(2))], lr=0.5)
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["momentum"] == 0.9
+
+
+def test_an_unknown_setting_names_the_optimizer_and_what_it_takes():
+    with pytest.raises(TypeError, match=r"Momentum got unknown settings \['beta'\]; it takes "
+                                        r"\['lr', 'momentum'\]"):
+        Momentum([mn.nn.Parameter(np.ones(2))], beta=0.5)
