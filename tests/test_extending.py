@@ -112,7 +112,7 @@ def test_a_named_user_activation_is_registered_and_built_by_name(registry):
     assert registry["cube_for_test"] is Cube
     assert isinstance(mn.nn.get_activation("cube_for_test"), Cube)
     clf = mn.estimators.NeuralNetClassifier(activation="cube_for_test", hidden_layer_sizes=(4,),
-                                            max_iter=1, tol=np.inf)
+                                            max_iter=1, tol=1e9)
     X, y = mn.datasets.make_moons(40)
     clf.fit(X, y)
     assert any(isinstance(m, Cube) for m in clf.model_.modules())
