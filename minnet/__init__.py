@@ -14,6 +14,7 @@ from minnet import regularizers
 from minnet import nn
 from minnet import optim
 from minnet.training import fit, predict, History
+from minnet import callbacks
 from minnet.checkpoint import save, load
 from minnet import data, datasets, diagnostics, plot
 from minnet import estimators
@@ -22,4 +23,4 @@ allocator.configure_from_environment()
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "draw_graph", "manual_seed", "get_default_dtype",
-           "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict", "History", "save", "load", "data", "datasets", "diagnostics", "plot", "estimators"]
+           "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict", "History", "callbacks", "save", "load", "data", "datasets", "diagnostics", "plot", "estimators"]

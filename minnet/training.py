@@ -17,6 +17,8 @@ from sklearn import metrics as sk_metrics
 from tqdm.auto import tqdm
 
 from minnet import config
+from minnet.callbacks import CallbackList
+from minnet.clip import clip_grad_norm_
 from minnet.function import no_grad
 from minnet.nn.losses import BCELoss
 from minnet.tensor import Tensor
@@ -194,7 +196,8 @@ def _show_progress(progress):
 
 # --- the loop ------------------------------------------------------------------------------------
 
-def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar, keep_outputs):
+def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar, keep_outputs,
+                 callbacks, clip_grad_norm=None, parameters=()):
     """One pass over the rows of X, y in `order`; returns the mean loss and, if asked, the outputs."""
     model.train()
     n, total, outputs = len(order), 0.0, []
@@ -203,6 +206,9 @@ def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar,
     # below reports it once, with epoch and step, instead of a shower of numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         for step, start in enumerate(range(0, n, batch_size), 1):
+            if callbacks:
+                callbacks.step = step
+                callbacks.call("on_step_begin")
             rows = order[start:start + batch_size]     # one gather per batch, never a copy of X
             x_batch, y_batch = X[rows], y[rows]
             output = model(Tensor(x_batch))
@@ -218,7 +224,13 @@ def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar,
                     f"{optimizer.param_groups[0].get('lr')}), or scale the inputs.")
             optimizer.zero_grad()
             loss.backward()
+            if callbacks:
+                callbacks.call("on_after_backward", value)
+            if clip_grad_norm is not None:
+                clip_grad_norm_(parameters, clip_grad_norm)
             optimizer.step()
+            if callbacks:
+                callbacks.call("on_step_end", value)
             total += value * len(x_batch)
             if keep_outputs:
                 outputs.append(output.data)
@@ -228,7 +240,7 @@ def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar,
 
 
 def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_data=None,
-        metrics=(), progress=True, seed=None, shuffle=True):
+        metrics=(), progress=True, seed=None, shuffle=True, callbacks=None, clip_grad_norm=None):
     """Train `model` by mini-batch gradient descent; returns a History.
 
     Each step minimises loss_fn(model(x), y) + model.regularization_loss() on a batch of
@@ -249,6 +261,15 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     progress: True shows a tqdm bar on stderr only when stderr is a terminal; "always" shows it
     anyway (e.g. in a log file); False never does.
 
+    callbacks: a list of mn.callbacks.Callback objects whose hooks run at the start and end of
+    training, of each epoch and of each step, and between backward and the update
+    (mn.callbacks describes when each runs and what it receives); EarlyStopping ends training
+    early, GradientNormRecorder records per-layer gradient norms at every step.
+
+    clip_grad_norm: a max_norm; after each backward (and the callbacks' on_after_backward) the
+    gradients of model.parameters() are rescaled by mn.optim.clip_grad_norm_ so that their
+    total 2-norm is at most clip_grad_norm. None (the default) leaves them alone.
+
     A loss that becomes NaN or infinite stops training with NonFiniteLossError (a
     FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
     at the end.
@@ -262,20 +283,28 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
             raise ValueError("fit expected validation_data=(X_val, y_val)")
         X_val, y_val = _check_arrays(*validation_data, dtype, "fit(validation_data)")
     metric_functions = _metric_functions(metrics)
+    if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool) or not isinstance(
+            clip_grad_norm, (int, float, np.integer, np.floating)) or not clip_grad_norm > 0):
+        raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got {clip_grad_norm!r}")
+    parameters = model.parameters() if clip_grad_norm is not None else ()
     threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0
     generator = np.random.default_rng(seed) if seed is not None else config.rng()
     n = len(X)
     steps = math.ceil(n / batch_size)
     history = History()
+    hooks = CallbackList(callbacks, model, optimizer, history, epochs, steps)
     was_training = model.training
     bar = tqdm(total=epochs * steps, disable=not _show_progress(progress), unit="batch",
                file=sys.stderr, dynamic_ncols=True)
     try:
+        hooks.call("on_train_begin")
         for epoch in range(1, epochs + 1):
+            hooks.epoch, hooks.step = epoch, 0
+            hooks.call("on_epoch_begin")
             bar.set_description(f"epoch {epoch}/{epochs}")
             order = generator.permutation(n) if shuffle else np.arange(n)
             loss, outputs = _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch,
-                                         bar, keep_outputs=bool(metric_functions))
+                                         bar, bool(metric_functions), hooks, clip_grad_norm, parameters)
             record = {"loss": loss}
             record.update((name, float(f(y[order], outputs, threshold))) for name, f in metric_functions.items())
             if validation_data is not None:
@@ -287,6 +316,10 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
                               for name, f in metric_functions.items())
             history.append(record)
             bar.set_postfix({name: f"{value:.4f}" for name, value in record.items()})
+            hooks.call("on_epoch_end", loss)
+            if hooks.stop_training:
+                break
+        hooks.call("on_train_end", history["loss"][-1] if history.epochs else None)
     finally:
         bar.close()
         model.train(was_training)
