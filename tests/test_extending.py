@@ -99,6 +99,7 @@ def test_wrong_number_of_parameter_gradients_names_the_class():
 
 # --- registration by name ---------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")   # one epoch only
 def test_a_named_user_activation_is_registered_and_built_by_name(registry):
     class Cube(mn.nn.Activation):
         name = "cube_for_test"
@@ -112,7 +113,7 @@ def test_a_named_user_activation_is_registered_and_built_by_name(registry):
     assert registry["cube_for_test"] is Cube
     assert isinstance(mn.nn.get_activation("cube_for_test"), Cube)
     clf = mn.estimators.NeuralNetClassifier(activation="cube_for_test", hidden_layer_sizes=(4,),
-                                            max_iter=1, tol=1e9)
+                                            max_iter=1)
     X, y = mn.datasets.make_moons(40)
     clf.fit(X, y)
     assert any(isinstance(m, Cube) for m in clf.model_.modules())
