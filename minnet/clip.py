@@ -40,7 +40,7 @@ def _number(name, value, where):
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Rescale the gradients in place so that their total norm is at most max_norm.
+    """Rescale the gradients in place so that their total norm is at most max_norm::
 
     total = || (||g_1||_p, ..., ||g_k||_p) ||_p    (the p-norm of all gradients as one vector;
                                                     p = inf: the largest |element|)

@@ -265,7 +265,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019).
 
-    p *= 1 - lr weight_decay, then the Adam step on the raw gradient: the decay is not
+    ``p *= 1 - lr weight_decay``, then the Adam step on the raw gradient: the decay is not
     divided by sqrt(v), so every weight shrinks at the same rate.
     """
 

@@ -5,7 +5,7 @@
     StepLR             lr = base_lr * gamma^(t // step_size)
     CosineAnnealingLR  lr = eta_min + (base_lr - eta_min) (1 + cos(pi t / T_max)) / 2
     OneCycleLR         up from max_lr / div_factor to max_lr, then down to far below it
-    ReduceLROnPlateau  lr *= factor when a monitored value stops improving
+    ReduceLROnPlateau  lr = lr * factor when a monitored value stops improving
 
 t counts the calls to step(). Creating a scheduler sets the lr for t = 0 (LinearLR starts at
 base_lr * start_factor, OneCycleLR at max_lr / div_factor), as PyTorch's do. Call step() once
@@ -193,10 +193,12 @@ def _anneal_linear(start, end, pct):
 class OneCycleLR(LRScheduler):
     """The one-cycle policy (Smith & Topin 2019): warm up to max_lr, then anneal far below the start.
 
-    Counted in batches: call step() after every optimizer.step(), total_steps times at most.
+    Counted in batches: call step() after every optimizer.step(), total_steps times at most::
+
         initial_lr = max_lr / div_factor,   min_lr = initial_lr / final_div_factor
         phase 1, steps 0 .. pct_start * total_steps - 1:  initial_lr -> max_lr
         phase 2, to step total_steps - 1:                  max_lr -> min_lr
+
     each by anneal(start, end, pct) = end + (start - end) (1 + cos(pi pct)) / 2 (or linearly,
     anneal_strategy="linear"). three_phase=True goes max_lr -> initial_lr in a second phase
     as long as the first, then on to min_lr.
@@ -291,9 +293,11 @@ class ReduceLROnPlateau:
     """Cut the learning rate by `factor` when a monitored value has stopped improving.
 
     Call step(value) once per epoch with the value (a validation loss, say). A value is an
-    improvement when it beats the best so far by the threshold:
+    improvement when it beats the best so far by the threshold::
+
         mode="min": value < best (1 - threshold)   (threshold_mode="abs": value < best - threshold)
         mode="max": value > best (1 + threshold)   (threshold_mode="abs": value > best + threshold)
+
     After more than `patience` epochs in a row without one, lr = max(lr * factor, min_lr)
     (skipped when that changes lr by less than eps), then `cooldown` epochs pass before
     bad epochs count again. The same rules as torch.optim.lr_scheduler.ReduceLROnPlateau.

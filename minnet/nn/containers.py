@@ -172,7 +172,7 @@ class Residual(Module):
     Dense(in, out, bias=False) or a 1x1 Conv2D) maps x to the block's output shape. Shapes
     must agree exactly: broadcasting one path against the other would hide a wiring mistake.
 
-    Shape: x (N, *) -> (N, *), the block's output shape.
+    Shape: ``x (N, *) -> (N, *)``, the block's output shape.
 
         >>> block = mn.nn.Sequential(mn.nn.Dense(4, 4), mn.nn.ReLU(), mn.nn.Dense(4, 4))
         >>> mn.nn.Residual(block)(mn.Tensor(np.ones((2, 4)))).shape

@@ -9,7 +9,7 @@ from minnet.nn.module import Module, Parameter
 class Flatten(Module):
     """Merge axes start_axis..end_axis into one: (N, C, H, W) -> (N, C*H*W) by default.
 
-    Shape: (N, *rest) -> (N, prod(rest)) with the defaults start_axis=1, end_axis=-1.
+    Shape: ``(N, *rest) -> (N, prod(rest))`` with the defaults start_axis=1, end_axis=-1.
 
         >>> mn.nn.Flatten()(mn.Tensor(np.zeros((2, 3, 4, 5)))).shape
         (2, 60)
@@ -271,7 +271,7 @@ class LayerNorm(Module):
     Unlike BatchNorm1D it uses no batch statistics, so training and evaluation compute the
     same function and a batch of one sample works.
 
-    Shape: (*, *normalized_shape) -> the same, e.g. (N, D) -> (N, D) with normalized_shape=D,
+    Shape: ``(*, *normalized_shape)`` -> the same, e.g. (N, D) -> (N, D) with normalized_shape=D,
     or (N, T, D) -> (N, T, D).
 
         >>> ln = mn.nn.LayerNorm(3)

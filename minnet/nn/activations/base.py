@@ -3,9 +3,11 @@
 Also the two stable building blocks several activations share (sigmoid, softplus).
 """
 import math
+import sys
 
 import numpy as np
 
+from minnet.config import get_default_dtype
 from minnet.function import Function
 from minnet.nn.module import Module, Parameter
 from minnet.tensor import Tensor
@@ -69,11 +71,11 @@ def _fitted_parameter_grads(activation, parameters, grads):
 def input_grad(activation, x, y, grad):
     """dL/dx = dL/dy * activation.df(x, y) for y = activation.f(x)."""
     derivative = activation.df(x, y)
-    # df's result is normally a fresh array (one that owns its memory and is neither x nor y)
-    # that we may overwrite: saves one temporary (measured: ReLU forward+backward on 4M
-    # float32 52.7 -> 47.6 ms).
-    if (derivative.base is None and derivative is not x and derivative is not y
-            and derivative.shape == grad.shape and derivative.dtype == grad.dtype
+    # When nothing but this function holds df's result (a fresh temporary: getrefcount counts
+    # our name and its own argument), the product can overwrite it instead of allocating one
+    # more array: one pass fewer per backward (bench_activations, every row).
+    if (sys.getrefcount(derivative) <= 2 and isinstance(derivative, np.ndarray)
+            and derivative.base is None and derivative.shape == grad.shape and derivative.dtype == grad.dtype
             and derivative.flags.writeable):
         return np.multiply(derivative, grad, out=derivative)
     return grad * derivative
@@ -113,8 +115,7 @@ class Activation(Module):
     smooth = True
     saturating = False
     # True: df uses y only, so the input is not kept for backward. A net then holds one array
-    # per layer, as a hand-written one does, instead of two (measured on W2: peak memory
-    # 2.7 -> 1.8 MB, step 2.87 -> 2.79 ms with one thread).
+    # per layer, as a hand-written one does, instead of two (bench_deep_sigmoid's peak memory).
     derivative_from_output = False
 
     def __init_subclass__(cls, **kwargs):
@@ -146,6 +147,10 @@ class Activation(Module):
     def forward(self, x):
         if not isinstance(x, Tensor):
             x = Tensor(x)
+        if x.dtype.kind != "f":
+            # f and df write into arrays of the input's dtype: an integer or boolean input is
+            # computed in the default float dtype, as a Python list would be.
+            x = Tensor(x.data.astype(get_default_dtype()))
         # An activation has no child modules, so its own Parameter attributes are exactly
         # self.parameters(), found without walking the module tree on every call (measured:
         # 0.3 instead of 1.4 us per call; 20 calls in each W2 step).
@@ -153,17 +158,62 @@ class Activation(Module):
         return _ActivationFunction.apply(x, *parameters, activation=self)
 
 
+# --- building blocks several activations share ----------------------------------------------
+#
+# Each is a chain of numpy calls writing into one fresh array (out=np.empty_like(x) on the first,
+# in place after it): one pass over memory per call and no temporaries, so an activation costs
+# what a hand-written numpy version costs (bench_activations compares the two). `out=` also
+# keeps a 0-d input an array, where a plain ufunc call would return a numpy scalar.
+
+def _positive_part(x):
+    """max(x, 0). np.clip with two bounds runs numpy's vectorised clip loop; np.maximum(x, 0)
+    runs a slower one (bench_activations: relu, elu)."""
+    return np.clip(x, 0, INF, out=np.empty_like(x))
+
+
+def _negative_part(x):
+    """min(x, 0), the same way as _positive_part."""
+    return np.clip(x, -INF, 0, out=np.empty_like(x))
+
+
+def _step(condition, like):
+    """A 0/1 mask as numbers of like's dtype: where a derivative jumps. A mask times a value
+    replaces np.where, whose select is a scalar loop far slower than a pass of arithmetic."""
+    return condition.astype(like.dtype)
+
+
+def _quotient(y, x, at_zero):
+    """y / x, and `at_zero` (the limit of y / x at 0) where |x| is below the smallest normal
+    number: there y / x is 0 / 0, or a quotient of subnormals with too few digits to mean much.
+
+    Recovers sigmoid(x) from SiLU's y = x sigmoid(x) and the like: one division instead of
+    recomputing a transcendental. The near-zeros are fixed up afterwards, because a masked
+    division (where=...) is a scalar loop, slower than the division itself.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quotient = np.divide(y, x, out=np.empty_like(x))
+    quotient[np.abs(x) < np.finfo(x.dtype).tiny] = at_zero
+    return quotient
+
+
 def _sigmoid(x):
     """1 / (1 + e^-x), with one exp: for x below about -88 (float32) e^-x overflows to inf and
     1 / (1 + inf) = 0 is the exact limit, so the overflow warning is silenced, not avoided.
     Relative accuracy holds in the left tail too (0.5 tanh(x/2) + 0.5 would cancel there).
     """
-    # One exp instead of the two of e^min(x,0) / (1 + e^-|x|): measured 4M float32 forward
-    # 11.2 -> 4.5-5.5 ms, a (256, 64) batch 31 -> 17-20 us (one thread).
+    # One exp, rather than the two of the overflow-free e^min(x,0) / (1 + e^-|x|).
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+        y = np.negative(x, out=np.empty_like(x))
+        np.exp(y, out=y)
+    y += 1
+    return np.reciprocal(y, out=y)
 
 
 def _softplus(x):
     """ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): the exponent is never positive."""
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    y = np.abs(x, out=np.empty_like(x))
+    np.negative(y, out=y)
+    np.exp(y, out=y)
+    np.log1p(y, out=y)
+    y += _positive_part(x)
+    return y

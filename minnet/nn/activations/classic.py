@@ -2,7 +2,7 @@
 log-sigmoid, and the shrinkage and threshold functions."""
 import numpy as np
 
-from minnet.nn.activations.base import INF, Activation, _sigmoid, _softplus
+from minnet.nn.activations.base import INF, Activation, _negative_part, _sigmoid, _step
 
 
 # --- the classics -------------------------------------------------------------------------
@@ -45,7 +45,9 @@ class Sigmoid(Activation):
         return _sigmoid(x)
 
     def df(self, x, y):
-        return y * (1 - y)
+        derivative = np.subtract(1, y, out=np.empty_like(y))
+        derivative *= y
+        return derivative
 
 
 class Tanh(Activation):
@@ -90,10 +92,16 @@ class Softsign(Activation):
     saturating = True
 
     def f(self, x):
-        return x / (1 + np.abs(x))
+        denominator = np.abs(x, out=np.empty_like(x))
+        denominator += 1
+        return np.divide(x, denominator, out=denominator)
 
     def df(self, x, y):
-        return 1 / (1 + np.abs(x)) ** 2
+        # (1 / (1 + |x|))^2 rather than 1 / (1 + |x|)^2, whose square overflows for huge x.
+        derivative = np.abs(x, out=np.empty_like(x))
+        derivative += 1
+        np.reciprocal(derivative, out=derivative)
+        return np.square(derivative, out=derivative)
 
 
 class Softplus(Activation):
@@ -114,12 +122,25 @@ class Softplus(Activation):
         self.beta, self.threshold = beta, threshold
 
     def f(self, x):
-        scaled = x * self.beta
-        return np.where(scaled > self.threshold, x, _softplus(scaled) / self.beta)
+        # max(z, 0) + ln(1 + e^-|z|) with z = beta x, its log term switched off above the
+        # threshold by a 0/1 mask (there y = z / beta = x), so the result is one chain of passes.
+        scaled = np.multiply(x, self.beta, out=np.empty_like(x))
+        y = np.abs(scaled, out=np.empty_like(x))
+        np.negative(y, out=y)
+        np.exp(y, out=y)
+        y *= _step(scaled <= self.threshold, x)
+        np.log1p(y, out=y)
+        y += np.clip(scaled, 0, INF, out=scaled)
+        y *= 1 / self.beta
+        return y
 
     def df(self, x, y):
-        scaled = x * self.beta
-        return np.where(scaled > self.threshold, 1, _sigmoid(scaled)).astype(x.dtype, copy=False)
+        # sigmoid(z) = 1 - e^-ln(1 + e^z) = 1 - e^(-beta y): one exp from the output, in place
+        # of a new sigmoid; 1 above the threshold.
+        derivative = np.multiply(y, -self.beta, out=np.empty_like(y))
+        np.exp(derivative, out=derivative)
+        derivative *= _step(x * self.beta <= self.threshold, x)
+        return np.subtract(1, derivative, out=derivative)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -137,13 +158,20 @@ class LogSigmoid(Activation):
     """
     name = "log_sigmoid"
     output_range = (-INF, 0.0)
+    derivative_from_output = True
 
     def f(self, x):
         # ln sigmoid(x) = min(x, 0) - ln(1 + e^-|x|): no exponent is ever positive.
-        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        y = np.abs(x, out=np.empty_like(x))
+        np.negative(y, out=y)
+        np.exp(y, out=y)
+        np.log1p(y, out=y)
+        return np.subtract(_negative_part(x), y, out=y)
 
     def df(self, x, y):
-        return _sigmoid(-x)
+        # sigmoid(-x) = 1 - sigmoid(x) = 1 - e^y; expm1 keeps it accurate where it is tiny.
+        derivative = np.expm1(y, out=np.empty_like(y))
+        return np.negative(derivative, out=derivative)
 
 
 # --- shrinkage and thresholds -------------------------------------------------------------
@@ -159,10 +187,13 @@ class Tanhshrink(Activation):
     zero_centred = True
 
     def f(self, x):
-        return x - np.tanh(x)
+        y = np.tanh(x, out=np.empty_like(x))
+        return np.subtract(x, y, out=y)
 
     def df(self, x, y):
-        return np.tanh(x) ** 2
+        # tanh(x) again, not x - y: that difference loses tanh(x) entirely once |x| is large.
+        derivative = np.tanh(x, out=np.empty_like(x))
+        return np.square(derivative, out=derivative)
 
 
 class Softshrink(Activation):
@@ -178,6 +209,7 @@ class Softshrink(Activation):
     name = "softshrink"
     zero_centred = True
     smooth = False
+    derivative_from_output = True
 
     def __init__(self, lambd=0.5):
         if lambd < 0:
@@ -185,11 +217,12 @@ class Softshrink(Activation):
         self.lambd = lambd
 
     def f(self, x):
-        return np.where(x > self.lambd, x - self.lambd,
-                        np.where(x < -self.lambd, x + self.lambd, 0)).astype(x.dtype, copy=False)
+        # x minus its part inside [-lambd, lambd]: x - lambd above, x + lambd below, 0 inside.
+        y = np.clip(x, -self.lambd, self.lambd, out=np.empty_like(x))
+        return np.subtract(x, y, out=y)
 
     def df(self, x, y):
-        return (np.abs(x) > self.lambd).astype(x.dtype, copy=False)
+        return _step(y != 0, y)          # y != 0 exactly where |x| > lambd (lambd >= 0)
 
     def extra_repr(self):
         return f"lambd={self.lambd}"
@@ -212,10 +245,12 @@ class Hardshrink(Activation):
         self.lambd = lambd
 
     def f(self, x):
-        return np.where(np.abs(x) > self.lambd, x, 0).astype(x.dtype, copy=False)
+        y = _step(np.abs(x) > self.lambd, x)
+        y *= x
+        return y
 
     def df(self, x, y):
-        return (np.abs(x) > self.lambd).astype(x.dtype, copy=False)
+        return _step(np.abs(x) > self.lambd, x)
 
     def extra_repr(self):
         return f"lambd={self.lambd}"
@@ -239,10 +274,17 @@ class Threshold(Activation):
         self.monotonic = value <= threshold
 
     def f(self, x):
-        return np.where(x > self.threshold, x, self.value).astype(x.dtype, copy=False)
+        # x above the threshold (clip leaves it untouched), the threshold below, where adding
+        # value - threshold gives the value (to one rounding): a mask instead of np.where's
+        # slow select, and no inf * 0 for an input of -inf.
+        y = np.clip(x, self.threshold, INF, out=np.empty_like(x))
+        below = _step(x <= self.threshold, x)
+        below *= self.value - self.threshold
+        y += below
+        return y
 
     def df(self, x, y):
-        return (x > self.threshold).astype(x.dtype, copy=False)
+        return _step(x > self.threshold, x)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}"

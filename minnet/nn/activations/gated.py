@@ -3,11 +3,10 @@ approximations (hard-sigmoid, hard-swish, hard-tanh)."""
 import math
 
 import numpy as np
-from scipy.special import erf
 
 from minnet import config
 from minnet.nn.module import Parameter
-from minnet.nn.activations.base import INF, Activation, _sigmoid, _softplus
+from minnet.nn.activations.base import INF, Activation, _quotient, _sigmoid, _softplus, _step
 
 
 # --- smooth, self-gated units -------------------------------------------------------------
@@ -21,7 +20,7 @@ _GELU_TANH_CUBIC = 0.044715
 # Rational approximation of erf for float32 (Eigen's generic_fast_erf_float, as in XLA):
 # erf(z) ~ z P(z^2) / Q(z^2) on [-4, 4], where float32 erf is +-1 beyond. Max abs error 4.4e-7
 # against scipy's erf (about 4 float32 ulps at 1); scipy's float32 erf computes in float64
-# one element at a time, this is 20 vectorised passes.
+# one element at a time, this is a score of vectorised passes (bench_activations: gelu).
 _ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
           -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
           -1.60960333262415e-02)
@@ -30,18 +29,23 @@ _ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
 
 
 def _erf_float32(z):
-    """erf of a float32 array to float32 accuracy (see the comment above), in place on a copy."""
-    z = np.clip(z, -4.0, 4.0)
+    """erf of a float32 array to float32 accuracy (see the comment above); overwrites z."""
+    np.clip(z, -4.0, 4.0, out=z)
     z2 = np.square(z)
-    numerator, denominator = np.full_like(z, _ERF_P[0]), np.full_like(z, _ERF_Q[0])
-    for coefficient in _ERF_P[1:]:        # Horner's rule in z^2
-        numerator *= z2
-        numerator += coefficient
-    for coefficient in _ERF_Q[1:]:
-        denominator *= z2
-        denominator += coefficient
+    numerator = _horner(z2, _ERF_P)
+    denominator = _horner(z2, _ERF_Q)
     numerator *= z
     return np.divide(numerator, denominator, out=numerator)
+
+
+def _horner(x, coefficients):
+    """c0 x^n + c1 x^(n-1) + ... + cn by Horner's rule, in one new array."""
+    result = np.multiply(x, coefficients[0], out=np.empty_like(x))
+    result += coefficients[1]
+    for coefficient in coefficients[2:]:
+        result *= x
+        result += coefficient
+    return result
 
 
 class GELU(Activation):
@@ -67,31 +71,64 @@ class GELU(Activation):
 
     def f(self, x):
         if self.approximate == "tanh":
-            inner = _GELU_TANH_SCALE * (x + _GELU_TANH_CUBIC * x ** 3)
-            return 0.5 * x * (1 + np.tanh(inner))
+            return self._tanh_cdf(x) * x
         y = np.multiply(x, 1 / _SQRT_2, out=np.empty_like(x))
-        # float32 fast path (see _erf_float32): 4M float32 fwd+bwd 355 -> 157 ms measured.
-        y = _erf_float32(y) if y.dtype == np.float32 else erf(y, out=y)
+        if y.dtype == np.float32:        # a fast path: scipy's float32 erf is a scalar loop
+            y = _erf_float32(y)
+        else:
+            from scipy.special import erf
+            erf(y, out=y)
         y += 1
+        y *= 0.5                         # Phi(x), then x Phi(x): never beyond |x|, no overflow
         y *= x
-        y *= 0.5
         return y
 
     def df(self, x, y):
         if self.approximate == "tanh":
-            t = np.tanh(_GELU_TANH_SCALE * (x + _GELU_TANH_CUBIC * x ** 3))
-            inner_slope = _GELU_TANH_SCALE * (1 + 3 * _GELU_TANH_CUBIC * x ** 2)
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope
-        # x phi(x) never overflows: e^(-x^2/2) <= 1. Phi(x) = y / x reuses forward's erf
-        # (Phi(0) = 1/2) instead of a second erf: 4M float32 fwd+bwd 572 -> 355 ms measured.
-        derivative = np.square(x, out=np.empty_like(x))
-        derivative *= -0.5
-        np.exp(derivative, out=derivative)
+            return self._tanh_derivative(x)
+        # Phi(x) = y / x reuses forward's erf (Phi(0) = 1/2) instead of computing a second one.
+        # x phi(x) = x e^(-x^2/2) / sqrt(2 pi): x^2 overflows only where e^-inf = 0 is exact.
+        with np.errstate(over="ignore"):
+            derivative = np.square(x, out=np.empty_like(x))
+            derivative *= -0.5
+            np.exp(derivative, out=derivative)
         derivative *= x
         derivative *= _INV_SQRT_2PI
-        cdf = np.full_like(x, 0.5)
-        np.divide(y, x, out=cdf, where=x != 0)
-        derivative += cdf
+        derivative += _quotient(y, x, at_zero=0.5)
+        return derivative
+
+    # The tanh form's inner argument sqrt(2/pi) (x + 0.044715 x^3) is taken at x clipped to
+    # [-10, 10]: tanh is +-1 to double precision from |x| = 8 on, and x^3 cannot overflow.
+    def _tanh_inner(self, x):
+        clipped = np.clip(x, -10.0, 10.0, out=np.empty_like(x))
+        inner = np.square(clipped, out=np.empty_like(clipped))
+        inner *= _GELU_TANH_CUBIC * _GELU_TANH_SCALE
+        inner += _GELU_TANH_SCALE
+        inner *= clipped
+        return inner, clipped
+
+    def _tanh_cdf(self, x):
+        """(1 + tanh(inner)) / 2: the tanh form's stand-in for Phi(x)."""
+        inner = self._tanh_inner(x)[0]
+        cdf = np.tanh(inner, out=inner)
+        cdf += 1
+        cdf *= 0.5
+        return cdf
+
+    def _tanh_derivative(self, x):
+        """(1 + t) / 2 + x (1 - t^2) inner' / 2, t = tanh(inner), inner' = s (1 + 3 c x^2)."""
+        inner, clipped = self._tanh_inner(x)
+        t = np.tanh(inner, out=inner)
+        slope = np.square(clipped, out=np.empty_like(clipped))
+        slope *= 3 * _GELU_TANH_CUBIC * _GELU_TANH_SCALE
+        slope += _GELU_TANH_SCALE
+        slope *= clipped                 # 1 - t^2 = 0 beyond the clip, so clipped x is exact
+        derivative = np.square(t, out=np.empty_like(t))
+        np.subtract(1, derivative, out=derivative)
+        derivative *= slope
+        derivative += t
+        derivative += 1
+        derivative *= 0.5
         return derivative
 
     def extra_repr(self):
@@ -128,36 +165,38 @@ class Swish(Activation):
         return self.beta.data.astype(x.dtype, copy=False).reshape(())
 
     def f(self, x):
-        # sigmoid(z) = (1 + tanh(z / 2)) / 2, so y = x/2 + x/2 tanh(beta x / 2): one tanh (numpy's
-        # fastest transcendental) and four passes over memory. Never overflows; the error is
-        # float rounding of x/2 (1 + tanh), absolute, so far left, where y is below ~1e-7 |x|,
-        # the tiny output loses relative accuracy (Sigmoid keeps the e^-x form: logs of
-        # probabilities need it). Measured on 4M float32 with df below: SiLU forward +
-        # backward 21-24 -> 18-19.5 ms (interleaved against the e^-x form with s = y / x in
-        # df; one thread).
+        # sigmoid(z) = (1 + tanh(z / 2)) / 2, so y = x/2 + x/2 tanh(beta x / 2): one tanh
+        # (numpy's fastest transcendental) and four passes over memory; no overflow for
+        # |beta| <= 2. The error is the rounding of x/2 (1 + tanh), absolute, so far left,
+        # where y is below about 1e-7 |x|, the tiny output loses relative accuracy (Sigmoid
+        # keeps the e^-x form: logs of probabilities need it).
         beta = self._beta(x)
-        half_x = x * 0.5
-        y = np.tanh(half_x if beta == 1 else half_x * beta)
+        half_x = np.multiply(x, 0.5, out=np.empty_like(x))
+        y = np.tanh(half_x if beta == 1 else x * (0.5 * beta))
         y *= half_x
         y += half_x
         return y
 
     def df(self, x, y):
         # f' = s + beta y (1 - s) with s = sigmoid(beta x) = y / x: a division instead of a
-        # second tanh. At x = 0, y / x is 0/0 and s is 1/2. Measured on 4M float32: df 6.0 ->
-        # 4.9 ms (one thread; a division with where=(x != 0) instead of the fix-up: 6.3 ms).
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.asarray(y / x)        # a 0-d input gives a numpy scalar, which has no s[...] =
-        s[x == 0] = 0.5
-        derivative = np.subtract(1, s)
+        # second tanh; s = 1/2 at x = 0.
+        s = _quotient(y, x, at_zero=0.5)
+        derivative = np.subtract(1, s, out=np.empty_like(s))
         beta = self._beta(x)
         derivative *= y if beta == 1 else beta * y
         derivative += s
         return derivative
 
     def parameter_grads(self, x, y, grad):
+        # df/dbeta = x^2 s (1 - s), multiplied in the order that cannot overflow: s (1 - s)
+        # decays like e^-|beta x|, so x s (1 - s) stays small for every x.
         s = _sigmoid(x * self._beta(x))
-        return ((grad * x * x * s * (1 - s)).sum().reshape(1),)
+        derivative = np.subtract(1, s, out=np.empty_like(s))
+        derivative *= s
+        derivative *= x
+        derivative *= x
+        derivative *= grad
+        return (derivative.sum().reshape(1),)
 
     def extra_repr(self):
         beta = float(self.beta.data[0]) if self.trainable else self.beta
@@ -196,14 +235,31 @@ class Mish(Activation):
     monotonic = False
 
     def f(self, x):
-        return x * np.tanh(_softplus(x))
+        y = _softplus(x)
+        np.tanh(y, out=y)
+        y *= x
+        return y
 
     def df(self, x, y):
-        t = np.tanh(_softplus(x))
-        return t + x * (1 - t * t) * _sigmoid(x)
+        # t = tanh(softplus(x)) = y / x (tanh(ln 2) = 3/5 at x = 0) instead of computing it again.
+        t = _quotient(y, x, at_zero=0.6)
+        derivative = np.square(t, out=np.empty_like(t))
+        np.subtract(1, derivative, out=derivative)
+        derivative *= x
+        derivative *= _sigmoid(x)
+        derivative += t
+        return derivative
 
 
 # --- hard (piecewise-linear) approximations ------------------------------------------------
+
+def _hard_sigmoid(x):
+    """ReLU6(x + 3) / 6, in one new array."""
+    y = np.add(x, 3, out=np.empty_like(x))
+    np.clip(y, 0, 6, out=y)
+    y /= 6
+    return y
+
 
 class HardSigmoid(Activation):
     """f(x) = ReLU6(x + 3) / 6 = 0 for x <= -3, 1 for x >= 3, x/6 + 1/2 between;
@@ -222,10 +278,12 @@ class HardSigmoid(Activation):
     saturating = True
 
     def f(self, x):
-        return np.clip(x + 3, 0, 6) / 6
+        return _hard_sigmoid(x)
 
     def df(self, x, y):
-        return np.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype, copy=False)
+        derivative = _step(np.abs(x) < 3, x)
+        derivative *= 1 / 6
+        return derivative
 
 
 class HardSwish(Activation):
@@ -244,10 +302,18 @@ class HardSwish(Activation):
     smooth = False
 
     def f(self, x):
-        return x * np.clip(x + 3, 0, 6) / 6
+        y = _hard_sigmoid(x)
+        y *= x                           # x times a number in [0, 1]: no overflow
+        return y
 
     def df(self, x, y):
-        return np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1)).astype(x.dtype, copy=False)
+        # hard_sigmoid(x) + x / 6 inside (-3, 3): 0 below, x/3 + 1/2 inside, 1 above, and the
+        # outer slopes at the kinks, as PyTorch. hard_sigmoid(x) = y / x (1/2 at x = 0).
+        derivative = _step(np.abs(x) < 3, x)
+        derivative *= x
+        derivative *= 1 / 6
+        derivative += _quotient(y, x, at_zero=0.5)
+        return derivative
 
 
 class HardTanh(Activation):

@@ -9,6 +9,8 @@ from minnet.nn.activations.classic import Sigmoid
 # --- activations over several inputs at once ------------------------------------------------
 
 def _halves(shape, axis, where):
+    if not shape:
+        raise ValueError(f"{where} expected an input with an axis to split in two, got shape ()")
     axis = axis % len(shape)
     if shape[axis] % 2:
         raise ValueError(f"{where} expected an even size along axis {axis}, got shape {shape}")
@@ -62,7 +64,7 @@ class GLU(Activation):
 
     The gated linear unit (Dauphin et al. 2017): half the features gate the other half.
 
-    Shape: (*, 2k, *) -> (*, k, *) along `axis`.
+    Shape: ``(*, 2k, *) -> (*, k, *)`` along `axis`.
 
     Example:
         >>> mn.nn.GLU()(mn.Tensor([[2.0, 0.0]]))
