@@ -36,16 +36,13 @@ on handwritten digits, once with Xavier and once with He initialisation.
 # keeps the signal at variance 1 (chapter 09 follows it through 50 layers).
 
 # %%
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "05_initialization"
+ch = Chapter("05_initialization")
 DEPTH = 30                 # hidden layers, as in He et al. (2015)'s 30-layer experiment
 SMALL_STD = 0.01           # the "small random numbers" recipe of early tutorials
 
@@ -86,38 +83,60 @@ def deep_network(depth, width, activation, init, inputs, outputs=None):
 # deviation of every activation layer's output.
 
 # %%
-def signal_spread(depth, width, batch, seed=0):
-    """{activation: {initialiser: [std of layer 1, ..., std of layer depth]}} at initialisation."""
-    mn.manual_seed(seed)
-    X = mn.config.rng().standard_normal((batch, width)).astype(np.float32)
-    spreads = {}
-    for activation in ACTIVATIONS:
-        spreads[activation] = {}
-        for name, init in INITIALISERS.items():
-            mn.manual_seed(seed)
-            model = deep_network(depth, width, activation, init, inputs=width)
-            statistics = mn.diagnostics.activation_statistics(model, X, layer_types=mn.nn.Activation)
-            spreads[activation][name] = [entry["std"] for entry in statistics.values()]
-    return spreads
+width, batch = ch.pick(full=(256, 256), quick=(128, 128))
+mn.manual_seed(ch.seed)
+X_normal = mn.config.rng().standard_normal((batch, width)).astype(np.float32)
+spreads = {}
+for activation in ACTIVATIONS:
+    spreads[activation] = {}
+    for name, init in INITIALISERS.items():
+        mn.manual_seed(ch.seed)
+        model = deep_network(DEPTH, width, activation, init, inputs=width)
+        statistics = mn.diagnostics.activation_statistics(model, X_normal, layer_types=mn.nn.Activation)
+        spreads[activation][name] = [entry["std"] for entry in statistics.values()]
+ratios = {f"{activation}/{name}": stds[-1] / stds[0]
+          for activation, by_init in spreads.items() for name, stds in by_init.items()}
+ch.record(depth=DEPTH, width=width, spreads=spreads, last_over_first=ratios,
+          selu_lecun_stds=spreads["SELU"]["LeCun"])
+ch.table({activation: {name: ratios[f"{activation}/{name}"] for name in INITIALISERS} for activation in ACTIVATIONS},
+         fmt=".2e", key="last/first", title=f"std of layer {DEPTH} / std of layer 1 (width {width}, inputs N(0, 1))")
+stds = spreads["SELU"]["LeCun"]
+ch.print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(stds):.3f}, last {stds[-1]:.3f}")
 
+# %% [markdown]
+# The variance argument predicts each ReLU network's factor per layer: the standard deviation
+# is multiplied by sqrt(fan_in Var(w) / 2) at every layer (the square root of the variance
+# factor). We compare it with the measured one, the geometric mean over the 29 steps from
+# layer 1 to layer 30.
 
-def plot_spread(spreads, width, path):
-    figure, axes = plt.subplots(1, len(spreads), figsize=(4.2 * len(spreads), 3.6), layout="constrained")
-    for ax, (activation, by_init) in zip(axes, spreads.items()):
-        for name, stds in by_init.items():
-            # float32 can underflow to exactly 0; draw those points at the smallest positive float
-            # on square layers LeCun's 1/n equals Xavier's 2/(n + n): dashed, so both stay visible
-            ax.plot(range(1, len(stds) + 1), np.maximum(stds, np.finfo(np.float32).tiny),
-                    marker="o", markersize=3, label=name, linestyle="--" if name == "LeCun" else "-")
-        ax.set_yscale("log")
-        ax.set_xlabel("layer (input side on the left)")
-        ax.set_ylabel("std of the layer's output (log scale)")
-        ax.set_title(f"{activation}, width {width}, at initialisation")
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="small")
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+# %%
+measured_factor = {name: (spreads["ReLU"][name][-1] / spreads["ReLU"][name][0]) ** (1 / (DEPTH - 1))
+                   for name in INITIALISERS}
+predicted_factor = {name: float(np.sqrt(SCALE_TIMES_FAN_IN[name](width) / 2)) for name in INITIALISERS}
+ch.record(relu_factor_measured=measured_factor, relu_factor_predicted=predicted_factor)
+ch.table({name: {"measured": measured_factor[name], "predicted": predicted_factor[name],
+                 f"predicted^{DEPTH - 1}": predicted_factor[name] ** (DEPTH - 1)} for name in INITIALISERS},
+         fmt=".4g", key="ReLU, std factor per layer")
 
+figure, axes = plt.subplots(1, len(spreads), figsize=(4.2 * len(spreads), 3.6), layout="constrained")
+# one marker and line style per recipe: on square layers LeCun's 1/n equals Xavier's
+# 2/(n + n), so their lines coincide and only the styles tell them apart
+STYLES = {"N(0, 0.01)": dict(marker="s", markersize=4, linestyle="-"),
+          "Xavier": dict(marker="o", markersize=8, markerfacecolor="none", linestyle="-", linewidth=3, alpha=0.6),
+          "He": dict(marker="^", markersize=4, linestyle="-."),
+          "LeCun": dict(marker="x", markersize=5, linestyle="--", linewidth=1)}
+for ax, (activation, by_init) in zip(axes, spreads.items()):
+    for name, layer_stds in by_init.items():
+        # float32 can underflow to exactly 0; draw those points at the smallest positive float
+        ax.plot(range(1, len(layer_stds) + 1), np.maximum(layer_stds, np.finfo(np.float32).tiny),
+                label=name, **STYLES[name])
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (input side on the left)")
+    ax.set_ylabel("std of the layer's output (log scale)")
+    ax.set_title(f"{activation}, width {width}, at initialisation")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+ch.show(figure, "signal_spread")
 
 # %% [markdown]
 # ## He et al. (2015), at laptop scale
@@ -128,96 +147,67 @@ def plot_spread(spreads, width, path):
 # is what guessing uniformly among ten digits costs.
 
 # %%
-def train_deep_relu(X, y, epochs, learning_rate, width=32, seed=0):
-    histories, output_std, final_loss = {}, {}, {}
-    for name in ("Xavier", "He"):
-        mn.manual_seed(seed)
-        model = deep_network(DEPTH, width, "ReLU", INITIALISERS[name], inputs=X.shape[1], outputs=10)
-        statistics = mn.diagnostics.activation_statistics(model, X[:256], layer_types=mn.nn.Activation)
-        output_std[name] = list(statistics.values())[-1]["std"]      # last hidden layer, before training
-        optimizer = mn.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
-        histories[f"{name}, {DEPTH} ReLU layers"] = mn.fit(
-            model, mn.nn.CrossEntropyLoss(), optimizer, X, y, epochs=epochs, batch_size=64,
-            metrics=("accuracy",), progress=False, seed=seed)
-        # the history averages each epoch's batches; the loss of the trained model on all digits
-        final_loss[name] = float(mn.nn.CrossEntropyLoss()(mn.Tensor(mn.predict(model, X)), y).data)
-    return histories, output_std, final_loss
+X, y = mn.datasets.load_digits()
+# 29 steps per epoch (1,797 / 64). Without normalisation a 30-layer net is spiky under SGD;
+# lr 0.005 gave similar final losses for seeds 0, 1 and 2, while 0.01 swung between them.
+epochs, learning_rate = ch.pick(full=(10, 0.005), quick=(5, 0.0075))
+histories, output_std, final_loss = {}, {}, {}
+for name in ("Xavier", "He"):
+    mn.manual_seed(ch.seed)
+    model = deep_network(DEPTH, 32, "ReLU", INITIALISERS[name], inputs=X.shape[1], outputs=10)
+    statistics = mn.diagnostics.activation_statistics(model, X[:256], layer_types=mn.nn.Activation)
+    output_std[name] = list(statistics.values())[-1]["std"]      # last hidden layer, before training
+    optimizer = mn.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+    histories[f"{name}, {DEPTH} ReLU layers"] = mn.fit(
+        model, mn.nn.CrossEntropyLoss(), optimizer, X, y, epochs=epochs, batch_size=64,
+        metrics=("accuracy",), progress=False, seed=ch.seed)
+    # the history averages each epoch's batches; the loss of the trained model on all digits
+    final_loss[name] = float(mn.nn.CrossEntropyLoss()(mn.Tensor(mn.predict(model, X)), y).data)
+final = {name.split(",")[0]: h for name, h in histories.items()}
+ch.record(steps=epochs * int(np.ceil(len(y) / 64)), initial_last_hidden_std=output_std, final_loss=final_loss,
+          last_epoch_loss={name: h["loss"][-1] for name, h in final.items()},
+          final_accuracy={name: h["accuracy"][-1] for name, h in final.items()}, chance_loss=float(np.log(10)))
+ch.table({name: {"last hidden std at init": output_std[name], "loss on all digits": final_loss[name],
+                 "last epoch's mean loss": ch.findings["last_epoch_loss"][name],
+                 "last epoch's accuracy": ch.findings["final_accuracy"][name]} for name in final_loss},
+         fmt=".3g", key=f"{DEPTH} ReLU layers",
+         title=f"after {ch.findings['steps']} SGD steps (chance: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+ch.show(mn.plot.training_curves(histories), "he_vs_xavier_30_layers")
 
+variance_loss = 2.0 ** (DEPTH - 1)
+ch.print(f"Xavier on ReLU loses a factor 2 of variance per layer: over the {DEPTH - 1} steps from layer 1 to "
+         f"layer {DEPTH} that is 2^{DEPTH - 1} = {variance_loss:.1e} in variance, 2^{(DEPTH - 1) / 2:g} = "
+         f"{np.sqrt(variance_loss):.1e} in standard deviation; measured: "
+         f"{1 / ratios['ReLU/Xavier']:.1e} in standard deviation")
 
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    width, batch = (128, 128) if quick else (256, 256)
-    spreads = signal_spread(DEPTH, width, batch)
-
-    X, y = mn.datasets.load_digits()
-    # 29 steps per epoch (1,797 / 64): 290 steps in full mode, 145 in quick mode. Without
-    # normalisation a 30-layer net is spiky under SGD; lr 0.005 gave similar final losses for
-    # seeds 0, 1 and 2, while 0.01 swung between 1.4 and 2.1.
-    epochs, learning_rate = (5, 0.0075) if quick else (10, 0.005)
-    histories, output_std, final_loss = train_deep_relu(X, y, epochs, learning_rate)
-
-    folder = figure_dir(CHAPTER)
-    spread_path = folder / "signal_spread.png"
-    plot_spread(spreads, width, spread_path)
-    curves_path = folder / "he_vs_xavier_30_layers.png"
-    mn.plot.training_curves(histories, path=curves_path)
-
-    ratios = {f"{activation}/{name}": stds[-1] / stds[0]
-              for activation, by_init in spreads.items() for name, stds in by_init.items()}
-    # measured factor per layer (geometric mean) against the variance argument's prediction
-    measured_factor = {name: (spreads["ReLU"][name][-1] / spreads["ReLU"][name][0]) ** (1 / (DEPTH - 1))
-                       for name in INITIALISERS}
-    predicted_factor = {name: np.sqrt(SCALE_TIMES_FAN_IN[name](width) / 2) for name in INITIALISERS}
-    final = {name.split(",")[0]: h for name, h in histories.items()}
-    return {
-        "depth": DEPTH,
-        "width": width,
-        "spreads": spreads,
-        "last_over_first": ratios,
-        "relu_factor_measured": measured_factor,
-        "relu_factor_predicted": predicted_factor,
-        "selu_lecun_stds": spreads["SELU"]["LeCun"],
-        "steps": epochs * int(np.ceil(len(y) / 64)),
-        "initial_last_hidden_std": output_std,
-        "final_loss": final_loss,
-        "last_epoch_loss": {name: h["loss"][-1] for name, h in final.items()},
-        "final_accuracy": {name: h["accuracy"][-1] for name, h in final.items()},
-        "chance_loss": float(np.log(10)),
-        "figures": [str(spread_path), str(curves_path)],
-    }
-
-
-def headline(findings: dict) -> str:
-    ratios, loss = findings["last_over_first"], findings["final_loss"]
-    return (f"ReLU std last/first layer: N(0,0.01) {ratios['ReLU/N(0, 0.01)']:.0e}, Xavier "
-            f"{ratios['ReLU/Xavier']:.0e}, He {ratios['ReLU/He']:.2f}; {findings['depth']}-layer loss "
-            f"Xavier {loss['Xavier']:.3f} vs He {loss['He']:.3f}")
-
+ch.headline = (f"ReLU std last/first layer: N(0,0.01) {ratios['ReLU/N(0, 0.01)']:.0e}, Xavier "
+               f"{ratios['ReLU/Xavier']:.0e}, He {ratios['ReLU/He']:.2f}; {DEPTH}-layer loss "
+               f"Xavier {final_loss['Xavier']:.3f} vs He {final_loss['He']:.3f}")
 
 # %% [markdown]
 # ## What we saw
 # The first figure is the variance argument drawn: on a log scale a constant factor per layer
 # is a straight line. In the ReLU panel He's line is flat, Xavier's falls steadily and
-# N(0, 0.01)'s falls off a cliff. The printed per-layer factors of the ReLU networks sit on the
-# predictions sqrt(fan_in Var(w) / 2): 1 for He, 1/sqrt(2) for Xavier, and a tiny number for
-# N(0, 0.01), which never looked at the width. The printed last/first ratios are those
-# factors to the 29th power. tanh is gentler: it squashes large values and is close to the
-# identity near 0, so under Xavier (the recipe made for it) the signal shrinks only slowly,
-# while He's larger weights push tanh towards its saturated +-1 and hold the spread up.
-# Xavier and LeCun give the same numbers here: on a square layer 2 / (n + n) = 1 / n (the
-# dashed LeCun line lies on Xavier's); they differ only where fan_in and fan_out differ.
-# SELU with LeCun-normal weights keeps its standard deviation close to 1 through all 30
-# layers (the list printed below).
+# N(0, 0.01)'s falls off a cliff. The measured per-layer factors of the ReLU networks sit on
+# the predictions sqrt(fan_in Var(w) / 2): 1 for He, 1/sqrt(2) for Xavier, and a tiny number
+# for N(0, 0.01), which never looked at the width. The last/first ratios are those factors to
+# the 29th power. tanh is gentler: it squashes large values and is close to the identity near
+# 0, so under Xavier (the recipe made for it) the signal shrinks only slowly, while He's
+# larger weights push tanh towards its saturated +-1 and hold the spread up. Xavier and LeCun
+# give the same numbers here: on a square layer 2 / (n + n) = 1 / n (the dashed LeCun line
+# with crosses runs inside Xavier's wide line of open circles); they differ only where fan_in and fan_out
+# differ. SELU with LeCun-normal weights keeps its standard deviation close to 1 through all
+# 30 layers (Klambauer et al. 2017; chapter 09 goes to 50).
 #
 # The training curves repeat He et al.'s result. The Xavier network's last hidden layer
-# starts with a spread orders of magnitude below the He network's (printed), its logits are
-# all practically zero, its loss sits at log 10 for the whole run, and its accuracy stays at
-# chance. The He network, with the same data, optimiser and steps, leaves chance within the
-# first epochs (the losses of both trained models on all digits are printed; without
-# normalisation layers the deep He network's loss is bumpy from epoch to epoch, which is
-# why we print the loss of the final model rather than trust one epoch's average). Nothing about Xavier is wrong
-# for tanh; it is wrong for ReLU, by a factor of 2 per layer, and 30 layers turn that factor
-# into 2^15.
+# starts with a spread orders of magnitude below the He network's, its logits are all
+# practically zero, its loss sits at ln 10 for the whole run, and its accuracy stays at
+# chance. The He network, with the same data, optimiser and steps, leaves chance (without
+# normalisation layers the deep He network's loss is bumpy from epoch to epoch, which is why
+# the table gives the loss of the final model on all digits rather than trusting one epoch's
+# average). Nothing about Xavier is wrong for tanh; for ReLU it loses a factor of 2 in
+# variance (sqrt 2 in standard deviation) at every layer, and the line above the figure
+# turns that into the whole network's loss.
 #
 # ## Try it yourself
 # 1. Add `"orthogonal": "orthogonal"` to `INITIALISERS`. An orthogonal matrix keeps the
@@ -226,24 +216,21 @@ def headline(findings: dict) -> str:
 # 2. Add `"LeakyReLU": mn.nn.LeakyReLU` to `ACTIVATIONS` and predict its per-layer factor
 #    under He init before running: LeakyReLU keeps a^2 of the negative half's second moment.
 #    `mn.init.calculate_gain("leaky_relu", a)` is the corrected gain.
-# 3. In `train_deep_relu`, set `DEPTH = 10`. Does Xavier still fail? Find the depth at
+# 3. Set `DEPTH = 10`. Does Xavier still fail? Find the depth at
 #    which it stops learning with this learning rate.
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"std of the last / first of {findings['depth']} layers at initialisation "
-          f"(width {findings['width']}, inputs N(0, 1)):")
-    for key, ratio in findings["last_over_first"].items():
-        print(f"  {key:>16}: {ratio:.2e}")
-    print("ReLU networks, factor per layer: measured (geometric mean) vs predicted sqrt(fan_in Var(w) / 2)")
-    for name, value in findings["relu_factor_measured"].items():
-        print(f"  {name:>10}: {value:.4f} vs {findings['relu_factor_predicted'][name]:.4f}")
-    stds = findings["selu_lecun_stds"]
-    print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(stds):.3f}, last {stds[-1]:.3f}")
-    print(f"{findings['depth']} ReLU layers on digits, std of the last hidden layer at initialisation: "
-          + ", ".join(f"{name} {value:.1e}" for name, value in findings["initial_last_hidden_std"].items()))
-    print(f"after {findings['steps']} SGD steps (chance loss log 10 = {findings['chance_loss']:.3f}):")
-    for name in findings["final_loss"]:
-        print(f"  {name:>6}: loss on all digits {findings['final_loss'][name]:.3f} (last epoch's mean "
-              f"{findings['last_epoch_loss'][name]:.3f}), last epoch's accuracy {findings['final_accuracy'][name]:.3f}")
-    print("figures:", *findings["figures"], sep="\n  ")
+# %% [markdown]
+# ## References
+# - Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training deep
+#   feedforward neural networks (Xavier initialisation). AISTATS.
+#   https://proceedings.mlr.press/v9/glorot10a.html
+# - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
+#   human-level performance on ImageNet classification (He initialisation; the 30-layer
+#   experiment of their Figure 3). https://arxiv.org/abs/1502.01852
+# - LeCun, Y., Bottou, L., Orr, G. B. and Mueller, K.-R. (1998). Efficient BackProp (variance
+#   1/fan_in). In Neural Networks: Tricks of the Trade, Springer. https://doi.org/10.1007/3-540-49430-8_2
+# - Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017). Self-normalizing
+#   neural networks. https://arxiv.org/abs/1706.02515
+# - Saxe, A. M., McClelland, J. L. and Ganguli, S. (2014). Exact solutions to the nonlinear
+#   dynamics of learning in deep linear neural networks (orthogonal initialisation).
+#   https://arxiv.org/abs/1312.6120

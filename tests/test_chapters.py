@@ -336,13 +336,14 @@ def test_convnets_chapter_writes_filters_and_feature_maps(convnets):
         assert Path(path).is_file() and Path(path).stat().st_size > 0
 
 
+# --- 05 initialisation ---------------------------------------------------------------------
+
+initialization_chapter = chapter_fixture("05_initialization")
+
+
 @pytest.fixture(scope="module")
-def initialization(tmp_path_factory):
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        yield run_chapter("05_initialization", tmp_path_factory.mktemp("figures"), monkeypatch)
-    finally:
-        monkeypatch.undo()
+def initialization(initialization_chapter):
+    return initialization_chapter.findings
 
 
 def test_he_init_keeps_relu_signal_while_small_normal_collapses(initialization):
@@ -356,6 +357,18 @@ def test_relu_factor_per_layer_matches_the_variance_argument(initialization):
     measured, predicted = initialization["relu_factor_measured"], initialization["relu_factor_predicted"]
     for name in ("N(0, 0.01)", "Xavier", "He"):
         assert measured[name] == pytest.approx(predicted[name], rel=0.05)
+    assert predicted["Xavier"] == pytest.approx(2 ** -0.5)   # variance halves, std shrinks by sqrt 2
+
+
+def test_tanh_shrinks_slowly_under_xavier_and_he_holds_it_up(initialization):
+    ratios = initialization["last_over_first"]
+    assert 0.05 < ratios["tanh/Xavier"] < 1
+    assert ratios["tanh/He"] > ratios["tanh/Xavier"]
+
+
+def test_xavier_and_lecun_agree_on_square_layers(initialization):
+    for activation, by_init in initialization["spreads"].items():
+        np.testing.assert_allclose(by_init["Xavier"], by_init["LeCun"], rtol=1e-4, err_msg=activation)
 
 
 def test_selu_with_lecun_normal_keeps_unit_std_through_30_layers(initialization):
@@ -365,14 +378,16 @@ def test_selu_with_lecun_normal_keeps_unit_std_through_30_layers(initialization)
 
 
 def test_30_layer_relu_net_learns_with_he_init_and_stays_at_chance_with_xavier(initialization):
-    loss = initialization["final_loss"]
+    loss, accuracy = initialization["final_loss"], initialization["final_accuracy"]
+    spread = initialization["initial_last_hidden_std"]
+    assert spread["Xavier"] < 1e-2 * spread["He"]
     assert loss["Xavier"] == pytest.approx(np.log(10), abs=0.02)
+    assert accuracy["Xavier"] < 0.15
     assert loss["He"] < 2.05 and loss["He"] < loss["Xavier"] - 0.2
 
 
-def test_initialization_writes_its_figures(initialization):
-    for path in initialization["figures"]:
-        assert Path(path).is_file() and Path(path).stat().st_size > 0
+def test_initialization_writes_its_figures(initialization_chapter):
+    assert_figures_written(initialization_chapter, {"signal_spread", "he_vs_xavier_30_layers"})
 
 
 @pytest.fixture(scope="module")
