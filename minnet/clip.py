@@ -42,9 +42,9 @@ def _number(name, value, where):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Rescale the gradients in place so that their total norm is at most max_norm::
 
-    total = || (||g_1||_p, ..., ||g_k||_p) ||_p    (the p-norm of all gradients as one vector;
-                                                    p = inf: the largest |element|)
-    g_i *= min(1, max_norm / (total + 1e-6))
+        total = || (||g_1||_p, ..., ||g_k||_p) ||_p    (the p-norm of all gradients as one vector;
+                                                        p = inf: the largest |element|)
+        g_i *= min(1, max_norm / (total + 1e-6))
 
     Parameters without a gradient are skipped. Returns the total norm *before* clipping (a
     numpy float64, so `.item()` and `float()` both work, as on PyTorch's 0-d tensor); it

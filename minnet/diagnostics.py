@@ -87,7 +87,8 @@ def _saturated_fraction(module, y):
 def activation_statistics(model, X, layer_types=None, keep_values=False):
     """Per-layer statistics of the outputs on batch X: {layer name: {statistic: value}}.
 
-    For each leaf layer (or each layer of `layer_types`, e.g. mn.nn.Activation):
+    For each leaf layer (or each layer of `layer_types`, e.g. mn.nn.Activation)::
+
       layer      the layer's class name
       mean, std  over every output value
       zeros      fraction of exact zeros (ReLU's sparse, inactive outputs)
@@ -97,6 +98,7 @@ def activation_statistics(model, X, layer_types=None, keep_values=False):
       dead       fraction of units (every non-batch position) that are zero for every sample
                  of the batch: a dead ReLU unit passes no gradient back for this data
       values     the output array itself (only with keep_values=True; for mn.plot)
+
     Shape: X (N, ...), the input the model expects.
     """
     statistics = {}
