@@ -1,0 +1,91 @@
+"""Assignment 1: autograd ops and broadcasting (see statement.md).
+
+Write the parts marked YOUR CODE HERE. Arrays are numpy arrays; keep their dtype (use Python
+numbers, not np.float64 constants, so float32 stays float32) and never change an input in
+place (x = x * 2, not x *= 2).
+"""
+import numpy as np
+
+import minnet as mn
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` to `shape`, undoing numpy broadcasting.
+
+    Example: unbroadcast(np.ones((2, 3, 4)), (3, 1)) is an array of shape (3, 1) full of 8.
+    """
+    # HINT: sum over the first grad.ndim - len(shape) axes, then with keepdims=True over each axis where shape has a 1
+    ### BEGIN SOLUTION
+    grad = np.asarray(grad)
+    added = grad.ndim - len(shape)
+    if added > 0:
+        grad = grad.sum(axis=tuple(range(added)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+    ### END SOLUTION
+
+
+class Mul(mn.Function):
+    """y = a * b;  dy/da = b, dy/db = a (each summed back to its input's shape)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # HINT: keep a and b for backward with ctx.save_for_backward(a, b), then return a * b
+        ### BEGIN SOLUTION
+        ctx.save_for_backward(a, b)
+        return a * b
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # HINT: a, b = ctx.saved; return one gradient per input, each passed through unbroadcast
+        ### BEGIN SOLUTION
+        a, b = ctx.saved
+        return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+        ### END SOLUTION
+
+
+class Div(mn.Function):
+    """y = a / b;  dy/da = 1 / b, dy/db = -a / b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # HINT: as Mul: save what backward needs, return a / b
+        ### BEGIN SOLUTION
+        ctx.save_for_backward(a, b)
+        return a / b
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # HINT: grad / b for a, -grad * a / b**2 for b, each through unbroadcast
+        ### BEGIN SOLUTION
+        a, b = ctx.saved
+        return unbroadcast(grad / b, a.shape), unbroadcast(-grad * a / (b * b), b.shape)
+        ### END SOLUTION
+
+
+class LogSumExp(mn.Function):
+    """y = log(sum(exp(x), axis));  dy/dx = softmax(x) along axis.  Shape: the axis is removed."""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        # HINT: m = x.max(axis, keepdims=True); y = m + log(sum(exp(x - m))) never overflows; save softmax for backward
+        ### BEGIN SOLUTION
+        m = x.max(axis=axis, keepdims=True)
+        shifted = np.exp(x - m)
+        total = shifted.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(shifted / total)
+        ctx.axis = axis
+        return np.squeeze(m + np.log(total), axis=axis)
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # HINT: put the removed axis back with np.expand_dims(grad, ctx.axis) and multiply by the softmax
+        ### BEGIN SOLUTION
+        (softmax,) = ctx.saved
+        return np.expand_dims(grad, ctx.axis) * softmax
+        ### END SOLUTION

@@ -1,0 +1,86 @@
+"""Release: the student version of the assignments, every reference solution taken out.
+
+A solution sits between nbgrader's markers, on lines of their own:
+
+    # HINT: sum over the axes that broadcasting added, then over the axes of size 1
+    ### BEGIN SOLUTION
+    ...the reference code...
+    ### END SOLUTION
+
+and the released file has, at the same indentation,
+
+    # HINT: sum over the axes that broadcasting added, then over the axes of size 1
+    # YOUR CODE HERE
+    raise NotImplementedError("sum over the axes that broadcasting added, ...")
+
+so the starter imports and runs, and every task fails with its hint until it is written.
+"""
+import re
+import shutil
+from pathlib import Path
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HINT = re.compile(r"^\s*# HINT:\s*(.*)$")
+DEFAULT_HINT = "write this part (see the statement)"
+# Copied next to the assignments so that `pytest` inside a released folder runs the graders.
+SUPPORT_FILES = ("conftest.py", "pytest.ini")
+SKIPPED = {"__pycache__", ".pytest_cache"}
+
+
+class MarkerError(ValueError):
+    """A BEGIN without an END (or the reverse): the file is not safe to release."""
+
+
+def strip_solutions(text, where="<text>"):
+    """The text with each BEGIN/END SOLUTION block replaced by a NotImplementedError stub."""
+    lines, out, inside, hint_lines = text.splitlines(keepends=True), [], None, []
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside is not None:
+                raise MarkerError(f"{where}:{number}: {BEGIN} inside the block opened at line {inside}")
+            inside = number
+            indent = line[:len(line) - len(line.lstrip())]
+            hint = " ".join(hint_lines) or DEFAULT_HINT
+            out.append(f"{indent}# YOUR CODE HERE\n")
+            out.append(f"{indent}raise NotImplementedError({hint!r})\n")
+        elif stripped == END:
+            if inside is None:
+                raise MarkerError(f"{where}:{number}: {END} without a {BEGIN}")
+            inside = None
+        elif inside is None:
+            out.append(line)
+        match = HINT.match(line) if inside is None else None
+        hint_lines = (hint_lines + [match.group(1)]) if match else ([] if stripped != BEGIN else hint_lines)
+    if inside is not None:
+        raise MarkerError(f"{where}:{inside}: {BEGIN} is never closed by {END}")
+    return "".join(out)
+
+
+def release(source, destination):
+    """Copy the assignments under `source` to `destination`, solutions stripped. Returns the
+    released files. The destination must not exist or be empty, so nothing is overwritten."""
+    source, destination = Path(source), Path(destination)
+    if destination.exists() and any(destination.iterdir()):
+        raise FileExistsError(f"release: {destination} is not empty; choose a new folder")
+    written = []
+    for folder in assignment_folders(source):
+        for path in sorted(folder.rglob("*")):
+            if path.is_dir() or SKIPPED & set(path.parts):
+                continue
+            target = destination / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".py":
+                target.write_text(strip_solutions(path.read_text(), str(path)))
+            else:
+                shutil.copyfile(path, target)
+            written.append(target)
+    for name in SUPPORT_FILES:
+        shutil.copyfile(source / name, destination / name)
+        written.append(destination / name)
+    return written
+
+
+def assignment_folders(root):
+    """The folders NN_topic under root, in order."""
+    return sorted(p for p in Path(root).iterdir() if p.is_dir() and re.fullmatch(r"\d\d_\w+", p.name))
