@@ -13,11 +13,18 @@ import tracemalloc
 
 import numpy as np
 
+from minnet import allocator
+
 # Two threads everywhere, like the 2-core machines the goals were set on. Set
 # MINNET_BENCH_THREADS=1 on a busy machine: a 2-thread BLAS or torch call whose second thread
 # waits for a core can take ten times longer, and the medians then measure the scheduler.
 THREADS = int(os.environ.get("MINNET_BENCH_THREADS", "2"))
 SETTLE_SECONDS = 0.1
+
+# The benchmarks time training steps as the chapters run them: with freed memory kept for the
+# next step, which `import minnet` leaves to the program (minnet/allocator.py).
+# bench_allocator.py measures what it changes; MINNET_KEEP_FREED_MEMORY=0 switches it off.
+KEEPS_FREED_MEMORY = allocator.configure_from_environment()
 
 
 def limit_blas_threads(threads: int = THREADS):
@@ -81,7 +88,8 @@ def print_header(title: str, torch=None) -> None:
     """The workload, the machine, the versions, the threads and the current load."""
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch not installed")
     print(f"\n{title}")
-    print(f"  {os.cpu_count()} cores, {cpu_model()}; {versions}; {THREADS} threads; {load_average()}")
+    print(f"  {os.cpu_count()} cores, {cpu_model()}; {versions}; {THREADS} threads; {load_average()}"
+          + ("; freed memory kept" if KEEPS_FREED_MEMORY else ""))
 
 
 def interleaved_times(steps: dict, repeats: int = 7, warmup: int = 2, inner: int = 1) -> dict:

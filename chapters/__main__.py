@@ -14,6 +14,7 @@ import time
 
 import chapters
 from chapters._common import Chapter, figure_root, quick_mode
+from minnet import allocator
 
 
 def chapter_names():
@@ -32,6 +33,9 @@ def run_chapter(name) -> Chapter:
 
 
 def main(argv):
+    # The chapters train many small nets: keep their freed memory for the next step (see
+    # minnet/allocator.py; MINNET_KEEP_FREED_MEMORY=0 leaves malloc as it is).
+    allocator.configure_from_environment()
     wanted = argv[1:]
     names = [n for n in chapter_names() if not wanted or any(n.startswith(w) for w in wanted)]
     if not names:

@@ -5,26 +5,43 @@ glibc's malloc hands freed memory back to the operating system as soon as 128 KB
 the top of its heap (or, for blocks over 128 KB, at once), so the next step takes the same
 memory back one 4 KB page fault at a time, each page zeroed by the kernel. glibc raises both
 limits on its own, but only after a block over 128 KB has been freed; a net whose arrays are
-all smaller never gets there. Measured on W2 (20 sigmoid layers of width 64, batch 256, one
-thread): 736 page faults a step and 2 ms of kernel time in a 5.4 ms step; with the limits
-below, no faults, and the step takes 3.0 ms.
+all smaller never gets there, and a deep net of small layers then spends a large part of
+each step in the kernel (`python -m benchmarks.bench_allocator` measures it).
 
 `keep_freed_memory()` sets the limits that glibc's own rule reaches after freeing a 32 MB
-block: blocks up to 32 MB come from the heap, and up to 64 MB of free heap are kept. minnet
-calls it when imported; set MINNET_KEEP_FREED_MEMORY=0 in the environment to leave malloc
-as it is. Elsewhere (macOS, Windows, musl) it does nothing.
+block: blocks up to 32 MB come from the heap, and up to 64 MB of free heap are kept. The
+setting holds for the whole process and switches glibc's own adjustment off for every
+library in it, so minnet never makes it on import: a program opts in with one call.
+
+    >>> import minnet as mn
+    >>> mn.allocator.keep_freed_memory()       # True on glibc (Linux); False elsewhere
+    True
+
+The chapter runner (`python -m chapters`) and the benchmarks call `configure_from_environment()`,
+which does the same unless MINNET_KEEP_FREED_MEMORY=0 is set, so a run can be compared with
+malloc left as it is. Off glibc (macOS, Windows, musl) both do nothing and return False.
 """
-import ctypes
 import os
 
 _M_TRIM_THRESHOLD = -1        # mallopt parameter numbers, from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 2 ** 20
 TRIM_THRESHOLD = 64 * 2 ** 20
+ENVIRONMENT_VARIABLE = "MINNET_KEEP_FREED_MEMORY"
 
 
 def keep_freed_memory() -> bool:
-    """Raise glibc's trim and mmap thresholds (see the module docstring); True if it did."""
+    """Raise glibc's trim and mmap thresholds for this process; True if it did.
+
+    Blocks up to MMAP_THRESHOLD bytes come from the heap, and up to TRIM_THRESHOLD bytes of
+    free heap are kept for the next allocation instead of going back to the kernel (see the
+    module docstring for why a training loop gains). Process-wide and not undone.
+
+        >>> keep_freed_memory()                 # on glibc
+        True
+    """
+    import ctypes   # here, not at the top: only a caller who opts in pays for it
+
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION"):    # None, ValueError or AttributeError off glibc
             return False
@@ -38,7 +55,13 @@ def keep_freed_memory() -> bool:
 
 
 def configure_from_environment() -> bool:
-    """keep_freed_memory() unless MINNET_KEEP_FREED_MEMORY is 0 (what `import minnet` runs)."""
-    if os.environ.get("MINNET_KEEP_FREED_MEMORY", "1").strip().lower() in ("0", "false", "no"):
+    """keep_freed_memory() unless the environment says MINNET_KEEP_FREED_MEMORY=0 (or false, no).
+
+    What the chapter runner and the benchmarks call at start-up; `import minnet` never does.
+
+        >>> configure_from_environment()        # on glibc, MINNET_KEEP_FREED_MEMORY unset
+        True
+    """
+    if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() in ("0", "false", "no"):
         return False
     return keep_freed_memory()

@@ -13,8 +13,6 @@ import math
 import sys
 
 import numpy as np
-from sklearn import metrics as sk_metrics
-from tqdm.auto import tqdm
 
 from minnet import config
 from minnet.callbacks import CallbackList
@@ -85,23 +83,31 @@ def _labels(output, y, threshold):
     return (output.reshape(y.shape) > threshold).astype(y.dtype)
 
 
+def _sklearn_metric(name):
+    """scikit-learn's metrics.<name>, imported on first use: `import minnet` stays fast."""
+    from sklearn import metrics
+
+    return getattr(metrics, name)
+
+
 def _accuracy(y, output, threshold):
-    return sk_metrics.accuracy_score(y, _labels(output, y, threshold))
+    return _sklearn_metric("accuracy_score")(y, _labels(output, y, threshold))
 
 
 def _f1(average):
     def f1(y, output, threshold):
-        return sk_metrics.f1_score(y, _labels(output, y, threshold), average=average, zero_division=0)
+        return _sklearn_metric("f1_score")(y, _labels(output, y, threshold), average=average,
+                                           zero_division=0)
     return f1
 
 
 def _hamming(y, output, threshold):
-    return sk_metrics.hamming_loss(y, _labels(output, y, threshold))
+    return _sklearn_metric("hamming_loss")(y, _labels(output, y, threshold))
 
 
-def _regression(score):
+def _regression(score_name):
     def metric(y, output, threshold):
-        return score(y, output.reshape(y.shape))
+        return _sklearn_metric(score_name)(y, output.reshape(y.shape))
     return metric
 
 
@@ -111,9 +117,9 @@ METRICS = {
     "f1_micro": _f1("micro"),
     "f1_macro": _f1("macro"),
     "hamming": _hamming,              # multi-label: the fraction of wrong labels (lower is better)
-    "mse": _regression(sk_metrics.mean_squared_error),
-    "mae": _regression(sk_metrics.mean_absolute_error),
-    "r2": _regression(sk_metrics.r2_score),
+    "mse": _regression("mean_squared_error"),
+    "mae": _regression("mean_absolute_error"),
+    "r2": _regression("r2_score"),
 }
 
 
@@ -294,6 +300,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     history = History()
     hooks = CallbackList(callbacks, model, optimizer, history, epochs, steps)
     was_training = model.training
+    from tqdm.auto import tqdm      # here, not at the top: `import minnet` stays fast
+
     bar = tqdm(total=epochs * steps, disable=not _show_progress(progress), unit="batch",
                file=sys.stderr, dynamic_ncols=True)
     try:
