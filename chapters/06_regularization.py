@@ -26,16 +26,13 @@ the strength of the penalty over a log grid and read the validation curve.
 # Tensor to the loss, so autograd computes the penalty's gradient; nothing else changes.
 
 # %%
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "06_regularization"
+ch = Chapter("06_regularization")
 TRAIN, VALIDATION = 200, 400       # digits to learn from and to choose the strength on; the rest test
 HIDDEN = 128
 NEAR_ZERO = 1e-3                   # |w| below this counts as "near zero": He init puts ~1% of weights there
@@ -46,12 +43,13 @@ PENALTIES = {"none": None,
              "L1L2": mn.regularizers.L1L2(STRENGTH, STRENGTH)}
 
 
-def split_digits(seed=0):
-    """(train, validation, test) index arrays: 200 / 400 / 1,197 digits, shuffled once."""
-    X, y = mn.datasets.load_digits()
-    order = np.random.default_rng(seed).permutation(len(y))
-    return X, y, order[:TRAIN], order[TRAIN:TRAIN + VALIDATION], order[TRAIN + VALIDATION:]
-
+X, y = mn.datasets.load_digits()
+order = np.random.default_rng(ch.seed).permutation(len(y))
+train_rows, validation_rows, test_rows = order[:TRAIN], order[TRAIN:TRAIN + VALIDATION], order[TRAIN + VALIDATION:]
+epochs = ch.pick(full=100, quick=25)
+ch.record(epochs=epochs)
+ch.print(f"{len(train_rows)} training, {len(validation_rows)} validation and {len(test_rows)} test digits; "
+         f"{epochs} epochs")
 
 # %% [markdown]
 # ## The network and its training
@@ -95,27 +93,37 @@ def describe(model, X, y, train_rows, test_rows):
             "weights": weights}
 
 
+models = {name: train(X, y, train_rows, penalty, epochs) for name, penalty in PENALTIES.items()}
+results = {name: describe(model, X, y, train_rows, test_rows) for name, model in models.items()}
+ch.record(results={name: {k: v for k, v in r.items() if k != "weights"} for name, r in results.items()})
+ch.table({name: {"|w|<1e-3": r["near_zero"], "w == 0": r["exact_zero"], "||W||": r["weight_norm"],
+                 "max|w|": r["largest_weight"], "train acc": r["train_accuracy"], "test acc": r["test_accuracy"],
+                 "gap": r["accuracy_gap"], "train CE": r["train_loss"], "test CE": r["test_loss"]}
+          for name, r in results.items()}, fmt=".3f", key="penalty",
+         title=f"penalty strength {STRENGTH:g} on both weight matrices")
+for name in ("L1", "L2", "L1L2"):
+    r, none = results[name], results["none"]
+    ch.print(f"{name}: largest weight {r['largest_weight']:.3f} ({'larger' if r['largest_weight'] > none['largest_weight'] else 'smaller'} "
+             f"than without a penalty), train/test gap {r['accuracy_gap']:.3f} against {none['accuracy_gap']:.3f} "
+             f"({'narrower' if r['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+
 # %% [markdown]
 # ## The weights each penalty leaves
 # One histogram per penalty of all the weights of the trained network, with counts on a log
 # scale so that both the spike at zero and the tails are visible.
 
 # %%
-def plot_histograms(results, path):
-    figure, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), sharex=True,
-                                layout="constrained")
-    limit = max(np.abs(r["weights"]).max() for r in results.values())
-    bins = np.linspace(-limit, limit, 81)
-    for ax, (name, result) in zip(axes, results.items()):
-        ax.hist(result["weights"], bins=bins, color="tab:green", log=True)
-        ax.set_title(f"{name}: {result['near_zero']:.0%} with |w| < {NEAR_ZERO:g}\n"
-                     f"||W|| = {result['weight_norm']:.1f}", fontsize="small")
-        ax.set_xlabel("weight value")
-        ax.set_ylabel("count (log scale)")
-    figure.suptitle(f"Weights after training on {TRAIN} digits, penalty strength {STRENGTH:g}")
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
+figure, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), sharex=True, layout="constrained")
+limit = max(np.abs(r["weights"]).max() for r in results.values())
+bins = np.linspace(-limit, limit, 81)
+for ax, (name, result) in zip(axes, results.items()):
+    ax.hist(result["weights"], bins=bins, color="tab:green", log=True)
+    ax.set_title(f"{name}: {result['near_zero']:.0%} with |w| < {NEAR_ZERO:g}\n"
+                 f"||W|| = {result['weight_norm']:.1f}", fontsize="small")
+    ax.set_xlabel("weight value")
+    ax.set_ylabel("count (log scale)")
+figure.suptitle(f"Weights after training on {TRAIN} digits, penalty strength {STRENGTH:g}")
+ch.show(figure, "weight_histograms")
 
 # %% [markdown]
 # ## How strong? The validation curve
@@ -125,93 +133,73 @@ def plot_histograms(results, path):
 # the test score a second training signal).
 
 # %%
-def sweep(X, y, train_rows, validation_rows, strengths, epochs):
-    curves = {}
-    for name, make in (("L1", mn.regularizers.L1), ("L2", mn.regularizers.L2)):
-        curves[name] = {"train": [], "validation": []}
-        for strength in strengths:
-            model = train(X, y, train_rows, make(strength), epochs)
-            curves[name]["train"].append(evaluate(model, X[train_rows], y[train_rows])["accuracy"])
-            curves[name]["validation"].append(evaluate(model, X[validation_rows], y[validation_rows])["accuracy"])
-    return curves
+strengths = ch.pick(full=np.logspace(-5, -1, 9), quick=np.logspace(-3, -1, 3))
+curves = {}
+for name, make in (("L1", mn.regularizers.L1), ("L2", mn.regularizers.L2)):
+    curves[name] = {"train": [], "validation": []}
+    for strength in strengths:
+        model = train(X, y, train_rows, make(strength), epochs)
+        curves[name]["train"].append(evaluate(model, X[train_rows], y[train_rows])["accuracy"])
+        curves[name]["validation"].append(evaluate(model, X[validation_rows], y[validation_rows])["accuracy"])
+baseline = evaluate(models["none"], X[validation_rows], y[validation_rows])["accuracy"]
+best = {}
+for name, curve in curves.items():
+    index = int(np.argmax(curve["validation"]))
+    best[name] = {"strength": float(strengths[index]), "validation_accuracy": curve["validation"][index],
+                  "position": "interior" if 0 < index < len(strengths) - 1 else "edge"}
+ch.record(strengths=strengths.tolist(), curves=curves, no_penalty_validation_accuracy=baseline, best=best)
+ch.table({f"{strength:.0e}": {f"{name} {part}": curves[name][part][i] for name in curves for part in ("train", "validation")}
+          for i, strength in enumerate(strengths)}, fmt=".3f", key="strength",
+         title=f"accuracy by penalty strength (no penalty: validation {baseline:.3f})")
+weak = [i for i, strength in enumerate(strengths) if strength <= STRENGTH]
+for name, curve in curves.items():
+    values = [curve["validation"][i] for i in weak]
+    ch.print(f"{name}: validation accuracy over strengths up to {STRENGTH:g} spans "
+             f"{round((max(values) - min(values)) * VALIDATION)} of {VALIDATION} digits")
+for name, b in best.items():
+    ch.print(f"best {name} strength on validation: {b['strength']:.0e} "
+             f"(accuracy {b['validation_accuracy']:.3f}, {b['position']} of the grid)")
 
+figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+for (name, curve), color in zip(curves.items(), ("tab:blue", "tab:orange")):
+    ax.plot(strengths, curve["validation"], marker="o", color=color, label=f"{name}, validation")
+    ax.plot(strengths, curve["train"], marker=".", linestyle=":", color=color, label=f"{name}, training")
+ax.axhline(baseline, color="grey", linestyle="--", label="no penalty, validation")
+ax.set_xscale("log")
+ax.set_xlabel("penalty strength (l1 or l2, log scale)")
+ax.set_ylabel("accuracy")
+ax.set_title(f"Validation curve: {TRAIN} training digits, {VALIDATION} validation digits")
+ax.grid(True, which="major", alpha=0.3)
+ax.legend(fontsize="small")
+ch.show(figure, "validation_curve")
 
-def plot_sweep(strengths, curves, baseline, path):
-    figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-    for (name, curve), color in zip(curves.items(), ("tab:blue", "tab:orange")):
-        ax.plot(strengths, curve["validation"], marker="o", color=color, label=f"{name}, validation")
-        ax.plot(strengths, curve["train"], marker=".", linestyle=":", color=color, label=f"{name}, training")
-    ax.axhline(baseline, color="grey", linestyle="--", label="no penalty, validation")
-    ax.set_xscale("log")
-    ax.set_xlabel("penalty strength (l1 or l2, log scale)")
-    ax.set_ylabel("accuracy")
-    ax.set_title(f"Validation curve: {TRAIN} training digits, {VALIDATION} validation digits")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    X, y, train_rows, validation_rows, test_rows = split_digits()
-    epochs = 25 if quick else 100
-    models = {name: train(X, y, train_rows, penalty, epochs) for name, penalty in PENALTIES.items()}
-    results = {name: describe(model, X, y, train_rows, test_rows) for name, model in models.items()}
-
-    strengths = np.logspace(-3, -1, 3) if quick else np.logspace(-5, -1, 9)
-    curves = sweep(X, y, train_rows, validation_rows, strengths, epochs)
-    baseline = evaluate(models["none"], X[validation_rows], y[validation_rows])["accuracy"]
-
-    folder = figure_dir(CHAPTER)
-    histogram_path, sweep_path = folder / "weight_histograms.png", folder / "validation_curve.png"
-    plot_histograms(results, histogram_path)
-    plot_sweep(strengths, curves, baseline, sweep_path)
-
-    best = {}
-    for name, curve in curves.items():
-        index = int(np.argmax(curve["validation"]))
-        best[name] = {"strength": float(strengths[index]), "validation_accuracy": curve["validation"][index],
-                      "position": "interior" if 0 < index < len(strengths) - 1 else "edge"}
-    return {
-        "epochs": epochs,
-        "results": {name: {k: v for k, v in r.items() if k != "weights"} for name, r in results.items()},
-        "strengths": strengths.tolist(),
-        "curves": curves,
-        "no_penalty_validation_accuracy": baseline,
-        "best": best,
-        "figures": [str(histogram_path), str(sweep_path)],
-    }
-
-
-def headline(findings: dict) -> str:
-    r = findings["results"]
-    return (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, L1 {r['L1']['near_zero']:.0%}, "
-            f"L2 {r['L2']['near_zero']:.0%}; best L2 strength {findings['best']['L2']['strength']:.0e}")
-
+r = ch.findings["results"]
+ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, L1 {r['L1']['near_zero']:.0%}, "
+               f"L2 {r['L2']['near_zero']:.0%}; best L2 strength {best['L2']['strength']:.0e}")
 
 # %% [markdown]
 # ## What we saw
-# The table printed below has one row per penalty. L1 is the only one that changes the *shape*
-# of the histogram: a large share of its weights (and of L1L2's) end within 1e-3 of zero, a
-# spike at the centre of its panel, while the unpenalised and L2 networks keep the broad
-# bell they started from. L2 does what its gradient says: it shrinks (its weight norm is below
-# the unpenalised one, and so is its largest weight) without zeroing. L1 zeroes many weights
-# but does not make the survivors small: its largest weight is no smaller than the
-# unpenalised network's, as if the work were concentrated in fewer, larger weights. Part of L1's zeros have a plain cause: the pixels at
-# the border of an 8x8 digit are blank in almost every image, so the weights leaving them get
-# (almost) no gradient from the data, and nothing opposes the penalty's constant pull. L2
-# pulls them too, but only by a fraction per step. The zeros are not *exact*: plain SGD
-# overshoots 0 by about lr * l1 and jitters there (the printed count of exact zeros).
+# L1 is the only penalty that changes the *shape* of the histogram: a large share of its
+# weights (and of L1L2's) end within 1e-3 of zero, a spike at the centre of its panel, while
+# the unpenalised and L2 networks keep the broad bell they started from. This is the
+# sparsity that made the L1 penalty famous as the lasso (Tibshirani 1996). L2 does what its
+# gradient says (Krogh and Hertz 1992): it shrinks without zeroing (its weight norm is below
+# the unpenalised one, and so is its largest weight). Whether L1 also makes the surviving
+# weights smaller is printed under the table, from this run's numbers. Part of L1's zeros
+# have a plain cause: the pixels at the border of an 8x8 digit are blank in almost every
+# image, so the weights leaving them get (almost) no gradient from the data, and nothing
+# opposes the penalty's constant pull. L2 pulls them too, but only by a fraction per step.
+# The zeros are not *exact*: plain SGD overshoots 0 by about lr * l1 and jitters there (the
+# "w == 0" column counts exact zeros).
 #
 # Does this help the test score? With only 200 training digits every network fits its
-# training set (compare the printed training accuracies); the printed train/test gaps and test losses show how much each penalty
-# narrows the gap, which at this strength is little. The validation curve is the honest
-# answer: weak penalties match the unpenalised network, too strong ones pull down training
-# and validation accuracy together (underfitting), and the best strength found on the
-# validation digits is printed for each penalty, with whether it lies inside the grid or at
-# its edge. The differences between the weak strengths are about one or two validation
-# digits in 400, so read them as "no harm" rather than as a real gain.
+# training set (the training accuracies); whether each penalty narrowed the train/test gap at
+# this strength is printed under the table. The validation curve is the honest answer: too
+# strong a penalty pulls down training and validation accuracy together (underfitting), and
+# the best strength found on the validation digits is printed for each penalty, with whether
+# it lies inside the grid or at its edge. Between the weak strengths the validation accuracy
+# differs by a handful of digits in 400 (the printed span), so read those differences as
+# "no harm" rather than as a real gain.
 #
 # ## Try it yourself
 # 1. Change `TRAIN` to 1,000. Does the best strength move, and does the train/test gap of
@@ -222,20 +210,15 @@ def headline(findings: dict) -> str:
 # 3. Put the penalty on the first layer only, and count the input pixels whose 128 outgoing
 #    weights are all near zero: plot that mask as an 8x8 image. Which pixels did L1 switch off?
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"{TRAIN} training digits, {findings['epochs']} epochs, penalty strength {STRENGTH:g}")
-    print(f"{'penalty':>8} {'|w|<1e-3':>9} {'w == 0':>7} {'||W||':>7} {'max|w|':>7} {'train acc':>9} "
-          f"{'test acc':>8} {'gap':>6} {'train CE':>8} {'test CE':>8}")
-    for name, r in findings["results"].items():
-        print(f"{name:>8} {r['near_zero']:9.1%} {r['exact_zero']:7.1%} {r['weight_norm']:7.2f} "
-              f"{r['largest_weight']:7.3f} {r['train_accuracy']:9.3f} {r['test_accuracy']:8.3f} "
-              f"{r['accuracy_gap']:6.3f} {r['train_loss']:8.4f} {r['test_loss']:8.3f}")
-    print(f"validation accuracy without a penalty: {findings['no_penalty_validation_accuracy']:.3f}")
-    for name, curve in findings["curves"].items():
-        print(f"{name} sweep, validation accuracy: "
-              + ", ".join(f"{s:.0e}: {a:.3f}" for s, a in zip(findings["strengths"], curve["validation"])))
-    for name, best in findings["best"].items():
-        print(f"best {name} strength on validation: {best['strength']:.0e} "
-              f"(accuracy {best['validation_accuracy']:.3f}, {best['position']} of the grid)")
-    print("figures:", *findings["figures"], sep="\n  ")
+# %% [markdown]
+# ## References
+# - Tibshirani, R. (1996). Regression shrinkage and selection via the lasso. Journal of the
+#   Royal Statistical Society B 58(1), 267-288. https://doi.org/10.1111/j.2517-6161.1996.tb02080.x
+# - Hoerl, A. E. and Kennard, R. W. (1970). Ridge regression: biased estimation for
+#   nonorthogonal problems (the L2 penalty). Technometrics 12(1), 55-67. https://doi.org/10.1080/00401706.1970.10488634
+# - Krogh, A. and Hertz, J. A. (1992). A simple weight decay can improve generalization.
+#   NeurIPS 4. https://papers.nips.cc/paper/1991/hash/8eefcfdf5990e441f0fb6f3fad709e21-Abstract.html
+# - Ng, A. Y. (2004). Feature selection, L1 vs. L2 regularization, and rotational invariance.
+#   ICML. https://doi.org/10.1145/1015330.1015435
+# - Goodfellow, I., Bengio, Y. and Courville, A. (2016). Deep Learning, sections 7.1.1 and
+#   7.1.2 (L2 and L1 parameter regularisation). MIT Press. https://www.deeplearningbook.org/

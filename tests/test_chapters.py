@@ -440,13 +440,14 @@ def test_self_normalizing_chapter_writes_its_figures(self_normalizing):
         assert Path(path).is_file() and Path(path).stat().st_size > 0
 
 
+# --- 06 regularisation ---------------------------------------------------------------------
+
+regularization_chapter = chapter_fixture("06_regularization")
+
+
 @pytest.fixture(scope="module")
-def regularization(tmp_path_factory):
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        yield run_chapter("06_regularization", tmp_path_factory.mktemp("figures"), monkeypatch)
-    finally:
-        monkeypatch.undo()
+def regularization(regularization_chapter):
+    return regularization_chapter.findings
 
 
 def test_l1_sparsifies_weights_and_l2_does_not(regularization):
@@ -474,9 +475,18 @@ def test_penalty_sweep_finds_an_optimum_and_strong_penalties_underfit(regulariza
         assert curve["train"][-1] < 0.9
 
 
-def test_regularization_writes_its_figures(regularization):
-    for path in regularization["figures"]:
-        assert Path(path).is_file() and Path(path).stat().st_size > 0
+def test_l1_zeros_are_near_zero_not_exact(regularization):
+    l1 = regularization["results"]["L1"]
+    assert l1["exact_zero"] < 0.1 * l1["near_zero"]
+
+
+def test_every_network_fits_its_200_training_digits(regularization):
+    for name, result in regularization["results"].items():
+        assert result["train_accuracy"] > 0.97, name
+
+
+def test_regularization_writes_its_figures(regularization_chapter):
+    assert_figures_written(regularization_chapter, {"weight_histograms", "validation_curve"})
 
 
 @pytest.fixture(scope="module")
