@@ -30,6 +30,29 @@ def test_output_stays_float32():
     assert Dense(3, 2)(mn.Tensor(np.ones((2, 3), np.float32))).dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+@pytest.mark.parametrize("model", ["dense", "stack"])
+def test_integer_or_boolean_input_is_computed_in_the_weights_dtype(dtype, model):
+    mn.manual_seed(0)
+    layer = (Dense(3, 2) if model == "dense"
+             else mn.nn.Sequential(Dense(3, 4), mn.nn.Tanh(), Dense(4, 2)))   # the _DenseStack path
+    x = (np.arange(12).reshape(4, 3) % 2).astype(dtype)
+    for given in (x, mn.Tensor(x)):
+        output = layer(given)
+        assert output.dtype == np.float32
+        np.testing.assert_allclose(output.data, layer(mn.Tensor(x.astype(np.float32))).data, rtol=1e-6)
+
+
+def test_integer_input_follows_a_float64_layer():
+    layer = Dense(3, 2)
+    for p in layer.parameters():
+        p.data = p.data.astype(np.float64)
+    output = layer(mn.Tensor(np.ones((2, 3), np.int64)))
+    assert output.dtype == np.float64
+    output.sum().backward()
+    assert layer.weight.grad.dtype == np.float64
+
+
 def test_default_init_is_xavier_uniform_within_its_bound():
     layer = Dense(300, 200)
     bound = np.sqrt(6 / (300 + 200))

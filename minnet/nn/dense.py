@@ -1,9 +1,12 @@
 """Dense: the fully connected layer, y = x @ W + b."""
+import numpy as np
+
 from minnet import init as initializers
 from minnet.function import Function
 from minnet.nn.activations.base import Activation, input_grad
 from minnet.nn.module import Module, Parameter
 from minnet.regularizers import Regularizer
+from minnet.tensor import Tensor
 
 
 def _linear_grads(needs_input_grad, x, weight, grad):
@@ -98,6 +101,12 @@ class Dense(Module):
 
     Shape: (N, in_features) -> (N, out_features); any leading dimensions are kept.
 
+    An integer or boolean input (pixel values, 0/1 codes) is cast to the weights' dtype first,
+    as Keras layers do, so that a float32 layer gives float32 output; numpy alone would
+    promote int64 @ float32 to float64. (PyTorch raises instead; integers carry no gradient,
+    so the cast loses nothing but precision beyond 2^24 in float32.) Float inputs are used
+    as given.
+
         >>> layer = mn.nn.Dense(4, 2)
         >>> layer(mn.Tensor(np.ones((3, 4)))).shape
         (3, 2)
@@ -142,7 +151,7 @@ class Dense(Module):
         """
         if type(self) is not Dense or self.__dict__.get("_forward_hooks"):
             return self(x), index + 1           # a subclass or a hooked Dense runs on its own
-        self._inputs(x)                         # the input check of a call
+        x = self._inputs(x)[0]                  # the input check (and cast) of a call
         stack, parameters, width = [], [], self.in_features
         while index < len(layers):
             dense = layers[index]
@@ -161,6 +170,8 @@ class Dense(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Dense({self.extra_repr()}) expected input with {self.in_features} "
                              f"features, got shape {tuple(x.shape)}")
+        if x.dtype.kind in "biu":               # see the class docstring
+            x = Tensor(np.asarray(getattr(x, "data", x)).astype(self.weight.dtype))
         return (x, *self._parameters())
 
     def _parameters(self):
