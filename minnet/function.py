@@ -3,11 +3,30 @@
 A Function subclass defines two static methods on numpy arrays:
 
     forward(ctx, *arrays, **options) -> array
-    backward(ctx, grad) -> one gradient per array input (None where there is none)
+    backward(ctx, grad) -> one gradient per input (None where there is none)
 
-`MyOp.apply(*tensors, **options)` runs forward on the tensors' data and, when any
-input requires grad, records a Context in the output so that `Tensor.backward` can
-call backward later. This is the same contract as torch.autograd.Function.
+`MyOp.apply(*inputs, **options)` runs forward on the inputs' data and, when any input
+requires grad, records a Context in the output so that `Tensor.backward` can call backward
+later. This is the contract of torch.autograd.Function, on numpy arrays:
+
+- Positional inputs that are not Tensors (numbers, lists, arrays) become constant inputs:
+  forward receives them as arrays, and backward may return None for them, or leave them out
+  and return one gradient per Tensor input only. Options that are not data (a mode, an axis)
+  go by keyword: `MyOp.apply(x, axis=0)` passes `axis=0` to forward.
+- `ctx.save_for_backward(*arrays)` keeps arrays for backward, which reads them back as
+  `ctx.saved` (or `ctx.saved_tensors`, PyTorch's name); `ctx.needs_input_grad` tells which
+  inputs need a gradient.
+
+    class Cube(mn.Function):          # y = x^3;  dy/dx = 3 x^2
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
 """
 import contextlib
 import itertools
@@ -67,14 +86,20 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved = ()
         self.held = ()
+        self.given = None          # the positional inputs as given, when some were not Tensors
         self.released = False
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
 
+    @property
+    def saved_tensors(self):
+        """The arrays given to save_for_backward (PyTorch's name for `saved`)."""
+        return self.saved
+
     def release(self):
         """Drop the saved arrays and the edges: the intermediates can now be freed."""
-        self.saved = None
+        self.saved = self.given = None
         self.parents = ()
         self.released = True
         held, self.held = self.held, ()
@@ -100,15 +125,15 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (array-likes become constant Tensors); record it for backward."""
-        parents = inputs
+        parents, given = inputs, None
         for x in inputs:
             if not isinstance(x, Tensor):
-                # Python numbers take the dtype of the first floating tensor (not of a boolean mask).
-                like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
-                parents = tuple(as_tensor(x, like=like) for x in inputs)
+                parents, given = _constant_inputs(cls, inputs), inputs
                 break
         needs_input_grad = tuple([p.requires_grad for p in parents])
         ctx = Context(cls, parents, needs_input_grad)
+        if given is not None:
+            ctx.given = given
         try:
             output = cls.forward(ctx, *[p.data for p in parents], **options)
         except ValueError as error:
@@ -122,15 +147,57 @@ class Function:
         return result
 
 
+def _constant_inputs(cls, inputs):
+    """Every input as a Tensor: numbers and array-likes become constants.
+
+    A Python number takes the dtype of the first floating tensor (not of a boolean mask),
+    so that `x * 2` stays float32.
+    """
+    like = next((x for x in inputs if isinstance(x, Tensor) and x.dtype.kind == "f"), None)
+    parents = []
+    for i, x in enumerate(inputs):
+        try:
+            parents.append(as_tensor(x, like=like))
+        except TypeError:
+            raise TypeError(
+                f"{cls.__name__}.apply: positional input {i} is {_describe(x)}, neither a Tensor "
+                f"nor numeric data; pass options by keyword, as in "
+                f"{cls.__name__}.apply(x, name=value), and forward receives them as keywords"
+            ) from None
+    return tuple(parents)
+
+
+def _describe(x):
+    text = repr(x)
+    return f"a {type(x).__name__} ({text if len(text) <= 40 else text[:37] + '...'})"
+
+
 def call_backward(ctx, grad):
-    """Call ctx.function.backward and check that it gave one gradient per input."""
+    """Call ctx.function.backward and check that it gave one gradient per input.
+
+    For inputs given as constants (numbers, arrays), backward may return None or leave them
+    out: a backward that returns one gradient per Tensor input is accepted too.
+    """
     grads = ctx.function.backward(ctx, grad)
     if not isinstance(grads, tuple):
         grads = (grads,)
-    if len(grads) != len(ctx.parents):
-        raise RuntimeError(f"{ctx.function.__name__}.backward returned {len(grads)} gradients "
-                           f"for {len(ctx.parents)} inputs")
-    return grads
+    if len(grads) == len(ctx.parents):
+        return grads
+    if ctx.given is not None:
+        tensor_inputs = [isinstance(x, Tensor) for x in ctx.given]
+        if len(grads) == sum(tensor_inputs):
+            given = iter(grads)
+            return tuple(next(given) if is_tensor else None for is_tensor in tensor_inputs)
+        inputs = "; ".join(f"input {i}: " + ("a Tensor of shape " + str(x.shape) if is_tensor
+                                             else _describe(x) + ", a constant")
+                           for i, (x, is_tensor) in enumerate(zip(ctx.given, tensor_inputs)))
+        raise RuntimeError(
+            f"{ctx.function.__name__}.backward returned {len(grads)} gradients for "
+            f"{len(ctx.parents)} inputs ({inputs}): return one gradient per input (None for a "
+            f"constant) or one per Tensor input ({sum(tensor_inputs)})")
+    raise RuntimeError(f"{ctx.function.__name__}.backward returned {len(grads)} gradients "
+                       f"for {len(ctx.parents)} inputs: return one per input, None where an "
+                       f"input needs none")
 
 
 def checked_grad(ctx, parent, grad):

@@ -205,7 +205,7 @@ class Tensor:
             node_grad = grads.pop(id(node))
             if node._retain_grad:
                 node.grad = (_unshared(node_grad, node.dtype, steal=False)
-                             if node.grad is None else node.grad + node_grad)
+                             if node.grad is None else _summed(node.grad, node_grad, node.dtype))
             ctx = node._ctx
             if ctx.released:
                 raise RuntimeError(
@@ -236,7 +236,7 @@ class Tensor:
         while leaf_grads:
             leaf, leaf_grad = leaf_grads.pop()
             leaf.grad = (_unshared(leaf_grad, leaf.dtype, steal=True)
-                         if leaf.grad is None else leaf.grad + leaf_grad)
+                         if leaf.grad is None else _summed(leaf.grad, leaf_grad, leaf.dtype))
 
     # --- operators (each one a Function in ops.py) ------------------------------------------
     def __add__(self, other): return ops.Add.apply(self, other)
@@ -273,6 +273,17 @@ class Tensor:
     def sqrt(self): return ops.Sqrt.apply(self)
     def abs(self): return ops.Abs.apply(self)
     def clip(self, min=None, max=None): return ops.Clip.apply(self, min=min, max=max)
+    def sin(self): return math_ops.Sin.apply(self)
+    def cos(self): return math_ops.Cos.apply(self)
+    def tanh(self): return math_ops.Tanh.apply(self)
+    def sigmoid(self): return math_ops.Sigmoid.apply(self)
+    def relu(self): return math_ops.ReLU.apply(self)
+    def maximum(self, other): return math_ops.Maximum.apply(self, other)
+    def minimum(self, other): return math_ops.Minimum.apply(self, other)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """ln sum e^x over `axis`, computed without overflow."""
+        return math_ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape):
         """reshape(2, 3) or reshape((2, 3)); one dimension may be -1."""
@@ -291,14 +302,21 @@ class Tensor:
         return self.transpose()
 
 
+def _summed(grad, new_grad, dtype):
+    """grad + new_grad in the tensor's dtype: a float32 parameter's .grad stays float32 over
+    any number of backward calls, also when an op's backward promoted its gradient."""
+    return np.add(grad, new_grad, dtype=dtype, casting="same_kind")
+
+
 def _unshared(grad, dtype, steal):
     """grad itself when nothing else refers to it (and steal is allowed), else a copy.
 
     Like PyTorch's AccumulateGrad, a leaf takes over a gradient that nobody else holds
-    instead of copying it: matmul and reduction gradients are fresh arrays. Copying them took
-    about 4% of W1's step (235k weight gradients; cProfile, one thread). getrefcount counts the caller's name, our
-    argument and its own argument: 3 means no other grad, saved array or user variable can
-    see this array. Only leaves steal: a retained non-leaf grad is also passed on to backward.
+    instead of copying it: matmul and reduction gradients are fresh arrays, and a copy of
+    every weight gradient would be a pass over memory for nothing. getrefcount counts the
+    caller's name, our argument and its own argument: 3 means no other grad, saved array or
+    user variable can see this array. Only leaves steal: a retained non-leaf grad is also
+    passed on to backward.
     """
     if (steal and sys.getrefcount(grad) <= 3 and grad.base is None and grad.dtype == dtype
             and grad.flags.writeable):
@@ -352,5 +370,5 @@ def as_tensor(x, like=None):
 
 # Imported last because ops.py and function.py build on Tensor (defined above):
 # the operators above look them up only when they run.
-from minnet import ops  # noqa: E402
+from minnet import ops, math_ops  # noqa: E402
 from minnet.function import call_backward, checked_grad  # noqa: E402

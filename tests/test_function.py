@@ -210,3 +210,60 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
         done.set()
         thread.join()
     assert seen_in_other_thread == [False]
+
+
+# --- the extension contract: saved_tensors, constant inputs, errors that name the op ----------
+
+class ScaledSquare(mn.Function):
+    """y = s x^2 for a constant s given as a positional number;  dy/dx = 2 s x."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x, scale)
+        return scale * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale = ctx.saved_tensors
+        return grad * 2 * scale * x          # one gradient: for x, the only Tensor input
+
+
+class ScaledSquareWithNone(ScaledSquare):
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale = ctx.saved_tensors
+        return grad * 2 * scale * x, None
+
+
+def test_saved_tensors_is_what_save_for_backward_kept():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    y = ScaledSquare.apply(x, 3.0)
+    assert y._ctx.saved_tensors is y._ctx.saved
+
+
+@pytest.mark.parametrize("function", [ScaledSquare, ScaledSquareWithNone])
+def test_a_number_input_needs_no_gradient_or_none(function):
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    function.apply(x, 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [6.0, 12.0])
+    assert mn.gradcheck(lambda t: function.apply(t, 3.0), mn.Tensor(np.random.randn(4), requires_grad=True))
+
+
+def test_a_wrong_gradient_count_names_the_op_and_each_input():
+    class TooMany(ScaledSquare):
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad, grad
+
+    y = TooMany.apply(mn.Tensor([1.0], requires_grad=True), 3.0)
+    with pytest.raises(RuntimeError, match=r"TooMany.backward returned 3 gradients for 2 inputs "
+                                           r"\(input 0: a Tensor of shape \(1,\); input 1: a float "
+                                           r"\(3.0\), a constant\)"):
+        y.backward()
+
+
+def test_a_positional_option_that_is_not_data_says_to_pass_it_by_keyword():
+    with pytest.raises(TypeError, match=r"ScaledSquare.apply: positional input 1 is a str "
+                                        r"\('mean'\), neither a Tensor nor numeric data; pass "
+                                        r"options by keyword"):
+        ScaledSquare.apply(mn.Tensor([1.0]), "mean")

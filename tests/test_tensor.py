@@ -482,3 +482,11 @@ def test_optimizer_step_while_a_graph_holds_the_parameter_says_why():
 def test_detach_shares_memory_with_the_original():
     x = mn.Tensor([1.0, 2.0])
     assert x.detach().data is x.data
+
+
+def test_float32_grad_stays_float32_over_repeated_backward_calls():
+    w = mn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    for _ in range(3):
+        (w * np.float64(2.0)).sum().backward()       # a float64 constant promotes the op's grad
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, [6.0, 6.0, 6.0])
