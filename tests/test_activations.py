@@ -260,6 +260,189 @@ def test_extreme_inputs_give_finite_values_and_gradients_without_warnings(name, 
     assert np.isfinite(y.data).all() and np.isfinite(x.grad).all()
 
 
+# --- 0-d inputs, the ends of the float range, arrays the graph holds ---------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", NAMES)
+def test_0d_input_gives_what_a_one_element_input_gives(name, dtype):
+    layer = build(name)
+    if name in ("maxout", "glu", "glu[axis=0]", "prelu[per_channel]"):   # need an axis
+        with pytest.raises(ValueError, match=r"shape \(\)"):
+            layer(mn.Tensor(np.asarray(0.7, dtype), requires_grad=True))
+        return
+    scalar, vector = (mn.Tensor(np.asarray(v, dtype), requires_grad=True) for v in (0.7, [0.7]))
+    y_scalar, y_vector = layer(scalar), layer(vector)
+    y_scalar.backward(np.asarray(1.5, dtype))
+    y_vector.backward(np.asarray([1.5], dtype))
+    assert y_scalar.shape == () and scalar.grad.shape == ()
+    assert y_scalar.dtype == dtype and scalar.grad.dtype == dtype
+    assert y_scalar.data == y_vector.data[0] and scalar.grad == vector.grad[0]
+
+
+def _limits(*pieces):
+    """Value and derivative of an activation for |x| >= 1e4 (float64 arrays): each piece
+    (slope, offset) is the line the activation follows there, on the left and on the right."""
+    (left_slope, left_offset), (right_slope, right_offset) = pieces
+
+    def limit(x):
+        with np.errstate(over="ignore"):          # SELU's scale * finfo.max is beyond the range
+            left, right = left_slope * x + left_offset, right_slope * x + right_offset
+        return (np.where(x < 0, left, right),
+                np.where(x < 0, left_slope, right_slope) + 0 * x)
+    return limit
+
+
+def _softsign_limit(x):
+    inverse = 1 / (1 + np.abs(x))
+    return x * inverse, inverse * inverse
+
+
+def _prelu_per_channel_limit(x):
+    slope = PRELU_CHANNEL_SLOPES[None, :, None] + 0 * x
+    return np.where(x < 0, slope * x, x), np.where(x < 0, slope, 1.0)
+
+
+ZERO, ONE, IDENTITY = (0.0, 0.0), (0.0, 1.0), (1.0, 0.0)
+LIMITS = {
+    "identity": _limits(IDENTITY, IDENTITY), "sigmoid": _limits(ZERO, ONE),
+    "tanh": _limits((0.0, -1.0), ONE), "relu": _limits(ZERO, IDENTITY),
+    "leaky_relu": _limits((0.01, 0.0), IDENTITY), "prelu": _limits((0.25, 0.0), IDENTITY),
+    "prelu[per_channel]": _prelu_per_channel_limit,
+    "rrelu": _limits(((1 / 8 + 1 / 3) / 2, 0.0), IDENTITY), "relu6": _limits(ZERO, (0.0, 6.0)),
+    "elu": _limits((0.0, -1.0), IDENTITY), "elu[alpha=0.5]": _limits((0.0, -0.5), IDENTITY),
+    "selu": _limits((0.0, -SCALE * ALPHA), (SCALE, 0.0)), "celu": _limits((0.0, -2.0), IDENTITY),
+    "gelu": _limits(ZERO, IDENTITY), "gelu[tanh]": _limits(ZERO, IDENTITY),
+    "swish": _limits(ZERO, IDENTITY), "swish[trainable]": _limits(ZERO, IDENTITY),
+    "silu": _limits(ZERO, IDENTITY), "mish": _limits(ZERO, IDENTITY),
+    "softsign": _softsign_limit, "softplus": _limits(ZERO, IDENTITY),
+    "softplus[beta=2,threshold=5]": _limits(ZERO, IDENTITY),
+    "log_sigmoid": _limits(IDENTITY, ZERO), "hard_sigmoid": _limits(ZERO, ONE),
+    "hard_swish": _limits(ZERO, IDENTITY), "hard_tanh": _limits((0.0, -1.0), ONE),
+    "hard_tanh[-2,1.5]": _limits((0.0, -2.0), (0.0, 1.5)),
+    "tanhshrink": _limits((1.0, 1.0), (1.0, -1.0)), "softshrink": _limits((1.0, 0.5), (1.0, -0.5)),
+    "hardshrink": _limits(IDENTITY, IDENTITY), "threshold": _limits((0.0, -1.0), IDENTITY),
+}
+
+
+def test_every_elementwise_activation_has_its_limits():
+    assert set(LIMITS) == set(ELEMENTWISE)
+
+
+def extreme_values(dtype):
+    big = np.finfo(dtype).max
+    return np.array([-big, -1e30, -1e19, -1e4, 1e4, 1e19, 1e30, big])
+
+
+def _run_without_float_warnings(layer, x, overflow_expected):
+    """y and x.grad (upstream gradient 1), with every numpy float warning an error, except an
+    overflow where the true value itself lies beyond the float range."""
+    over = "ignore" if overflow_expected else "raise"
+    with np.errstate(over=over, invalid="raise", divide="raise", under="ignore"):
+        y = layer(x)
+        y.backward(np.ones_like(y.data))
+    return y.data, x.grad
+
+
+def _assert_matches(actual, expected, dtype):
+    """Equal to float precision; where expected lies beyond dtype's range, the same infinity."""
+    beyond = np.abs(expected) > np.finfo(dtype).max
+    assert np.array_equal(actual[beyond], np.copysign(np.inf, expected[beyond]))
+    rtol = 2e-6 if dtype == np.float32 else 1e-12
+    # below the smallest normal number (1e-38 in float32) only absolute accuracy is possible
+    np.testing.assert_allclose(actual[~beyond], expected[~beyond], rtol=rtol,
+                               atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_ends_of_the_float_range_give_the_formula_without_warnings(name, dtype):
+    layer = build(name)
+    for parameter in layer.parameters():       # dL/da of PReLU at -finfo.max is beyond the range
+        parameter.requires_grad = False
+    values = np.repeat(extreme_values(dtype), 3).reshape(2, 3, 4)
+    x = mn.Tensor(values.astype(dtype), requires_grad=True)
+    value, derivative = LIMITS[name](x.data.astype(np.float64))
+    y, grad = _run_without_float_warnings(layer, x, (np.abs(value) > np.finfo(dtype).max).any())
+    assert y.dtype == dtype and grad.dtype == dtype
+    _assert_matches(y, value, dtype)
+    _assert_matches(grad, derivative, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_trainable_swish_beta_gradient_at_the_ends_of_the_float_range_is_zero(dtype):
+    layer = A.Swish(beta=0.75, trainable=True)
+    layer(mn.Tensor(extreme_values(dtype).astype(dtype))).sum().backward()
+    assert layer.beta.grad == 0                    # x^2 s (1 - s) -> 0; x^2 alone overflows
+
+
+# Rows of extreme logits, and the exact results as functions of big = finfo.max (the upstream
+# gradient is 1 everywhere).
+def extreme_rows(big):
+    return np.array([[-big, big], [big, -big], [-1e4, 1e30], [1e19, -1e19]])
+
+
+NOT_ELEMENTWISE = {
+    "maxout": lambda big: ([[big], [big], [1e30], [1e19]], [[0, 1], [1, 0], [0, 1], [1, 0]]),
+    "glu": lambda big: ([[-big], [0], [-1e4], [0]], [[1, 0], [0, 0], [1, 0], [0, 0]]),
+    "glu[axis=0]": lambda big: ([[0, big], [big, 0]], [[0, 1], [1, 0], [0, 0], [0, 0]]),
+    "softmax": lambda big: ([[0, 1], [1, 0], [0, 1], [1, 0]], [[0, 0]] * 4),
+    "softmax[axis=0]": lambda big: ([[0, 1], [1, 0], [0, 0], [0, 0]], [[0, 0]] * 4),
+    "log_softmax": lambda big: ([[-np.inf, 0], [0, -np.inf], [-1e30, 0], [0, -2e19]],
+                                [[1, -1], [-1, 1], [1, -1], [-1, 1]]),
+    "softmin": lambda big: ([[1, 0], [0, 1], [1, 0], [0, 1]], [[0, 0]] * 4),
+}
+
+
+def test_every_other_activation_has_its_extreme_rows():
+    assert set(NOT_ELEMENTWISE) == set(NAMES) - set(ELEMENTWISE)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(NOT_ELEMENTWISE))
+def test_extreme_logits_give_exact_results_without_warnings(name, dtype):
+    big = np.finfo(dtype).max
+    x = mn.Tensor(extreme_rows(big).astype(dtype), requires_grad=True)
+    y, grad = _run_without_float_warnings(build(name), x, overflow_expected=False)
+    expected_y, expected_grad = NOT_ELEMENTWISE[name](float(big))
+    np.testing.assert_allclose(y, np.array(expected_y), rtol=2e-6 if dtype == np.float32 else 1e-12,
+                               atol=0)
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_and_backward_write_into_no_array_the_graph_holds(name):
+    x = random_input(name)
+    expected_x_grad = None
+    for read_only in (False, True):
+        layer = build(name)
+        tensor = mn.Tensor(x.copy(), requires_grad=True)
+        tensor.data.flags.writeable = not read_only
+        y = layer(tensor)
+        grad = np.linspace(-1, 1, y.data.size).reshape(y.shape)
+        y.data.flags.writeable = grad.flags.writeable = not read_only
+        y.backward(grad)
+        if read_only:
+            np.testing.assert_array_equal(tensor.grad, expected_x_grad)
+        expected_x_grad = tensor.grad
+
+
+@pytest.mark.parametrize("name", ["silu", "swish", "gelu", "mish", "hard_swish"])
+def test_derivative_at_a_subnormal_input_is_the_derivative_at_zero(name):
+    # These recover a factor as y / x; next to zero that is a quotient of subnormals.
+    layer = build(name)
+    x = mn.Tensor(np.array([0.0, np.finfo(np.float32).smallest_subnormal], np.float32),
+                  requires_grad=True)
+    layer(x).sum().backward()
+    assert x.grad[1] == pytest.approx(x.grad[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "gelu"])
+def test_integer_input_is_computed_in_the_default_float_dtype(name):
+    y = build(name)(mn.Tensor(np.array([-2, 0, 3])))
+    assert y.dtype == mn.get_default_dtype()
+    np.testing.assert_array_equal(y.data, build(name)(mn.Tensor([-2.0, 0.0, 3.0])).data)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_float32_agrees_with_float64_to_float32_precision(name):
     x = grid_input()

@@ -31,8 +31,8 @@ class _ActivationFunction(Function):
         x, y = ctx.saved
         activation = ctx.activation
         grad_x = input_grad(activation, x, y, grad) if ctx.needs_input_grad[0] else None
-        if len(ctx.parents) == 1:
-            return grad_x
+        if len(ctx.parents) == 1 or not any(ctx.needs_input_grad[1:]):    # no parameter to learn
+            return (grad_x,) + (None,) * (len(ctx.parents) - 1)
         grad_parameters = activation.parameter_grads(x, y, grad)
         return (grad_x, *_fitted_parameter_grads(activation, ctx.parents[1:], grad_parameters))
 

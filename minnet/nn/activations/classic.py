@@ -2,7 +2,8 @@
 log-sigmoid, and the shrinkage and threshold functions."""
 import numpy as np
 
-from minnet.nn.activations.base import INF, Activation, _negative_part, _sigmoid, _step
+from minnet.nn.activations.base import (INF, Activation, _negative_part, _positive_part, _sigmoid,
+                                        _step)
 
 
 # --- the classics -------------------------------------------------------------------------
@@ -119,27 +120,34 @@ class Softplus(Activation):
     output_range = (0.0, INF)
 
     def __init__(self, beta=1.0, threshold=20.0):
+        if not beta > 0:
+            raise ValueError(f"Softplus expected beta > 0, got {beta}")
         self.beta, self.threshold = beta, threshold
 
     def f(self, x):
-        # max(z, 0) + ln(1 + e^-|z|) with z = beta x, its log term switched off above the
-        # threshold by a 0/1 mask (there y = z / beta = x), so the result is one chain of passes.
-        scaled = np.multiply(x, self.beta, out=np.empty_like(x))
-        y = np.abs(scaled, out=np.empty_like(x))
+        # max(x, 0) + ln(1 + e^-|z|) / beta with z = beta x, its log term switched off above
+        # the threshold by a 0/1 mask (y = x there): one chain of passes instead of np.where.
+        # beta x overflows only where e^-|beta x| = 0 is exact.
+        with np.errstate(over="ignore"):
+            y = np.multiply(x, self.beta, out=np.empty_like(x))
+        linear = _step(y <= self.threshold, x)
+        np.abs(y, out=y)
         np.negative(y, out=y)
         np.exp(y, out=y)
-        y *= _step(scaled <= self.threshold, x)
+        y *= linear
         np.log1p(y, out=y)
-        y += np.clip(scaled, 0, INF, out=scaled)
         y *= 1 / self.beta
+        y += _positive_part(x)
         return y
 
     def df(self, x, y):
         # sigmoid(z) = 1 - e^-ln(1 + e^z) = 1 - e^(-beta y): one exp from the output, in place
-        # of a new sigmoid; 1 above the threshold.
-        derivative = np.multiply(y, -self.beta, out=np.empty_like(y))
+        # of a new sigmoid; 1 above the threshold. beta y overflows only where e^-inf = 0.
+        with np.errstate(over="ignore"):
+            derivative = np.multiply(y, -self.beta, out=np.empty_like(y))
+            below = _step(x * self.beta <= self.threshold, x)
         np.exp(derivative, out=derivative)
-        derivative *= _step(x * self.beta <= self.threshold, x)
+        derivative *= below
         return np.subtract(1, derivative, out=derivative)
 
     def extra_repr(self):

@@ -182,8 +182,10 @@ class Swish(Activation):
         # second tanh; s = 1/2 at x = 0.
         s = _quotient(y, x, at_zero=0.5)
         derivative = np.subtract(1, s, out=np.empty_like(s))
+        derivative *= y
         beta = self._beta(x)
-        derivative *= y if beta == 1 else beta * y
+        if beta != 1:
+            derivative *= beta           # after y (1 - s), which is small where y is huge
         derivative += s
         return derivative
 

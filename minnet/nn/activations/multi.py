@@ -89,13 +89,20 @@ class GLU(Activation):
         return f"axis={self.axis}"
 
 
+def _shifted(x, axis):
+    """x - max(x) along axis: no exponent is positive. It overflows to -inf only for a spread
+    beyond the float range, where e^-inf = 0 is the exact result, so that is not a warning."""
+    with np.errstate(over="ignore"):
+        return x - x.max(axis=axis, keepdims=True)
+
+
 class _SoftmaxFunction(Function):
     """y = e^(x - max) / sum e^(x - max);  dL/dx = y (g - sum(g y)): the Jacobian
     diag(y) - y y^T applied to g without ever forming it."""
 
     @staticmethod
     def forward(ctx, x, axis):
-        y = np.exp(x - x.max(axis=axis, keepdims=True))
+        y = np.exp(_shifted(x, axis))
         y /= y.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(y)
         ctx.axis = axis
@@ -112,7 +119,7 @@ class _LogSoftmaxFunction(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = _shifted(x, axis)
         y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis
