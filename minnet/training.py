@@ -162,9 +162,11 @@ def _check_arrays(X, y, dtype, where):
     return X, y
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"fit expected a positive integer for {name}, got {value!r}")
+def _positive_int(name, value, where="fit"):
+    # bool is an int to Python, and 0.0 == 0: both would silently train for no epochs.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where} expected {name} to be a positive integer (an int, not a bool "
+                         f"or a float), got {value!r}")
     return int(value)
 
 
@@ -180,8 +182,11 @@ def predict(model, X, batch_size=256):
 
         >>> predict(model, X_test).argmax(axis=1)      # class predictions from logits
     """
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = _positive_int("batch_size", batch_size, where="predict")
     X = np.asarray(X)
+    if X.ndim == 0 or len(X) == 0:       # as fit, scikit-learn and Keras: nothing to predict
+        raise ValueError(f"predict expected X with one row per sample and at least one row, "
+                         f"got X of shape {X.shape}")
     dtype = _model_dtype(model)
     was_training = model.training
     model.eval()
@@ -280,7 +285,7 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
     at the end.
     """
-    epochs = 0 if epochs == 0 else _positive_int("epochs", epochs)
+    epochs = _positive_int("epochs", epochs)
     batch_size = _positive_int("batch_size", batch_size)
     dtype = _model_dtype(model)
     X, y = _check_arrays(X, y, dtype, "fit")

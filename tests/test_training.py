@@ -1,4 +1,5 @@
 """mn.fit, History, predict: the loop, its metrics, seeding, validation, errors and memory."""
+import re
 import tracemalloc
 
 import numpy as np
@@ -210,6 +211,30 @@ def test_bad_data_is_refused_up_front(X_bad, y_bad, error, message):
 def test_bad_options_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         _fit(_model(), CrossEntropyLoss(), Y_CLASS, **options)
+
+
+@pytest.mark.parametrize("name", ["epochs", "batch_size"])
+@pytest.mark.parametrize("value", [False, True, 0, 0.0, 2.0, -1, "3", None, np.float32(4)])
+def test_epochs_and_batch_size_must_be_true_positive_integers(name, value):
+    with pytest.raises(ValueError, match=rf"fit expected {name} to be a positive integer.*got {re.escape(repr(value))}"):
+        _fit(_model(), CrossEntropyLoss(), Y_CLASS, **{name: value})
+
+
+def test_numpy_integers_are_accepted_for_epochs_and_batch_size():
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=np.int64(2), batch_size=np.int32(40))
+    assert history.epochs == 2
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
+def test_predict_names_itself_for_a_bad_batch_size(batch_size):
+    with pytest.raises(ValueError, match=rf"^predict expected batch_size to be a positive integer.*got {re.escape(repr(batch_size))}"):
+        mn.predict(_model(), X, batch_size=batch_size)
+
+
+@pytest.mark.parametrize("X_bad", [X[:0], np.zeros((0, 4)), np.float32(1.0)])
+def test_predict_on_no_samples_says_so(X_bad):
+    with pytest.raises(ValueError, match=rf"predict expected X with .* at least one row, got X of shape {re.escape(str(np.shape(X_bad)))}"):
+        mn.predict(_model(), X_bad)
 
 
 def test_progress_bar_hidden_when_stderr_is_not_a_terminal(capsys):
