@@ -49,7 +49,7 @@ def _short(message):
 def score_table(results):
     """The table printed by `grade`: one row per task, a subtotal per assignment, a total,
     then the full message of every failed task that has more to say than its row."""
-    task_width = min(60, max(len(r["task"]) for r in results))
+    task_width = min(64, max(len(r["task"]) for r in results))
     lines, details = [], []
     total = earned = 0
     for assignment in dict.fromkeys(r["assignment"] for r in results):

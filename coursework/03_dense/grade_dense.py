@@ -47,7 +47,7 @@ def test_linear(submission):
 
 @pytest.mark.points(3)
 def test_gradient_flow(submission):
-    """gradient_norms: sigmoid+Xavier vanishes, ReLU+He keeps the gradient"""
+    """gradient_norms: sigmoid+Xavier vanishes, ReLU+He keeps it"""
     sigmoid = submission.gradient_norms(mn.nn.Sigmoid, "xavier_uniform")
     assert len(sigmoid) == 20, f"gradient_norms returned {len(sigmoid)} values for depth 20"
     assert all(n >= 0 for n in sigmoid), "a norm is never negative"

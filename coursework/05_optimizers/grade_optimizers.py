@@ -55,7 +55,7 @@ def test_warmup_cosine(submission):
 
 @pytest.mark.points(2)
 def test_scheduler(submission):
-    """WarmupCosine: sets each group's lr at creation and at every step"""
+    """WarmupCosine: sets each group's lr at creation and each step"""
     a, b = mn.nn.Parameter(np.ones(2)), mn.nn.Parameter(np.ones(3))
     optimizer = mn.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.02}], lr=0.1)
     scheduler = submission.WarmupCosine(optimizer, total_steps=10, warmup_steps=2)
