@@ -9,9 +9,13 @@ and count the exact zeros that make ReLU's representations sparse.
 # %% [markdown]
 # ## The question
 # ReLU(z) = max(0, z) has derivative 0 for z < 0. A unit whose pre-activation z is negative
-# for *every* input outputs 0 for every input and passes no gradient back, so neither its
-# incoming weights nor its bias ever change again: the unit is **dead**, and nothing in
-# gradient descent can revive it. Two ways to get there:
+# for *every* input outputs 0 for every input and passes no gradient back, so its incoming
+# weights and its bias get zero gradient: the unit is **dead**. Whether it stays dead depends
+# on where it sits. A unit of the first layer sees the data itself, which never changes, so
+# under plain gradient descent (no momentum left over, no weight decay) it is dead for good.
+# A unit of layer 2 or later sees the outputs of the layers before it, and those keep
+# learning: its own weights are frozen, but its inputs move, and one day they may push its
+# pre-activation above zero for some example. We show both below. Two ways to get there:
 #
 # - the biases start (or are knocked) far below zero, so z < 0 everywhere;
 # - one large step (a learning rate that is too big) throws the weights and bias of a unit
@@ -29,16 +33,13 @@ and count the exact zeros that make ReLU's representations sparse.
 # the others it says how many units live on their small negative branch.
 
 # %%
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "07_dead_relu"
+ch = Chapter("07_dead_relu")
 WIDTH, DEPTH = 64, 3               # three hidden layers of 64 units on the 64 pixels of a digit
 NEGATIVE_SHIFT = -1.0              # starting bias of every hidden unit in the "shifted" runs
 POSITIVE_BIAS = 0.1                # the articles' tip
@@ -65,6 +66,35 @@ def network(activation, bias=0.0):
 
 
 # %% [markdown]
+# ## A dead unit in layer 2 comes back when layer 1 changes
+# A small demonstration first. We build Dense(64 -> 8), ReLU, Dense(8 -> 1), ReLU and choose
+# the second layer's bias so negative that its one unit is dead on every digit. Then we change
+# only the *first* layer, as training on some other output could, by making one of its units
+# respond eight times as strongly, and look again. The second layer's weights and bias are
+# not touched.
+
+# %%
+X, y = mn.datasets.load_digits()
+mn.manual_seed(ch.seed)
+first, second = mn.nn.Dense(64, 8, init="he_normal"), mn.nn.Dense(8, 1, init="he_normal")
+small = mn.nn.Sequential(first, mn.nn.ReLU(), second, mn.nn.ReLU())
+hidden = mn.predict(mn.nn.Sequential(first, mn.nn.ReLU()), X)
+strongest = int(np.argmax(second.weight.data[:, 0]))      # the input with the largest positive weight
+# the bias that puts the unit just below zero on every digit
+second.bias.data[...] = -(hidden @ second.weight.data).max() - 0.1
+before = mn.predict(small, X)
+second_before = (second.weight.data.copy(), second.bias.data.copy())
+first.weight.data[:, strongest] *= 8.0                      # only layer 1 changes
+first.bias.data[strongest] = abs(first.bias.data[strongest]) + 1.0
+after = mn.predict(small, X)
+ch.record(demo_dead_before=bool(np.all(before <= 0)), demo_alive_after=int(np.sum(after > 0)),
+          demo_second_layer_unchanged=bool(np.array_equal(second_before[0], second.weight.data)
+                                           and np.array_equal(second_before[1], second.bias.data)))
+ch.print(f"layer-2 unit before: positive on {int(np.sum(before > 0))} of {len(X)} digits (dead); "
+         f"after layer 1 changed: positive on {ch.findings['demo_alive_after']} digits; "
+         f"its own weights unchanged: {ch.findings['demo_second_layer_unchanged']}")
+
+# %% [markdown]
 # ## Counting dead units during training
 # After every epoch we run all training digits through the network once and average, over
 # the three hidden layers, the fraction of dead units and the fraction of units whose
@@ -73,7 +103,8 @@ def network(activation, bias=0.0):
 
 # %%
 def unit_census(model, X):
-    """(dead fraction, all-negative fraction, zeros fraction), averaged over the hidden layers."""
+    """(dead fraction, all-negative fraction, zeros fraction) averaged over the hidden layers,
+    and each hidden layer's mask of units negative for every input."""
     # after a too-large step the pre-activations can be huge: inf is a fine answer to count
     with np.errstate(over="ignore", invalid="ignore"):
         return _unit_census(model, X)
@@ -82,9 +113,9 @@ def unit_census(model, X):
 def _unit_census(model, X):
     statistics = list(mn.diagnostics.activation_statistics(model, X, layer_types=mn.nn.Activation).values())
     pre_activations = list(mn.diagnostics.layer_outputs(model, X, layer_types=mn.nn.Dense).values())[:-1]
-    negative = [np.mean(np.all(z <= 0, axis=0)) for z in pre_activations]
-    return (float(np.mean([s["dead"] for s in statistics])), float(np.mean(negative)),
-            float(np.mean([s["zeros"] for s in statistics])))
+    masks = [np.all(z <= 0, axis=0) for z in pre_activations]
+    return (float(np.mean([s["dead"] for s in statistics])), float(np.mean([m.mean() for m in masks])),
+            float(np.mean([s["zeros"] for s in statistics])), masks)
 
 
 def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, seed=0):
@@ -95,6 +126,8 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
     start = unit_census(model, X)
     dead.append(start[0])
     negative.append(start[1])
+    masks = start[3]
+    revived = [0] * DEPTH          # units negative for all inputs after one epoch, not after the next
     diverged = False
     for epoch in range(epochs):
         try:
@@ -106,9 +139,11 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
         census = unit_census(model, X)
         dead.append(census[0])
         negative.append(census[1])
+        revived = [count + int(np.sum(old & ~new)) for count, old, new in zip(revived, masks, census[3])]
+        masks = census[3]
     with np.errstate(over="ignore", invalid="ignore"):
         accuracy = float("nan") if diverged else float(np.mean(mn.predict(model, X).argmax(axis=1) == y))
-    return {"dead": dead, "negative": negative, "accuracy": accuracy, "diverged": diverged,
+    return {"dead": dead, "negative": negative, "accuracy": accuracy, "diverged": diverged, "revived": revived,
             "zeros": float("nan") if diverged else unit_census(model, X)[2], "model": model}
 
 
@@ -123,123 +158,152 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
 #    situation's effective step is about 0.5; 1.0 without momentum is about twice that.)
 
 # %%
-def run_situations(X, y, epochs):
-    healthy, shifted, large = {}, {}, {}
-    for activation in ACTIVATIONS:
-        healthy[activation] = train_and_watch(X, y, activation, 0.0, 0.05, 0.9, epochs)
-        shifted[activation] = train_and_watch(X, y, activation, NEGATIVE_SHIFT, 0.05, 0.9, epochs)
-        large[activation] = train_and_watch(X, y, activation, 0.0, 1.0, 0.0, epochs)
-    healthy["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 0.05, 0.9, epochs)
-    # (no bias-0.1 run in the shifted situation: there the shift replaces the starting bias)
-    large["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 1.0, 0.0, epochs)
-    return healthy, shifted, large
+if ch.quick:
+    X, y = X[:600], y[:600]
+epochs = ch.pick(full=5, quick=2)
+ch.record(epochs=epochs)
 
 
-def plot_runs(healthy, shifted, large, path, dpi=90):
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
-    for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)", shifted),
-                                           ("large learning rate (plain SGD, lr 1.0)", large))):
-        for (name, run), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
-            epochs = range(len(run["dead"]))
-            label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
-            ax.plot(epochs, run["dead"], marker="o", color=color, label=label)
-            ax.plot(epochs, run["negative"], linestyle=":", color=color)
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("epoch (0 = at initialisation)")
-        ax.set_ylabel("fraction of hidden units")
-        ax.set_title(title, fontsize="medium")
-        # lines that coincide (ReLU's dotted and LeakyReLU's, every dead fraction at 0) are
-        # told apart in the printed numbers
-        ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs",
-                  title_fontsize="x-small")
-        ax.grid(True, alpha=0.3)
+def report(situation, runs):
+    """Print each run's dead fraction per epoch (and its all-negative fraction) and outcome."""
+    ch.print(f"{situation}: fraction of dead hidden units per epoch (all negative), outcome")
+    for name, run in runs.items():
+        outcome = "diverged" if run["diverged"] else f"accuracy {run['accuracy']:.3f}"
+        ch.print(f"  {name:>15}: dead " + " ".join(f"{d:.2f}" for d in run["dead"])
+                 + "  (negative " + " ".join(f"{n:.2f}" for n in run["negative"]) + f"), {outcome}")
 
-    slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules() if isinstance(layer, mn.nn.PReLU)]
-    ax = axes[1, 0]
-    ax.hist(slopes, bins=30, label=[f"hidden layer {i}" for i in range(1, len(slopes) + 1)])
-    ax.axvline(0.25, color="grey", linestyle="--", label="starting slope 0.25")
-    ax.set_xlabel("learned negative slope a of a PReLU unit")
-    ax.set_ylabel("units")
-    ax.set_title(f"PReLU slopes after training (biases started at {NEGATIVE_SHIFT:g})", fontsize="medium")
-    ax.legend(fontsize="small")
 
-    ax = axes[1, 1]
-    names = list(healthy)
-    bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color="tab:purple")
-    ax.bar_label(bars, labels=[f"{healthy[name]['zeros']:.0%}" for name in names])
-    ax.set_ylabel("fraction of exact zeros in the hidden outputs")
-    ax.set_title("Sparsity after healthy training (all digits)", fontsize="medium")
-    ax.tick_params(axis="x", labelrotation=20)
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
-
+healthy = {activation: train_and_watch(X, y, activation, 0.0, 0.05, 0.9, epochs) for activation in ACTIVATIONS}
+healthy["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 0.05, 0.9, epochs)
+report("healthy (biases 0, lr 0.05, momentum 0.9)", healthy)
 
 # %%
-def main(quick: bool = quick_mode()) -> dict:
-    X, y = mn.datasets.load_digits()
-    if quick:
-        X, y = X[:600], y[:600]
-    epochs = 2 if quick else 5
-    healthy, shifted, large = run_situations(X, y, epochs)
-
-    path = figure_dir(CHAPTER) / "dead_units.png"
-    plot_runs(healthy, shifted, large, path, dpi=50 if quick else 90)
-    prelu_slopes = np.concatenate([layer.weight.data for layer in shifted["PReLU"]["model"].modules()
-                                   if isinstance(layer, mn.nn.PReLU)])
-
-    def summary(runs):
-        return {name: {k: v for k, v in run.items() if k != "model"} for name, run in runs.items()}
-
-    return {
-        "epochs": epochs,
-        "healthy": summary(healthy),
-        "shifted": summary(shifted),
-        "large_lr": summary(large),
-        "prelu_slope_quartiles": np.percentile(prelu_slopes, [25, 50, 75]).tolist(),
-        "prelu_negative_slopes": int(np.sum(prelu_slopes < 0)),
-        "prelu_units": int(prelu_slopes.size),
-        "zeros": {name: run["zeros"] for name, run in healthy.items()},
-        "figure": str(path),
-    }
+shifted = {activation: train_and_watch(X, y, activation, NEGATIVE_SHIFT, 0.05, 0.9, epochs)
+           for activation in ACTIVATIONS}
+# (no bias-0.1 run here: the shift replaces the starting bias)
+report(f"shifted (biases {NEGATIVE_SHIFT:g})", shifted)
 
 
-def headline(findings: dict) -> str:
-    shifted = findings["shifted"]
-    return (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {shifted['ReLU']['dead'][-1]:.0%} "
-            f"(accuracy {shifted['ReLU']['accuracy']:.2f}), ELU accuracy {shifted['ELU']['accuracy']:.2f}; "
-            f"ReLU zeros {findings['zeros']['ReLU']:.0%}, ELU {findings['zeros']['ELU']:.0%}")
+def report_revivals(runs):
+    """How many dead ReLU units came back to life from one epoch to the next, per hidden layer."""
+    for name, run in runs.items():
+        if name.startswith("ReLU"):
+            ch.print(f"  {name}: units dead after one epoch and alive after the next: "
+                     + ", ".join(f"layer {layer} {count}" for layer, count in enumerate(run["revived"], start=1)))
 
+
+report_revivals(shifted)
+
+# %%
+large = {activation: train_and_watch(X, y, activation, 0.0, 1.0, 0.0, epochs) for activation in ACTIVATIONS}
+large["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 1.0, 0.0, epochs)
+report("large learning rate (plain SGD, lr 1.0)", large)
+report_revivals(large)
+
+prelu_slopes = np.concatenate([layer.weight.data for layer in shifted["PReLU"]["model"].modules()
+                               if isinstance(layer, mn.nn.PReLU)])
+
+
+def summary(runs):
+    return {name: {k: v for k, v in run.items() if k != "model"} for name, run in runs.items()}
+
+
+ch.record(healthy=summary(healthy), shifted=summary(shifted), large_lr=summary(large),
+          prelu_slope_quartiles=np.percentile(prelu_slopes, [25, 50, 75]).tolist(),
+          prelu_negative_slopes=int(np.sum(prelu_slopes < 0)), prelu_units=int(prelu_slopes.size),
+          zeros={name: run["zeros"] for name, run in healthy.items()})
+ch.print("PReLU learned slopes after the shifted run, quartiles: "
+         + ", ".join(f"{q:.3f}" for q in ch.findings["prelu_slope_quartiles"])
+         + f"; {ch.findings['prelu_negative_slopes']} of {ch.findings['prelu_units']} slopes are negative")
+ch.print("fraction of exact zeros in the hidden outputs after healthy training: "
+         + ", ".join(f"{name} {value:.1%}" for name, value in ch.findings["zeros"].items()))
+
+# %% [markdown]
+# ## The picture
+# Top: the dead fraction (solid) and the all-negative fraction (dotted) per epoch in the two
+# troubled situations. Bottom left: the slopes PReLU learned. Bottom right: the share of exact
+# zeros in a healthy network's hidden outputs.
+
+# %%
+figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
+for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)", shifted),
+                                       ("large learning rate (plain SGD, lr 1.0)", large))):
+    for (name, run), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
+        ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
+        ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("epoch (0 = at initialisation)")
+    ax.set_ylabel("fraction of hidden units")
+    ax.set_title(title, fontsize="medium")
+    # lines that coincide (ReLU's dotted and LeakyReLU's, every dead fraction at 0) are
+    # told apart in the printed numbers
+    ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs", title_fontsize="x-small")
+    ax.grid(True, alpha=0.3)
+slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules() if isinstance(layer, mn.nn.PReLU)]
+ax = axes[1, 0]
+ax.hist(slopes, bins=30, label=[f"hidden layer {i}" for i in range(1, len(slopes) + 1)])
+ax.axvline(0.25, color="grey", linestyle="--", label="starting slope 0.25")
+ax.set_xlabel("learned negative slope a of a PReLU unit")
+ax.set_ylabel("units")
+ax.set_title(f"PReLU slopes after training (biases started at {NEGATIVE_SHIFT:g})", fontsize="medium")
+ax.legend(fontsize="small")
+ax = axes[1, 1]
+names = list(healthy)
+bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color="tab:purple")
+ax.bar_label(bars, labels=[f"{healthy[name]['zeros']:.0%}" for name in names])
+ax.set_ylabel("fraction of exact zeros in the hidden outputs")
+ax.set_title("Sparsity after healthy training", fontsize="medium")
+ax.tick_params(axis="x", labelrotation=20)
+ch.show(figure, "dead_units", dpi=ch.pick(full=90, quick=50))
+
+s = ch.findings["shifted"]
+ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]:.0%} "
+               f"(accuracy {s['ReLU']['accuracy']:.2f}), ELU accuracy {s['ELU']['accuracy']:.2f}; "
+               f"ReLU zeros {ch.findings['zeros']['ReLU']:.0%}, ELU {ch.findings['zeros']['ELU']:.0%}")
 
 # %% [markdown]
 # ## What we saw
+# The demonstration: the layer-2 unit was dead on every digit, and after a change to layer 1
+# alone it is positive on some of them again, with its own weights untouched. "Dead" is a
+# statement about a unit and the data it currently sees, and only for the first layer is that
+# data fixed (Lu et al. 2019 study when whole networks die this way).
+#
+# In the training runs, the printed revival counts say, layer by layer, how many dead ReLU
+# units came back from one epoch to the next; with plain SGD a revived unit of the first layer
+# is impossible, since neither its weights nor its inputs can change while it is dead.
+#
 # With the biases shifted to -1 most ReLU units are dead from the first forward pass, and the
-# top-left panel shows they stay dead: the printed dead fraction at the end equals the one at
-# initialisation, and the network is left with too few live units to learn (its accuracy is
-# printed). LeakyReLU has no dead units in the strict sense, but look at its dotted line: the
-# same units are negative for every input, and a slope of 0.01 per layer, three layers deep,
-# leaves a gradient so small that it did not recover in this run either. PReLU and ELU did:
-# their negative branches carry enough signal, the dotted lines fall epoch by epoch as the
-# biases climb back, and they reach healthy accuracies. The PReLU histogram shows what the
+# top-left panel shows they stay dead in this run: the dead fraction at the end is no lower
+# than at initialisation, and
+# the network is left with too few live units to learn (its accuracy is printed). LeakyReLU
+# (Maas et al. 2013) has no dead units in the strict sense, but its dotted line and printed
+# numbers show how many of the same units stay negative for every input, each passing back
+# only 1% of its gradient. PReLU (He et al. 2015) and ELU (Clevert et al. 2015) recover:
+# their negative branches carry enough signal, and their dotted lines fall epoch by epoch as
+# the biases climb back. The printed accuracies say how far each got in these epochs (ELU
+# first; in the full run PReLU follows within two epochs). The PReLU histogram shows what the
 # network did with its freedom (the quartiles of the learned slopes are printed): it moved
-# the slopes away from their start of 0.25 rather than keeping them; a slope of 0 would have
-# been ReLU. A few units may even end with a negative slope (the printed count), which
-# makes them non-monotonic; nothing in PReLU forbids that.
+# the slopes away from their start of 0.25; a slope of 0 would have been ReLU. A unit that
+# ends with a negative slope (the printed count) is non-monotonic; nothing in PReLU forbids
+# that.
 #
 # The large learning rate is a blunter instrument. Plain SGD at 1.0 kills a large share of the
 # ReLU units within the first epoch (top right), and the positive bias of 0.1 does not prevent
-# it; at the same learning rate the other activations do not die, but the printed outcome
-# shows whether they diverged or stalled instead: a learning rate that kills ReLUs is simply
-# too large, and changing the activation does not make it right.
+# it; at the same learning rate the other activations have no dead units, but the printed
+# outcome shows whether they diverged or stalled instead: a learning rate that kills ReLUs is
+# simply too large, and changing the activation does not make it right.
 #
-# The articles' bias of 0.1, measured: in the healthy situation the printed dead fraction
-# hardly moves (a few percent of units are dead with or without it), while the accuracy after
-# these few epochs may differ between the two runs (printed); that is one seed, and a
-# difference in accuracy is not a difference in dead units. At the large learning rate the
-# bias does not save the units. Treat it as a harmless habit, not a cure.
+# The articles' bias of 0.1, measured: in the healthy situation the dead fraction stays below
+# a tenth with or without it, while the accuracy after these few epochs may differ between
+# the two runs (printed); that is one seed, and a difference in accuracy is not a difference
+# in dead units. At the large learning rate the bias does not save the units. Treat it as a
+# harmless habit, not a cure.
 #
 # Finally the sparsity (bottom right): in a healthy ReLU network a large share of all hidden
-# outputs are exact zeros, which is the "sparse representation" the articles praise; ELU,
-# LeakyReLU and PReLU produce none, because their negative branch is never exactly zero.
+# outputs are exact zeros, which is the "sparse representation" Glorot, Bordes and Bengio
+# (2011) praise; ELU, LeakyReLU and PReLU produce none, because their negative branch is never
+# exactly zero.
 #
 # ## Try it yourself
 # 1. Change `NEGATIVE_SHIFT` to -0.3 and to -3. Where does ReLU stop recovering? Does
@@ -250,17 +314,15 @@ def headline(findings: dict) -> str:
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the large-learning-rate situation (with
 #    lr 0.1). Does Adam's step-size normalisation kill fewer ReLU units?
 
-if __name__ == "__main__":
-    findings = main()
-    for situation in ("healthy", "shifted", "large_lr"):
-        print(f"{situation}: fraction of dead hidden units per epoch (all negative), final accuracy")
-        for name, run in findings[situation].items():
-            outcome = "diverged" if run["diverged"] else f"accuracy {run['accuracy']:.3f}"
-            print(f"  {name:>15}: dead " + " ".join(f"{d:.2f}" for d in run["dead"])
-                  + "  (negative " + " ".join(f"{n:.2f}" for n in run["negative"]) + f"), {outcome}")
-    print("PReLU learned slopes after the shifted run, quartiles: "
-          + ", ".join(f"{q:.3f}" for q in findings["prelu_slope_quartiles"])
-          + f"; {findings['prelu_negative_slopes']} of {findings['prelu_units']} slopes are negative")
-    print("fraction of exact zeros in the hidden outputs after healthy training: "
-          + ", ".join(f"{name} {value:.1%}" for name, value in findings["zeros"].items()))
-    print("figure:", findings["figure"])
+# %% [markdown]
+# ## References
+# - Glorot, X., Bordes, A. and Bengio, Y. (2011). Deep sparse rectifier neural networks.
+#   AISTATS. https://proceedings.mlr.press/v15/glorot11a.html
+# - Maas, A. L., Hannun, A. Y. and Ng, A. Y. (2013). Rectifier nonlinearities improve neural
+#   network acoustic models (LeakyReLU). ICML workshop. https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
+# - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
+#   human-level performance on ImageNet classification (PReLU). https://arxiv.org/abs/1502.01852
+# - Clevert, D.-A., Unterthiner, T. and Hochreiter, S. (2015). Fast and accurate deep network
+#   learning by exponential linear units (ELUs). https://arxiv.org/abs/1511.07289
+# - Lu, L., Shin, Y., Su, Y. and Karniadakis, G. E. (2019). Dying ReLU and initialization:
+#   theory and numerical examples. https://arxiv.org/abs/1903.06733
