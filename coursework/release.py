@@ -14,6 +14,7 @@ and the released file has, at the same indentation,
     raise NotImplementedError("sum over the axes that broadcasting added, ...")
 
 so the starter imports and runs, and every task fails with its hint until it is written.
+In a markdown file (a report to write) the block becomes nbgrader's "YOUR ANSWER HERE".
 """
 import re
 import shutil
@@ -31,8 +32,9 @@ class MarkerError(ValueError):
     """A BEGIN without an END (or the reverse): the file is not safe to release."""
 
 
-def strip_solutions(text, where="<text>"):
-    """The text with each BEGIN/END SOLUTION block replaced by a NotImplementedError stub."""
+def strip_solutions(text, where="<text>", markdown=False):
+    """The text with each BEGIN/END SOLUTION block replaced by a NotImplementedError stub
+    (in markdown, by nbgrader's "YOUR ANSWER HERE")."""
     lines, out, inside, hint_lines = text.splitlines(keepends=True), [], None, []
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -42,8 +44,11 @@ def strip_solutions(text, where="<text>"):
             inside = number
             indent = line[:len(line) - len(line.lstrip())]
             hint = " ".join(hint_lines) or DEFAULT_HINT
-            out.append(f"{indent}# YOUR CODE HERE\n")
-            out.append(f"{indent}raise NotImplementedError({hint!r})\n")
+            if markdown:
+                out.append(f"{indent}YOUR ANSWER HERE\n")
+            else:
+                out.append(f"{indent}# YOUR CODE HERE\n")
+                out.append(f"{indent}raise NotImplementedError({hint!r})\n")
         elif stripped == END:
             if inside is None:
                 raise MarkerError(f"{where}:{number}: {END} without a {BEGIN}")
@@ -70,8 +75,8 @@ def release(source, destination):
                 continue
             target = destination / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if path.suffix == ".py":
-                target.write_text(strip_solutions(path.read_text(), str(path)))
+            if path.suffix in (".py", ".md"):
+                target.write_text(strip_solutions(path.read_text(), str(path), path.suffix == ".md"))
             else:
                 shutil.copyfile(path, target)
             written.append(target)

@@ -1,0 +1,58 @@
+"""Assignment 6: a mini-project: train, diagnose and report (see statement.md).
+
+The data: scikit-learn's 1,797 handwritten digits (8x8 pixels scaled to [0, 1], labels 0-9),
+split by `load_data` into 1,347 for training and 450 for validation. Use minnet's public API
+(mn.nn, mn.optim, mn.fit, mn.callbacks) and, where you like, your code from assignments 1-5.
+"""
+import numpy as np
+
+import minnet as mn
+
+
+def load_data(seed=0):
+    """(X_train, y_train, X_val, y_val): a fixed shuffle of load_digits, 450 samples held out."""
+    X, y = mn.datasets.load_digits()
+    order = np.random.default_rng(seed).permutation(len(X))
+    X, y = X[order], y[order]
+    return X[450:], y[450:], X[:450], y[:450]
+
+
+def build_model(seed=0):
+    """A classifier (N, 64) -> (N, 10) logits, with at least one hidden layer.
+
+    Seed minnet first (mn.manual_seed(seed)) so that the same seed builds the same network.
+    """
+    # HINT: mn.manual_seed(seed); mn.nn.Sequential(mn.nn.Dense(64, hidden), an activation, ..., mn.nn.Dense(hidden, 10))
+    ### BEGIN SOLUTION
+    mn.manual_seed(seed)
+    return mn.nn.Sequential(mn.nn.Dense(64, 128, init="he_uniform"), mn.nn.ReLU(),
+                            mn.nn.Dense(128, 10))
+    ### END SOLUTION
+
+
+def train(model, X_train, y_train, X_val, y_val, seed=0):
+    """Train `model` with cross-entropy; return mn.fit's History, with "val_accuracy" in it.
+
+    It must reach a validation accuracy of at least 0.95 in under a minute.
+    """
+    # HINT: mn.fit(model, mn.nn.CrossEntropyLoss(), mn.optim.Adam(...), X_train, y_train, epochs=..., validation_data=(X_val, y_val), metrics=("accuracy",), progress=False, seed=seed)
+    ### BEGIN SOLUTION
+    optimizer = mn.optim.Adam(model.parameters(), lr=3e-3)
+    return mn.fit(model, mn.nn.CrossEntropyLoss(), optimizer, X_train, y_train, epochs=15,
+                  batch_size=32, validation_data=(X_val, y_val), metrics=("accuracy",),
+                  progress=False, seed=seed)
+    ### END SOLUTION
+
+
+def gradient_norms(model, X, y):
+    """{parameter name: ||dL/dp||} for L = CrossEntropyLoss()(model(X), y), one backward pass.
+
+    Names as in model.named_parameters() ("0.weight", ...); the model's gradients are zeroed
+    first, so earlier passes do not add in.
+    """
+    # HINT: model.zero_grad(); loss = mn.nn.CrossEntropyLoss()(model(mn.Tensor(X)), y); loss.backward(); np.linalg.norm(p.grad)
+    ### BEGIN SOLUTION
+    model.zero_grad()
+    mn.nn.CrossEntropyLoss()(model(mn.Tensor(X)), y).backward()
+    return {name: float(np.linalg.norm(p.grad)) for name, p in model.named_parameters()}
+    ### END SOLUTION
