@@ -22,10 +22,48 @@ Parameters may also come in groups with their own settings, as in PyTorch:
 import collections
 import copy
 import math
+import numbers
 
 import numpy as np
 
 from minnet.tensor import Tensor
+
+# The hyper-parameters minnet's optimisers share, with the ranges PyTorch enforces: each is a
+# finite real number (a string, a bool or inf is refused, not compared). A subclass's own
+# settings are checked when they use one of these names.
+_SETTING_RANGES = {
+    "lr": ("lr >= 0", lambda v: v >= 0),
+    "weight_decay": ("weight_decay >= 0", lambda v: v >= 0),
+    "eps": ("eps >= 0", lambda v: v >= 0),
+    "momentum": ("momentum >= 0", lambda v: v >= 0),
+    "dampening": ("dampening >= 0", lambda v: v >= 0),
+    "lr_decay": ("lr_decay >= 0", lambda v: v >= 0),
+    "initial_accumulator_value": ("initial_accumulator_value >= 0", lambda v: v >= 0),
+    "alpha": ("0 <= alpha <= 1", lambda v: 0 <= v <= 1),
+}
+_FLAGS = ("nesterov", "amsgrad", "centered")
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_setting(owner, name, value):
+    """Raise TypeError or ValueError, naming the optimiser and the setting, for a bad value."""
+    if name in _SETTING_RANGES:
+        rule, allowed = _SETTING_RANGES[name]
+        if not _is_real(value):
+            raise TypeError(f"{owner} expected {name} to be a real number ({rule}), got "
+                            f"{type(value).__name__} {value!r}")
+        if not (math.isfinite(value) and allowed(value)):
+            raise ValueError(f"{owner} expected {rule}, a finite number; got {value!r}")
+    elif name == "betas":
+        if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_real, value))):
+            raise TypeError(f"{owner} expected betas to be two real numbers in [0, 1), got {value!r}")
+        if not all(0 <= beta < 1 for beta in value):
+            raise ValueError(f"{owner} expected betas in [0, 1), got {value!r}")
+    elif name in _FLAGS and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner} expected {name} to be True or False, got {value!r}")
 
 
 class Optimizer:
@@ -80,9 +118,9 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group):
-        for name in ("lr", "weight_decay", "eps", "momentum", "lr_decay", "dampening"):
-            if name in group and not group[name] >= 0:
-                raise ValueError(f"{type(self).__name__} expected {name} >= 0, got {group[name]}")
+        """Check a group's settings (see _SETTING_RANGES); subclasses add their own rules."""
+        for name, value in group.items():
+            _check_setting(type(self).__name__, name, value)
 
     def parameters(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -186,10 +224,14 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD with nesterov=True needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       nesterov=nesterov, weight_decay=weight_decay))
+
+    def _validate(self, group):
+        super()._validate(group)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD with nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def update(self, p, group, state):
         g = p.grad
@@ -221,9 +263,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        if not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{type(self).__name__} expected betas in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        betas = tuple(betas) if isinstance(betas, list) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
 
     decoupled = False    # AdamW sets True
@@ -285,8 +326,6 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
-        if not 0 <= alpha <= 1:
-            raise ValueError(f"RMSprop expected 0 <= alpha <= 1, got {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 

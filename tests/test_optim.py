@@ -1,5 +1,6 @@
 """mn.optim: each update rule by hand for two steps, and 15-step trajectories against torch.optim."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -208,6 +209,55 @@ def test_load_state_dict_refuses_a_different_shape():
 def test_bad_settings_are_named(make, message):
     with pytest.raises(ValueError, match=message):
         make([Parameter(np.ones(2))])
+
+
+OPTIMIZERS = [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o.__name__)
+@pytest.mark.parametrize("setting, value, error", [
+    ("lr", float("inf"), ValueError), ("lr", float("nan"), ValueError), ("lr", -0.1, ValueError),
+    ("lr", "0.01", TypeError), ("lr", None, TypeError), ("lr", True, TypeError),
+    ("weight_decay", float("inf"), ValueError), ("weight_decay", "0", TypeError),
+    ("eps", -1e-8, ValueError),
+])
+def test_a_bad_hyperparameter_names_the_optimiser_and_the_setting(optimizer, setting, value, error):
+    options = {"lr": 0.1, setting: value}
+    if optimizer is optim.SGD and setting == "eps":
+        options = {"lr": 0.1, "momentum": value}             # SGD has no eps
+        setting = "momentum"
+    with pytest.raises(error, match=rf"^{optimizer.__name__} expected {setting}\b.*{re.escape(repr(value))}"):
+        optimizer([Parameter(np.ones(2))], **options)
+
+
+@pytest.mark.parametrize("optimizer, options, error, message", [
+    (optim.Adam, {"betas": 0.9}, TypeError, r"Adam expected betas to be two real numbers"),
+    (optim.Adam, {"betas": (0.9,)}, TypeError, r"Adam expected betas to be two real numbers"),
+    (optim.AdamW, {"betas": ("0.9", 0.999)}, TypeError, r"AdamW expected betas to be two real numbers"),
+    (optim.AdamW, {"betas": (0.9, float("nan"))}, ValueError, r"AdamW expected betas in \[0, 1\)"),
+    (optim.RMSprop, {"alpha": float("inf")}, ValueError, r"RMSprop expected 0 <= alpha <= 1"),
+    (optim.RMSprop, {"centered": "yes"}, TypeError, r"RMSprop expected centered to be True or False"),
+    (optim.Adam, {"amsgrad": 1}, TypeError, r"Adam expected amsgrad to be True or False"),
+    (optim.SGD, {"lr": 0.1, "momentum": "0.9", "nesterov": True}, TypeError, r"SGD expected momentum"),
+    (optim.Adagrad, {"lr_decay": -1.0}, ValueError, r"Adagrad expected lr_decay >= 0"),
+    (optim.Adagrad, {"initial_accumulator_value": float("inf")}, ValueError,
+     r"Adagrad expected initial_accumulator_value >= 0"),
+])
+def test_optimiser_specific_settings_are_checked(optimizer, options, error, message):
+    with pytest.raises(error, match=message):
+        optimizer([Parameter(np.ones(2))], **options)
+
+
+def test_settings_of_a_parameter_group_are_checked_too():
+    with pytest.raises(ValueError, match=r"SGD expected lr >= 0, a finite number; got inf"):
+        optim.SGD([{"params": [Parameter(np.ones(2))], "lr": float("inf")}], lr=0.1)
+
+
+def test_numpy_numbers_are_valid_settings():
+    p = Parameter(np.ones(2))
+    p.grad = np.ones(2)
+    optim.Adam([p], lr=np.float32(0.5), betas=[np.float64(0.9), 0.999], amsgrad=np.bool_(True)).step()
+    assert np.all(p.data < 1)
 
 
 def test_only_tensors_that_require_grad_can_be_optimised():
