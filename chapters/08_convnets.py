@@ -33,17 +33,14 @@ feature maps they produce.
 import os
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "08_convnets"
+ch = Chapter("08_convnets")
 LEARNING_RATE = 1e-2          # Adam; the same for both networks
 BATCH_SIZE = 32
 # MNIST is large for a numpy convolution: train on a subsample so the chapter stays fast.
@@ -91,6 +88,14 @@ def matching_hidden_width(pixels, budget, classes=10):
     """The hidden width whose Dense net's parameter count, pixels*h + h + h*classes + classes, is nearest `budget`."""
     return max(1, round((budget - classes) / (pixels + 1 + classes)))
 
+
+X, y = mn.datasets.load_digits()
+images = X.reshape(-1, 1, 8, 8)                          # NCHW: one grey channel
+X_train, X_test, y_train, y_test = train_test_split(images, y, test_size=0.25, random_state=ch.seed)
+conv_parameters = count_parameters(convnet(8))
+hidden = matching_hidden_width(64, conv_parameters)
+ch.print(f"parameters: convnet {conv_parameters}; the dense net with hidden width {hidden} has "
+         f"{count_parameters(dense_net(64, hidden))}")
 
 # %% [markdown]
 # ## Training and timing
@@ -147,6 +152,19 @@ def compare(X_train, y_train, X_test, y_test, epochs, seed=0):
     return results
 
 
+digits = compare(X_train, y_train, X_test, y_test, ch.pick(full=15, quick=4), ch.seed)
+models = digits["models"]
+ch.record(dense_hidden=digits["hidden"])
+ch.record(convnet=digits["convnet"], dense=digits["dense"],
+          parameter_ratio=digits["convnet"]["parameters"] / digits["dense"]["parameters"],
+          time_ratio=digits["convnet"]["seconds_per_epoch"] / digits["dense"]["seconds_per_epoch"])
+ch.table({name: {"parameters": digits[name]["parameters"], "test acc": digits[name]["accuracy"],
+                 "shifted 1px": digits[name]["shifted_accuracy"], "s/epoch": digits[name]["seconds_per_epoch"]}
+          for name in models}, fmt=".3f", key="network")
+ch.print(f"parameter ratio convnet/dense {ch.findings['parameter_ratio']:.2f}; the convnet takes "
+         f"{ch.findings['time_ratio']:.1f}x the dense net's time per epoch")
+ch.show(mn.plot.training_curves(digits["curves"]), "training_curves")
+
 # %% [markdown]
 # ## Looking inside: filters and feature maps
 # The first convolution's filters are 3x3 weight patterns, one per output channel; blue is a
@@ -154,39 +172,35 @@ def compare(X_train, y_train, X_test, y_test, epochs, seed=0):
 # position of one image (after the ReLU): where in the digit that pattern occurs.
 
 # %%
-def plot_filters(model, path):
-    weights = model[0].weight.data[:, 0]                      # (8, 3, 3): the first conv's filters
-    limit = np.abs(weights).max()
-    fig, axes = plt.subplots(1, len(weights), figsize=(1.4 * len(weights), 1.9), layout="constrained")
-    for number, (ax, kernel) in enumerate(zip(axes, weights)):
-        image = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"filter {number}", fontsize="small")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
-    fig.suptitle("First-layer 3x3 filters learned on digits")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+model = models["convnet"]
+weights = model[0].weight.data[:, 0]                      # (8, 3, 3): the first conv's filters
+limit = np.abs(weights).max()
+figure, axes = plt.subplots(1, len(weights), figsize=(1.4 * len(weights), 1.9), layout="constrained")
+for number, (ax, kernel) in enumerate(zip(axes, weights)):
+    image = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_title(f"filter {number}", fontsize="small")
+    ax.set_xticks([])
+    ax.set_yticks([])
+figure.colorbar(image, ax=axes, shrink=0.8, label="weight")
+figure.suptitle("First-layer 3x3 filters learned on digits")
+ch.show(figure, "filters", dpi=110)
 
-
-def plot_feature_maps(model, image, label, path):
-    """The image (left), its 8 first-layer maps (8x8, top row) and 16 second-layer maps (4x4, below)."""
-    outputs = mn.diagnostics.layer_outputs(model, image[None], layer_types=mn.nn.ReLU)
-    first, second = (maps[0] for maps in outputs.values())
-    fig = plt.figure(figsize=(11, 4.2), layout="constrained")
-    grid = fig.add_gridspec(3, 10)
-    panels = [(fig.add_subplot(grid[:, :2]), image[0], f"input (a {label})", "gray_r")]
-    panels += [(fig.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis") for n, m in enumerate(first)]
-    panels += [(fig.add_subplot(grid[1 + n // 8, 2 + n % 8]), m, f"conv 2 #{n}", "viridis")
-               for n, m in enumerate(second)]
-    for ax, picture, title, cmap in panels:
-        ax.imshow(picture, cmap=cmap)
-        ax.set_title(title, fontsize="small" if title.startswith("input") else "x-small")
-        ax.axis("off")
-    fig.suptitle("One test digit and its feature maps after each convolution + ReLU (brighter = stronger)")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
+# %%
+digit, label = X_test[0], int(y_test[0])
+outputs = mn.diagnostics.layer_outputs(model, digit[None], layer_types=mn.nn.ReLU)
+first_maps, second_maps = (maps[0] for maps in outputs.values())
+figure = plt.figure(figsize=(11, 4.2), layout="constrained")
+grid = figure.add_gridspec(3, 10)
+panels = [(figure.add_subplot(grid[:, :2]), digit[0], f"input (a {label})", "gray_r")]
+panels += [(figure.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis") for n, m in enumerate(first_maps)]
+panels += [(figure.add_subplot(grid[1 + n // 8, 2 + n % 8]), m, f"conv 2 #{n}", "viridis")
+           for n, m in enumerate(second_maps)]
+for ax, picture, title, cmap in panels:
+    ax.imshow(picture, cmap=cmap)
+    ax.set_title(title, fontsize="small" if title.startswith("input") else "x-small")
+    ax.axis("off")
+figure.suptitle("One test digit and its feature maps after each convolution + ReLU (brighter = stronger)")
+ch.show(figure, "feature_maps")
 
 # %% [markdown]
 # ## MNIST, if you have it
@@ -200,7 +214,7 @@ def mnist_comparison(epochs, seed=0):
         X_train, y_train = mn.datasets.load_mnist(split="train")
         X_test, y_test = mn.datasets.load_mnist(split="test")
     except FileNotFoundError as error:
-        print(f"MNIST part skipped: {error}")
+        ch.print(f"MNIST part skipped: {error}")
         return None
     X_train = X_train[:MNIST_TRAIN].reshape(-1, 1, 28, 28)
     X_test = X_test[:MNIST_TEST].reshape(-1, 1, 28, 28)
@@ -209,44 +223,24 @@ def mnist_comparison(epochs, seed=0):
     return results
 
 
-# %%
-def main(quick: bool = quick_mode()) -> dict:
-    X, y = mn.datasets.load_digits()
-    images = X.reshape(-1, 1, 8, 8)                          # NCHW: one grey channel
-    X_train, X_test, y_train, y_test = train_test_split(images, y, test_size=0.25, random_state=0)
-    digits = compare(X_train, y_train, X_test, y_test, epochs=4 if quick else 15)
-    mnist = None if quick else mnist_comparison(epochs=3)
+mnist = None if ch.quick else mnist_comparison(epochs=3)
+ch.record(mnist=mnist)
+if mnist is not None:
+    ch.table({name: {"parameters": mnist[name]["parameters"], "test acc": mnist[name]["accuracy"],
+                     "shifted 1px": mnist[name]["shifted_accuracy"], "s/epoch": mnist[name]["seconds_per_epoch"]}
+              for name in ("convnet", "dense")}, fmt=".3f", key="MNIST",
+             title=f"MNIST subsample ({MNIST_TRAIN} train, {MNIST_TEST} test images)")
 
-    folder = figure_dir(CHAPTER)
-    paths = {"filters": folder / "filters.png", "feature_maps": folder / "feature_maps.png",
-             "curves": folder / "training_curves.png"}
-    model = digits["models"]["convnet"]
-    plot_filters(model, paths["filters"])
-    plot_feature_maps(model, X_test[0], int(y_test[0]), paths["feature_maps"])
-    mn.plot.training_curves(digits["curves"], path=paths["curves"])
-
-    findings = {name: digits[name] for name in ("convnet", "dense")}
-    findings["dense_hidden"] = digits["hidden"]
-    findings["parameter_ratio"] = findings["convnet"]["parameters"] / findings["dense"]["parameters"]
-    findings["time_ratio"] = (findings["convnet"]["seconds_per_epoch"]
-                              / findings["dense"]["seconds_per_epoch"])
-    findings["mnist"] = mnist
-    findings["figures"] = {name: str(path) for name, path in paths.items()}
-    return findings
-
-
-def headline(findings: dict) -> str:
-    conv, dense = findings["convnet"], findings["dense"]
-    return (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} params), dense "
-            f"{dense['accuracy']:.3f} ({dense['parameters']}); convnet {findings['time_ratio']:.1f}x "
-            f"slower per epoch")
-
+conv, dense = ch.findings["convnet"], ch.findings["dense"]
+ch.headline = (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} params), dense "
+               f"{dense['accuracy']:.3f} ({dense['parameters']}); convnet {ch.findings['time_ratio']:.1f}x "
+               f"slower per epoch")
 
 # %% [markdown]
 # ## What we saw
-# The printed table gives both networks' test accuracy, parameter count and median time per
+# The table gives both networks' test accuracy, parameter count and median time per
 # epoch. With the same parameter budget (the printed counts) both networks learn the digits well;
-# the convnet does not need to spend its parameters on "pixel 37 talks to unit 5": its first
+# the convnet (the design of LeCun et al. 1998) does not need to spend its parameters on "pixel 37 talks to unit 5": its first
 # layer has only 8 filters x 9 weights, reused at all 64 positions. Where a convnet really pulls
 # ahead is on data where patterns move: the printed accuracy on test digits shifted one pixel
 # to the right drops for both, but the Dense network, which learned each pixel's role by
@@ -254,14 +248,15 @@ def headline(findings: dict) -> str:
 # pooling forgives small moves.
 #
 # The price is time. Per parameter, a convolution does far more arithmetic (each filter is
-# applied at every position) and im2col copies every patch before the matrix product, so the
-# printed time ratio shows the convnet several times slower per epoch than the Dense net of
+# applied at every position) and im2col (Chellapilla et al. 2006) copies every patch before
+# the matrix product, so the printed time ratio shows the convnet slower per epoch than the
+# Dense net of
 # the same size, in numpy on a CPU (on MNIST's larger images the gap grows, because the number
 # of positions each filter visits grows with the image). GPUs and libraries such as cuDNN
-# exist because of exactly this cost.
+# exist because of exactly this cost (Chetlur et al. 2014).
 #
 # The training curves (dashed: the held-out test set) show both networks reaching high
-# accuracy within a few epochs; the convnet's training loss keeps falling further.
+# accuracy within a few epochs.
 #
 # The filters figure shows small edge and stroke detectors (a positive row next to a negative
 # one responds to a horizontal edge); the feature maps show where in the digit each detector
@@ -277,20 +272,17 @@ def headline(findings: dict) -> str:
 #    between the two networks change on 28x28 images, where the Dense twin gets only a
 #    handful of hidden units for the same budget?
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"{'network':<8} {'parameters':>10} {'test acc':>9} {'shifted 1px':>11} {'s/epoch':>8}")
-    for name in ("convnet", "dense"):
-        row = findings[name]
-        print(f"{name:<8} {row['parameters']:>10} {row['accuracy']:>9.3f} {row['shifted_accuracy']:>11.3f} "
-              f"{row['seconds_per_epoch']:>8.3f}")
-    print(f"Dense hidden width {findings['dense_hidden']}; parameter ratio convnet/dense "
-          f"{findings['parameter_ratio']:.2f}; time ratio {findings['time_ratio']:.1f}")
-    if findings["mnist"] is not None:
-        mnist = findings["mnist"]
-        print(f"MNIST subsample ({MNIST_TRAIN} train, {MNIST_TEST} test images):")
-        for name in ("convnet", "dense"):
-            row = mnist[name]
-            print(f"  {name:<8} {row['parameters']:>6} params, test acc {row['accuracy']:.3f}, shifted "
-                  f"{row['shifted_accuracy']:.3f}, {row['seconds_per_epoch']:.2f} s/epoch")
-    print("figures:", *findings["figures"].values(), sep="\n  ")
+# %% [markdown]
+# ## References
+# - Fukushima, K. (1980). Neocognitron: a self-organizing neural network model for a mechanism
+#   of pattern recognition unaffected by shift in position. Biological Cybernetics 36, 193-202.
+#   https://doi.org/10.1007/BF00344251
+# - LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-based learning applied
+#   to document recognition. Proceedings of the IEEE 86(11), 2278-2324. https://doi.org/10.1109/5.726791
+# - Chellapilla, K., Puri, S. and Simard, P. (2006). High performance convolutional neural
+#   networks for document processing (convolution as im2col and one matrix product).
+#   https://inria.hal.science/inria-00112631
+# - Chetlur, S. et al. (2014). cuDNN: efficient primitives for deep learning.
+#   https://arxiv.org/abs/1410.0759
+# - Zeiler, M. D. and Fergus, R. (2014). Visualizing and understanding convolutional networks.
+#   https://arxiv.org/abs/1311.2901

@@ -139,4 +139,3 @@ class Chapter:
         else:
             self.print(f"figure: {path}")
         plt.close(figure)
-        return path
