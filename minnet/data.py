@@ -28,8 +28,10 @@ class DataLoader:
             if len(y) != len(X):
                 raise ValueError(f"DataLoader expected X and y with the same number of samples, "
                                  f"got X {tuple(X.shape)} and y {tuple(y.shape)}")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"DataLoader expected batch_size to be a positive integer, got {batch_size!r}")
+        # bool is an int to Python: batch_size=True would silently mean batches of one.
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader expected batch_size to be a positive integer (an int, not "
+                             f"a bool or a float), got {batch_size!r}")
         self.X, self.y = X, y
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self._rng = None if seed is None else np.random.default_rng(seed)

@@ -91,7 +91,11 @@ def test_mismatched_lengths_are_explained():
         DataLoader(np.zeros((10, 2)), np.zeros(9))
 
 
-@pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, 4.0, True, False, "4", None])
 def test_bad_batch_size_is_rejected(batch_size):
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match=r"DataLoader expected batch_size to be a positive integer"):
         DataLoader(np.zeros((4, 2)), batch_size=batch_size)
+
+
+def test_numpy_integer_batch_size_is_accepted():
+    assert len(DataLoader(np.zeros((4, 2)), batch_size=np.int64(3))) == 2
