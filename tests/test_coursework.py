@@ -72,7 +72,9 @@ def test_released_files_hold_no_solution_and_still_import(released):
         for source in folder.glob("*.py"):
             text = (released / folder.name / source.name).read_text()
             assert BEGIN not in text and END not in text
-            assert text.count("raise NotImplementedError(") == source.read_text().count(BEGIN)
+            original = source.read_text()
+            assert text.count("raise NotImplementedError(") == (
+                original.count("raise NotImplementedError(") + original.count(BEGIN))
             compile(text, source.name, "exec")
         for source in folder.glob("*.md"):
             text = (released / folder.name / source.name).read_text()
