@@ -1,0 +1,82 @@
+"""Sphinx configuration: the chapters as a sphinx-gallery, the API from the docstrings.
+
+    pip install -e ".[docs]"
+    python -m sphinx -W --keep-going -n docs docs/_build/html                   # full chapters
+    MINNET_QUICK=1 python -m sphinx -W --keep-going -n docs docs/_build/html    # shrunk, as CI does
+
+sphinx-gallery runs each chapter and puts its code, printed output and figures on one page;
+gallery_hooks.py says what it needs to read Markdown cells and the figures `ch.show` saves.
+"""
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS))
+
+import gallery_hooks  # noqa: E402  (after the path: it lives beside this file)
+
+gallery_hooks.stage_chapters(DOCS / "_chapters")
+
+project = "minnet"
+author = "the minnet authors"
+copyright = "the minnet authors"
+release = "0.1.0"
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx_gallery.gen_gallery",
+    "plain_docstrings",                          # beside this file: see its docstring
+]
+
+html_theme = "furo"
+html_title = "minnet"
+exclude_patterns = ["_build", "_chapters", "**.ipynb_checkpoints", "chapters/*.ipynb"]
+nitpicky = True
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(DOCS / "_chapters"),
+    "gallery_dirs": "chapters",
+    "filename_pattern": r"/\d\d_",               # run every chapter, not only plot_*.py
+    "image_scrapers": ("gallery_hooks.chapter_figures",),
+    "reset_modules": ("matplotlib", "gallery_hooks.reset_figures"),
+    "reset_modules_order": "before",
+    "capture_repr": (),                          # what a cell shows is what it prints
+    "download_all_examples": False,
+    "write_computation_times": False,
+    "show_memory": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+}
+
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+napoleon_preprocess_types = True            # "int, default 32": int is a type, the rest is text
+
+# Nitpicky mode checks every cross-reference. These targets have no page to link to: numpy's,
+# matplotlib's and scikit-learn's classes (the build reaches no other site's inventory) and
+# minnet's private base classes, which appear in "Bases:" lines.
+nitpick_ignore_regex = [
+    ("py:(class|func|meth|obj|data)", r"(numpy|np|matplotlib|sklearn|scipy)\..*"),
+    ("py:class", r"minnet(\.\w+)*\._\w+"),
+    ("py:class", r"callable|array-like|array_like|optional|RandomState|Generator|\(.*"),
+    ("py:obj", r"True|False|None"),
+    # The names users write (mn.nn.Sequential) rather than where a class is defined.
+    ("py:(class|obj)", r"mn\..*"),
+]
+
+
+def skip_foreign_members(app, what, name, obj, skip, options):
+    """Leave out what a class inherits or receives from scikit-learn (its metadata-routing
+    request methods, for instance): their docstrings refer to scikit-learn's own pages."""
+    module = getattr(obj, "__module__", None) or ""
+    return True if module.startswith("sklearn") else None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_foreign_members)
+    # After sphinx-gallery (priority 500) has written its copies of the downloads.
+    app.connect("builder-inited", gallery_hooks.use_original_downloads, priority=600)

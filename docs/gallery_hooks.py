@@ -1,0 +1,101 @@
+"""What sphinx-gallery needs to render the chapters as they are written.
+
+sphinx-gallery reads `# %%` scripts whose prose is reStructuredText; the chapters write
+their prose in Markdown (`# %% [markdown]` cells, as Jupyter and jupytext expect). So:
+
+- `stage_chapters` writes a copy of each chapter for sphinx-gallery to run, its docstring
+  turned into a titled reST introduction and each Markdown cell converted to reST by pandoc;
+- `chapter_figures` is the image scraper: a chapter saves each figure with `ch.show`, which
+  also closes it, so the scraper collects the PNG files that the code block just wrote into
+  the chapter's figure folder instead of asking pyplot for open figures;
+- `use_original_downloads` puts the chapter itself and its jupytext notebook behind the
+  page's download links, instead of the converted copy.
+"""
+import os
+import shutil
+from pathlib import Path
+
+from chapter_source import chapter_notebook, chapter_paths, split_docstring
+
+FIGURES = Path(os.environ.setdefault("MINNET_FIGURES", str(Path(__file__).parent / "_build" / "figures")))
+
+
+def markdown_to_rst(text):
+    """Markdown as Jupyter reads it (GitHub's dialect with $math$) in reStructuredText."""
+    import pypandoc
+
+    return pypandoc.convert_text(text, "rst", format="gfm+tex_math_dollars", extra_args=["--wrap=none"]).strip()
+
+
+def _comment(text):
+    return "\n".join(f"# {line}".rstrip() for line in text.splitlines())
+
+
+def gallery_script(path):
+    """The chapter at `path` as a sphinx-gallery script: reST title and prose, the same code."""
+    title, body, _ = split_docstring(Path(path).read_text(encoding="utf-8"))
+    notebook = chapter_notebook(path)
+    parts = [f'"""\n{title}\n{"=" * len(title)}\n\n{markdown_to_rst(body)}\n"""\n' if body
+             else f'"""\n{title}\n{"=" * len(title)}\n"""\n']
+    for cell in notebook.cells[1:]:           # the first cell is the docstring, already above
+        if cell.cell_type == "markdown":
+            parts.append(f"# %%\n{_comment(markdown_to_rst(cell.source))}\n")
+        elif cell.source.strip():
+            # The blank line keeps a leading comment in the code: after `# %%`, sphinx-gallery
+            # reads comment lines as prose.
+            parts.append(f"# %%\n\n{cell.source}\n")
+    return "\n".join(parts)
+
+
+def stage_chapters(folder):
+    """Write every chapter's gallery script, and the gallery's header, into `folder`."""
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "GALLERY_HEADER.rst").write_text(
+        "Chapters\n========\n\nEach chapter answers one question with a real run. Every page shows "
+        "the code, what it printed and the figures it drew; the links at the top and bottom of a "
+        "page download the chapter as a Python script or as a Jupyter notebook.\n", encoding="utf-8")
+    for path in chapter_paths():
+        (folder / path.name).write_text(gallery_script(path), encoding="utf-8")
+
+
+def _snapshot(folder):
+    return {path: path.stat().st_mtime_ns for path in folder.glob("*.png")} if folder.is_dir() else {}
+
+
+_seen = {}
+
+
+def reset_figures(gallery_conf, fname, when=None):
+    """Before a chapter runs: empty its figure folder, so only figures it draws are collected."""
+    folder = FIGURES / Path(fname).stem
+    shutil.rmtree(folder, ignore_errors=True)
+    _seen[folder] = {}
+
+
+def chapter_figures(block, block_vars, gallery_conf):
+    """Image scraper: the PNGs the code block wrote into its chapter's figure folder, in order."""
+    from sphinx_gallery.scrapers import figure_rst
+
+    folder = FIGURES / Path(block_vars["src_file"]).stem
+    now = _snapshot(folder)
+    before = _seen.get(folder, {})
+    new = sorted((path for path, stamp in now.items() if before.get(path) != stamp), key=now.get)
+    _seen[folder] = now
+    images = []
+    for path, target in zip(new, block_vars["image_path_iterator"]):
+        shutil.copyfile(path, target)
+        images.append(target)
+    return figure_rst(images, gallery_conf["src_dir"])
+
+
+def use_original_downloads(app):
+    """After sphinx-gallery wrote its copies: the real chapter and its notebook for download."""
+    import nbformat
+
+    gallery = Path(app.srcdir) / "chapters"
+    for path in chapter_paths():
+        shutil.copyfile(path, gallery / path.name)
+        nbformat.write(chapter_notebook(path), gallery / f"{path.stem}.ipynb")
