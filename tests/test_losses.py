@@ -197,6 +197,14 @@ def test_bce_refuses_values_outside_zero_one():
         BCELoss()(mn.Tensor(PRED), BINARY)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_refuses_nan_probabilities_as_pytorch_does(reduction):
+    probabilities = np.full((3, 2), 0.5)
+    probabilities[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"BCELoss expected probabilities in \[0, 1\], got NaN in 1 of 6"):
+        BCELoss(reduction=reduction)(mn.Tensor(probabilities), np.ones((3, 2)))
+
+
 @pytest.mark.parametrize("make", [lambda: MSELoss(reduction="avg"), lambda: HuberLoss(delta=0),
                                   lambda: CrossEntropyLoss(label_smoothing=1.0),
                                   lambda: CrossEntropyLoss(weight=[-1.0, 1.0])])

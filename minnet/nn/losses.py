@@ -141,6 +141,11 @@ class BCELoss(_Loss):
     def forward(self, prediction, target):
         prediction, target = self._pair(prediction, target)
         p = prediction.data
+        nans = np.count_nonzero(np.isnan(p))
+        if nans:           # as PyTorch: a NaN loss would hide where the NaN came from
+            raise ValueError(f"BCELoss expected probabilities in [0, 1], got NaN in {nans} of "
+                             f"{p.size} values; the model's output is NaN (a diverged run, or NaN "
+                             f"in its input)")
         if np.any((p < 0) | (p > 1)):
             raise ValueError(f"BCELoss expected probabilities in [0, 1], got values from "
                              f"{np.nanmin(p):g} to {np.nanmax(p):g}; apply a Sigmoid first, or "
