@@ -102,13 +102,12 @@ def interleaved_times(steps: dict, repeats: int = 7, warmup: int = 2, inner: int
     names = list(steps)
     for round_ in range(repeats):
         # Each round starts with the next implementation, so that none always runs right
-        # after the same other one (measured: minnet's W2 step 3.5-3.6 ms without torch in
-        # the loop, 4.5-5.8 ms when it always came right after torch, 3.6-4.1 ms rotated).
+        # after the same other one (a step timed right after torch's ran markedly slower).
         for name in names[round_ % len(names):] + names[:round_ % len(names)]:
             step = steps[name]
             # Thread pools (PyTorch's OpenMP, OpenBLAS) keep spinning for a while after a call;
-            # on 2 cores they steal the next implementation's cores (measured: numpy's W1 step
-            # 1.3 -> 3.8 ms when timed right after torch). A pause lets them go to sleep first.
+            # on 2 cores they steal the next implementation's cores (numpy's W1 step ran several
+            # times slower right after torch's). A pause lets them go to sleep first.
             time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             for _ in range(inner):

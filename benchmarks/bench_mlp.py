@@ -122,7 +122,7 @@ def run(name, sizes, activation, batch, goal):
         steps["torch"] = step
         if THREADS > 1:
             steps["torch 1 thread"] = torch_with_threads(torch, step, 1)
-    times = interleaved_times(steps, repeats=15, inner=20)   # blocks of 40-100 ms: steadier
+    times = interleaved_times(steps, repeats=15, inner=20)   # blocks of 20 steps: steadier
     memory = {k: peak_memory_mb(steps[k]) for k in ("minnet", "numpy")}
     report(times, memory, goal)
     return {name: statistics.median(seconds) for name, seconds in times.items()}

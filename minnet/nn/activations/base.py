@@ -152,8 +152,8 @@ class Activation(Module):
             # computed in the default float dtype, as a Python list would be.
             x = Tensor(x.data.astype(get_default_dtype()))
         # An activation has no child modules, so its own Parameter attributes are exactly
-        # self.parameters(), found without walking the module tree on every call (measured:
-        # 0.3 instead of 1.4 us per call; 20 calls in each W2 step).
+        # self.parameters(), found without walking the module tree on every call (a deep net
+        # calls its activations many times per step: bench_deep_sigmoid).
         parameters = [value for value in vars(self).values() if isinstance(value, Parameter)]
         return _ActivationFunction.apply(x, *parameters, activation=self)
 
