@@ -10,11 +10,11 @@ from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, Le
 from minnet.nn.dense import Dense
 from minnet.nn.conv import Conv2D, MaxPool2D, AvgPool2D
 from minnet.nn.layers import Flatten, Dropout, BatchNorm1D, BatchNorm2D, LayerNorm
-from minnet.nn.losses import (MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
+from minnet.nn.losses import (Loss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
                               CrossEntropyLoss, NLLLoss)
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Residual", "Dense",
-           "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm", "MSELoss", "L1Loss", "HuberLoss",
+           "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm", "Loss", "MSELoss", "L1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
            "ReLU6", "ELU", "SELU", "CELU", "GELU", "Swish", "SiLU", "Mish", "Softsign",

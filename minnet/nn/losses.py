@@ -28,8 +28,23 @@ LOG_FLOOR = -100.0   # BCELoss clamps log p at -100, as PyTorch does, so p = 0 c
 BCE_EPS = 1e-12      # PyTorch's floor on p (1 - p) in BCELoss's gradient
 
 
-class _Loss(Module):
-    """Shared by every loss: checks `reduction` and applies it."""
+class Loss(Module):
+    """Base class of every loss: a Module called as loss(prediction, target) -> Tensor.
+
+    It stores and checks `reduction` ("mean", "sum" or "none"); a subclass writes forward
+    with two helpers: `check_pair(prediction, target)` (both as Tensors of one shape, the
+    target finite, errors naming the loss) and `reduce(losses)` (per-element losses to the
+    reduction asked for).
+
+        class LogCosh(mn.nn.Loss):
+            # l = log(cosh(d)) = |d| + log(1 + e^(-2|d|)) - log 2,  d = p - t: no overflow
+            def forward(self, prediction, target):
+                prediction, target = self.check_pair(prediction, target)
+                d = (prediction - target).abs()
+                return self.reduce(d + (1 + (-2 * d).exp()).log() - math.log(2))
+
+    Shape: prediction (*), target (*) of the same shape -> scalar ((*) with reduction="none").
+    """
 
     def __init__(self, reduction="mean"):
         if reduction not in _REDUCTIONS:
@@ -37,7 +52,8 @@ class _Loss(Module):
                              f"got {reduction!r}")
         self.reduction = reduction
 
-    def _reduce(self, losses):
+    def reduce(self, losses):
+        """The mean or the sum of `losses` (a Tensor), or the losses themselves for "none"."""
         if self.reduction == "mean":
             return losses.mean()
         if self.reduction == "sum":
@@ -47,7 +63,7 @@ class _Loss(Module):
     def extra_repr(self):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
-    def _pair(self, prediction, target):
+    def check_pair(self, prediction, target):
         """prediction as a Tensor, target as a Tensor of the same shape and floating dtype."""
         if not isinstance(prediction, Tensor):
             prediction = Tensor(prediction)
@@ -61,30 +77,30 @@ class _Loss(Module):
         return prediction, target
 
 
-class MSELoss(_Loss):
+class MSELoss(Loss):
     """Mean squared error: l = (p - t)^2;  dl/dp = 2 (p - t).
 
     Shape: prediction (*), target (*) of the same shape -> scalar ((*) with reduction="none").
     """
 
     def forward(self, prediction, target):
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self.check_pair(prediction, target)
         difference = prediction - target
-        return self._reduce(difference * difference)
+        return self.reduce(difference * difference)
 
 
-class L1Loss(_Loss):
+class L1Loss(Loss):
     """Mean absolute error: l = |p - t|;  dl/dp = sign(p - t).
 
     Shape: prediction (*), target (*) of the same shape -> scalar ((*) with reduction="none").
     """
 
     def forward(self, prediction, target):
-        prediction, target = self._pair(prediction, target)
-        return self._reduce((prediction - target).abs())
+        prediction, target = self.check_pair(prediction, target)
+        return self.reduce((prediction - target).abs())
 
 
-class HuberLoss(_Loss):
+class HuberLoss(Loss):
     """Huber loss: quadratic near 0, linear beyond delta (robust to outliers).
 
     l = 0.5 d^2 if |d| < delta else delta (|d| - delta / 2),  d = p - t;
@@ -99,12 +115,12 @@ class HuberLoss(_Loss):
         self.delta = float(delta)
 
     def forward(self, prediction, target):
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self.check_pair(prediction, target)
         difference = prediction - target
         size = difference.abs()
         losses = where(size.data < self.delta, 0.5 * difference * difference,
                        self.delta * (size - 0.5 * self.delta))
-        return self._reduce(losses)
+        return self.reduce(losses)
 
     def extra_repr(self):
         return ", ".join(filter(None, [f"delta={self.delta:g}", super().extra_repr()]))
@@ -130,7 +146,7 @@ class _BinaryCrossEntropy(Function):
         return grad * (p - t) / np.maximum(p * (1 - p), BCE_EPS), None
 
 
-class BCELoss(_Loss):
+class BCELoss(Loss):
     """Binary cross-entropy on probabilities: l = -(t log p + (1 - t) log(1 - p)).
 
     log is clamped at -100 (PyTorch's convention) so p of exactly 0 or 1 stays finite.
@@ -139,7 +155,7 @@ class BCELoss(_Loss):
     """
 
     def forward(self, prediction, target):
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self.check_pair(prediction, target)
         p = prediction.data
         nans = np.count_nonzero(np.isnan(p))
         if nans:           # as PyTorch: a NaN loss would hide where the NaN came from
@@ -150,7 +166,7 @@ class BCELoss(_Loss):
             raise ValueError(f"BCELoss expected probabilities in [0, 1], got values from "
                              f"{np.nanmin(p):g} to {np.nanmax(p):g}; apply a Sigmoid first, or "
                              f"use BCEWithLogitsLoss on the logits")
-        return self._reduce(_BinaryCrossEntropy.apply(prediction, target))
+        return self.reduce(_BinaryCrossEntropy.apply(prediction, target))
 
 
 class _BinaryCrossEntropyWithLogits(Function):
@@ -175,7 +191,7 @@ class _BinaryCrossEntropyWithLogits(Function):
         return grad * ((1 - t) + scale * (sigmoid - 1)), None
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy on logits x (sigmoid folded in, stable for any x).
 
     l = max(x, 0) - x t + log(1 + e^-|x|);  dl/dx = sigmoid(x) - t.
@@ -191,9 +207,9 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
 
     def forward(self, prediction, target):
-        prediction, target = self._pair(prediction, target)
+        prediction, target = self.check_pair(prediction, target)
         pos_weight = None if self.pos_weight is None else self.pos_weight.astype(prediction.dtype)
-        return self._reduce(_BinaryCrossEntropyWithLogits.apply(prediction, target,
+        return self.reduce(_BinaryCrossEntropyWithLogits.apply(prediction, target,
                                                                 pos_weight=pos_weight))
 
 
@@ -307,7 +323,7 @@ class _SoftmaxCrossEntropy(Function):
         return probs
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(Loss):
     """Cross-entropy of logits against integer class labels: l = -log softmax(x)_y.
 
     Softmax is folded in (do not put a Softmax layer before it); the fused backward is
@@ -368,7 +384,7 @@ class _NegativeLogLikelihood(Function):
         return out
 
 
-class NLLLoss(_Loss):
+class NLLLoss(Loss):
     """Negative log-likelihood of log-probabilities: l = -x_y (weighted by weight[y] if given).
 
     Pair it with a LogSoftmax layer; LogSoftmax + NLLLoss = CrossEntropyLoss.
