@@ -24,22 +24,19 @@ arithmetic. We measure each claim.
 # 3. **Hard variants are cheap approximations.** hard_sigmoid(x) = ReLU6(x + 3) / 6 and
 #    hard_swish(x) = x * ReLU6(x + 3) / 6 (MobileNetV3) replace the exponential of
 #    sigmoid(x) = 1 / (1 + e^-x) and swish(x) = x * sigmoid(x) by a clip. How far are they from
-#    the smooth curves (swish, and its smooth relatives Mish and GELU), and are they faster in
-#    numpy?
+#    the smooth curves (swish, and its smooth relatives Mish and GELU), and what does "cheap"
+#    mean: in numpy on this machine, and on the hardware they were designed for?
 
 # %%
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import minnet as mn
+from chapters._common import Chapter
 
-import minnet as mn  # noqa: E402
-from chapters._common import figure_dir, quick_mode  # noqa: E402
-
-CHAPTER = "09_self_normalizing_and_maxout"
+ch = Chapter("09_self_normalizing_and_maxout")
 DEPTH = 50
 WIDTH = 100
 # activation and the initialisation it is usually paired with (LeCun-normal: variance 1/fan_in,
@@ -84,23 +81,28 @@ def signal_through_depth(batch, seed=0):
     return profiles
 
 
-def plot_profiles(profiles, path):
-    fig, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    layers = np.arange(1, DEPTH + 1)
-    for label, (means, stds) in profiles.items():
-        style = "--" if "input std" in label else "-"
-        ax_mean.plot(layers, means, style, label=label)
-        ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
-    ax_mean.axhline(0, color="0.7", lw=0.8)
-    ax_std.axhline(1, color="0.7", lw=0.8)
-    ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
-    ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel="layer",
-               ylabel="std over batch and units", yscale="log")
-    ax_std.legend(fontsize="small")
-    fig.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+profiles = signal_through_depth(batch=ch.pick(full=1000, quick=100), seed=ch.seed)
+last = {label: {"mean": float(means[-1]), "std": float(stds[-1])} for label, (means, stds) in profiles.items()}
+selu_stds = profiles["SELU, LeCun normal"][1]
+ch.record(depth=DEPTH, last_layer=last, selu_std_range=(float(selu_stds.min()), float(selu_stds.max())),
+          relu_he_mean_min=float(profiles["ReLU, He normal"][0].min()))
+ch.table(last, fmt="+.3g", key=f"layer {DEPTH} at initialisation")
+ch.print(f"SELU (LeCun normal) std over all {DEPTH} layers: {selu_stds.min():.3f} to {selu_stds.max():.3f}")
 
+figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+layers = np.arange(1, DEPTH + 1)
+for label, (means, stds) in profiles.items():
+    style = "--" if "input std" in label else "-"
+    ax_mean.plot(layers, means, style, label=label)
+    ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
+ax_mean.axhline(0, color="0.7", lw=0.8)
+ax_std.axhline(1, color="0.7", lw=0.8)
+ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
+ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel="layer",
+           ylabel="std over batch and units", yscale="log")
+ax_std.legend(fontsize="small")
+figure.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
+ch.show(figure, "signal_through_depth", dpi=110)
 
 # %% [markdown]
 # ## Part 2: Maxout fitting convex functions
@@ -175,28 +177,35 @@ def best_separate_pieces_rmse(pieces, half_width=1.0):
     return width ** 2 * np.sqrt(1 / 80 - 1 / 144)
 
 
-def plot_maxout(result, path):
-    pieces_list = sorted(result["fits"])
-    shown = [k for k in (1, 2, 4, max(pieces_list)) if k in result["fits"]]
-    fig, axes = plt.subplots(1, len(TARGET_NAMES) + 1, figsize=(15, 3.8), layout="constrained")
-    for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
-        ax.plot(result["x"], result["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
-        for pieces in shown:
-            ax.plot(result["x"], result["fits"][pieces][:, j], lw=1.2, label=f"k = {pieces}")
-        ax.set(title=f"Maxout fits of {name}", xlabel="x", ylabel="f(x)")
-        ax.legend(fontsize="small")
-    ax = axes[-1]
-    for name in TARGET_NAMES:
-        ax.plot(pieces_list, [max(result["errors"][k][name], 1e-8) for k in pieces_list], "o-",
-                label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
-    ax.plot(pieces_list, [best_separate_pieces_rmse(k) for k in pieces_list], "k:",
-            label="x^2: best separate line per interval")
-    ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
-           yscale="log")
-    ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+pieces_list = ch.pick(full=(1, 2, 3, 4, 6, 8, 12, 16), quick=(1, 2, 4, 8))
+maxout = maxout_experiment(pieces_list, steps=ch.pick(full=600, quick=300))
+yardstick = {k: float(best_separate_pieces_rmse(k)) for k in pieces_list}
+ch.record(maxout_pieces=list(pieces_list), maxout_errors=maxout["errors"], maxout_active=maxout["active"],
+          maxout_random_start_errors=maxout["random_start_errors"],
+          maxout_random_start_active=maxout["random_start_active"], maxout_best_separate_x2=yardstick)
+rows = {f"k = {k}": {**{f"{name} (active)": f"{maxout['errors'][k][name]:.2e} ({maxout['active'][k][name]})"
+                        for name in TARGET_NAMES}, "x^2 yardstick": f"{yardstick[k]:.2e}"} for k in pieces_list}
+rows[f"k = {max(pieces_list)}, random start"] = {
+    f"{name} (active)": f"{maxout['random_start_errors'][name]:.2e} ({maxout['random_start_active'][name]})"
+    for name in TARGET_NAMES}
+ch.table(rows, key="pieces", title="Maxout RMS error (pieces still on the envelope)")
 
+figure, axes = plt.subplots(1, len(TARGET_NAMES) + 1, figsize=(15, 3.8), layout="constrained")
+shown = [k for k in (1, 2, 4, max(pieces_list)) if k in maxout["fits"]]
+for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
+    ax.plot(maxout["x"], maxout["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
+    for pieces, style in zip(shown, ("-", "--", "-.", ":")):
+        ax.plot(maxout["x"], maxout["fits"][pieces][:, j], lw=1.2, linestyle=style, label=f"k = {pieces}")
+    ax.set(title=f"Maxout fits of {name}", xlabel="x", ylabel="f(x)")
+    ax.legend(fontsize="small")
+ax = axes[-1]
+for name, marker in zip(TARGET_NAMES, "osd"):
+    ax.plot(pieces_list, [max(maxout["errors"][k][name], 1e-8) for k in pieces_list], marker=marker,
+            label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
+ax.plot(pieces_list, [yardstick[k] for k in pieces_list], "k:", label="x^2: best separate line per interval")
+ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)", yscale="log")
+ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
+ch.show(figure, "maxout_fits")
 
 # %% [markdown]
 # ## Part 3: smooth against hard
@@ -235,107 +244,94 @@ def forward_backward_seconds(names, size, repeats, seed=0):
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
-def plot_smooth_and_hard(x, path):
-    fig, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
-    for name, style in (("silu", "-"), ("mish", "-"), ("gelu", "-"), ("hard_swish", "--")):
-        ax_swish.plot(x, curve(name, x), style, label=name)
-    for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
-        ax_sigmoid.plot(x, curve(name, x), style, label=name)
-    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
-        ax_gap.plot(x, curve(hard, x) - curve(name, x), label=f"{hard} - {name}")
-    ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
-    ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
-    ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
-    ax_gap.axhline(0, color="0.7", lw=0.8)
-    for ax in (ax_swish, ax_sigmoid, ax_gap):
-        ax.legend(fontsize="small")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+grid = np.linspace(-8, 8, 16001)
+gaps = curve_gaps(grid)
+swish_gap = np.abs(curve("hard_swish", grid) - curve("silu", grid))
+ch.record(max_gap=gaps, swish_gap_at=float(abs(grid[np.argmax(swish_gap)])))
+ch.table({f"{hard} vs {smooth}": {"largest |gap| on [-8, 8]": gaps[smooth]}
+          for smooth, (name, hard) in SMOOTH_AND_HARD.items()}, fmt=".4f", key="pair")
+ch.print(f"hard-swish's largest gap to swish is at |x| = {ch.findings['swish_gap_at']:.2f}")
 
+figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
+drawn = grid[::4]                                           # every 4th point is plenty to draw
+for name, style in (("silu", "-"), ("mish", "-."), ("gelu", ":"), ("hard_swish", "--")):
+    ax_swish.plot(drawn, curve(name, drawn), style, label=name)
+for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
+    ax_sigmoid.plot(drawn, curve(name, drawn), style, label=name)
+for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+    ax_gap.plot(drawn, curve(hard, drawn) - curve(name, drawn), label=f"{hard} - {name}")
+ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
+ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
+ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
+ax_gap.axhline(0, color="0.7", lw=0.8)
+for ax in (ax_swish, ax_sigmoid, ax_gap):
+    ax.legend(fontsize="small")
+ch.show(figure, "smooth_vs_hard")
+
+# %% [markdown]
+# Now the cost in numpy, on this machine.
 
 # %%
-def main(quick: bool = quick_mode()) -> dict:
-    folder = figure_dir(CHAPTER)
-    paths = {"signal": folder / "signal_through_depth.png", "maxout": folder / "maxout_fits.png",
-             "smooth_vs_hard": folder / "smooth_vs_hard.png"}
+names = ["silu", "mish", "gelu", "hard_swish", "sigmoid", "hard_sigmoid"]
+size = ch.pick(full=1_000_000, quick=200_000)
+seconds = forward_backward_seconds(names, size=size, repeats=ch.pick(full=7, quick=3))
+speedup = {smooth: seconds[name] / seconds[hard] for smooth, (name, hard) in SMOOTH_AND_HARD.items()}
+ch.record(seconds=seconds, speedup=speedup)
+ch.table({name: {"ms": 1e3 * seconds[name]} for name in names}, fmt=".2f", key="activation",
+         title=f"forward + backward on {size:,} float32 values, median of repeats")
+for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+    verdict = "faster" if speedup[smooth] > 1 else "slower"
+    ch.print(f"{hard} is {verdict} than {name} here: {1e3 * seconds[hard]:.2f} ms against "
+             f"{1e3 * seconds[name]:.2f} ms ({name}/{hard} = {speedup[smooth]:.2f})")
 
-    profiles = signal_through_depth(batch=100 if quick else 1000)
-    plot_profiles(profiles, paths["signal"])
-
-    pieces_list = (1, 2, 4, 8) if quick else (1, 2, 3, 4, 6, 8, 12, 16)
-    maxout = maxout_experiment(pieces_list, steps=300 if quick else 600)
-    plot_maxout(maxout, paths["maxout"])
-
-    grid = np.linspace(-8, 8, 16001)
-    gaps = curve_gaps(grid)
-    names = ["silu", "mish", "gelu", "hard_swish", "sigmoid", "hard_sigmoid"]
-    seconds = forward_backward_seconds(names, size=200_000 if quick else 1_000_000,
-                                       repeats=3 if quick else 7)
-    plot_smooth_and_hard(grid[::4], paths["smooth_vs_hard"])      # every 4th point is plenty to draw
-
-    last = {label: {"mean": float(means[-1]), "std": float(stds[-1])}
-            for label, (means, stds) in profiles.items()}
-    return {
-        "depth": DEPTH,
-        "last_layer": last,
-        "selu_std_range": (float(profiles["SELU, LeCun normal"][1].min()),
-                           float(profiles["SELU, LeCun normal"][1].max())),
-        "maxout_pieces": list(pieces_list),
-        "maxout_errors": maxout["errors"],
-        "maxout_active": maxout["active"],
-        "maxout_random_start_errors": maxout["random_start_errors"],
-        "maxout_random_start_active": maxout["random_start_active"],
-        "maxout_best_separate_x2": {k: best_separate_pieces_rmse(k) for k in pieces_list},
-        "max_gap": gaps,
-        "seconds": seconds,
-        "speedup": {smooth: seconds[name] / seconds[hard] for smooth, (name, hard) in SMOOTH_AND_HARD.items()},
-        "figures": {name: str(path) for name, path in paths.items()},
-    }
-
-
-def headline(findings: dict) -> str:
-    last = findings["last_layer"]
-    errors = findings["maxout_errors"]
-    k_min, k_max = min(errors), max(errors)
-    return (f"std at layer {findings['depth']}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
-            f"{last['tanh, Xavier normal']['std']:.2f}, ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
-            f"maxout x^2 error k={k_min} {errors[k_min]['x^2']:.3f} -> k={k_max} {errors[k_max]['x^2']:.4f}; "
-            f"|hard_swish - swish| <= {findings['max_gap']['swish (SiLU)']:.3f}")
-
+ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
+               f"{last['tanh, Xavier normal']['std']:.2f}, ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
+               f"|hard_swish - swish| <= {gaps['swish (SiLU)']:.3f}; hard_swish/silu time "
+               f"{1 / speedup['swish (SiLU)']:.2f}x")
 
 # %% [markdown]
 # ## What we saw
 # **SELU.** In the first figure the SELU network's standard deviation stays on the line at 1
-# and its mean on the line at 0 for all 50 layers (the printed layer-50 values and the range of
-# its std over all layers). The run that starts with inputs three times too large is pulled
-# back to 1 within a few layers: the fixed point attracts, which is what "self-normalising"
-# means. ReLU with Xavier initialisation halves the variance at every layer (ReLU zeroes half
-# of its inputs, and Xavier does not make up for it), so by layer 50 the signal is gone (the
-# printed standard deviation is many orders of magnitude below 1). tanh with Xavier shrinks
-# more slowly but steadily. ReLU with He initialisation keeps the scale, as He et al. designed it to, but
-# not the centre: its mean is positive at every layer (ReLU's outputs are never negative) and
-# its std wanders from layer to layer. SELU's negative branch is what lets it hold the mean at
-# 0 as well.
+# and its mean on the line at 0 for all 50 layers (the layer-50 values and the range of its
+# std over all layers are printed). The run that starts with inputs three times too large is
+# pulled back towards 1: the fixed point attracts, which is what "self-normalising" means
+# (Klambauer et al. 2017). ReLU with Xavier initialisation halves the variance at every layer
+# (ReLU zeroes half of its inputs, and Xavier does not make up for it; He et al. 2015), so by
+# layer 50 the signal is gone. tanh with Xavier shrinks more slowly but steadily. ReLU with He
+# initialisation keeps the scale, as He et al. designed it to, but not the centre: its mean is
+# positive at every layer (ReLU's outputs are never negative). SELU's negative branch is what
+# lets it hold the mean at 0 as well.
 #
-# **Maxout.** In the printed table the errors for x^2 and the softplus fall as the number of
-# pieces grows (by more than an order of magnitude from k = 1 to the largest k, though not
-# perfectly monotonically), and |x| is fitted exactly, up to training noise, from k = 2 on:
-# |x| = max(x, -x) *is* a two-piece Maxout. For small k the x^2 error sits on the yardstick of
-# the best separate line per interval; for larger k it falls more slowly than the yardstick's
-# 1/k^2, and the printed count of active pieces says why: some pieces slid under the envelope
-# during training and died, so a 16-piece unit ends up using far fewer. Started from random
-# lines instead, the largest unit fits worse still (the last row of the table): with Maxout, as
-# with ReLU, a piece that never wins never learns, and where the pieces start matters.
+# **Maxout** (Goodfellow et al. 2013). In the table the errors for x^2 and the softplus fall as
+# the number of pieces grows (by more than an order of magnitude from k = 1 to the largest k,
+# though not necessarily at every step), and |x| is fitted exactly, up to training noise, from
+# k = 2 on: |x| = max(x, -x) *is* a two-piece Maxout. For k = 1 and 2 the x^2 error sits on the
+# yardstick of the best separate line per interval; for the largest k it stays above the
+# yardstick, and the count of active pieces says why: some pieces slid under the envelope
+# during training and died, so the largest unit ends up using fewer pieces than it has.
+# Started from random lines instead, the largest unit fits x^2 worse still (the last row):
+# with Maxout, as with ReLU, a piece that never wins never learns, and where the pieces start
+# matters.
 #
-# **Hard variants.** The printed largest gaps show hard-swish within a small fraction of a
-# unit of swish everywhere (the gap peaks at x = +-3, where the clip switches on and off, as
-# the third panel shows), and hard-sigmoid less than a tenth from sigmoid. Gaps to
-# Mish and GELU are of the same order: hard-swish is a fair stand-in for the whole smooth
-# family. The timing table is the honest part: in numpy, a clip and a multiply are not free,
-# and the printed speed ratios show that the hard variants beat the cheap sigmoid and swish by
-# little or nothing, and win clearly only against the costlier Mish and GELU. The hard variants
-# were designed for mobile hardware and integer arithmetic, where an exponential really is
-# expensive; on a desktop CPU with vectorised exp, their advantage mostly disappears.
+# **Hard variants.** The largest gaps show hard-swish within a small fraction of a unit of
+# swish everywhere (the gap peaks at |x| = 3, where the clip switches on and off, as the third
+# panel shows), and hard-sigmoid less than a tenth from sigmoid. Gaps to Mish and GELU are of
+# the same order: hard-swish is a fair stand-in for the whole smooth family.
+#
+# The timing lines above say, from this run, whether each hard variant was faster or slower
+# than its smooth original *in numpy*. Against sigmoid and SiLU the difference is small either
+# way (within a factor of 2, and often "slower"); only against GELU, whose exact erf is
+# expensive, is hard-swish clearly faster. numpy runs one pass over memory per elementwise
+# operation and its exp is vectorised, so a clip, a shift, a multiply and a divide cost about
+# as much as an exponential, and the backward of a piecewise function needs masks of its own.
+# That is not what the hard variants were made for. Howard et
+# al. (2019) introduced hard-swish for MobileNetV3 on phones, where sigmoid costs far more than
+# a few multiply-adds, and where networks run *quantised*: with 8-bit integer weights and
+# activations (Jacob et al. 2018), ReLU6(x + 3) / 6 is a clip and a fixed-point multiply that
+# integer hardware computes exactly, while an exponential needs a lookup table or a
+# floating-point unit, and its rounding differs between devices. The argument is about integer
+# and low-precision arithmetic on cheap hardware; a numpy benchmark on a desktop CPU says
+# nothing for or against it.
 #
 # ## Try it yourself
 # 1. Add `"ELU, LeCun normal": ("ELU", "lecun_normal")` or `"GELU, He normal": ("GELU",
@@ -346,25 +342,28 @@ def headline(findings: dict) -> str:
 #    clipped suitably, or your own piecewise-linear guess), add it to `SMOOTH_AND_HARD`, and
 #    measure its gap to Mish and its speed.
 
-if __name__ == "__main__":
-    findings = main()
-    print(f"layer {findings['depth']} at initialisation:")
-    for label, values in findings["last_layer"].items():
-        print(f"  {label:<38} mean {values['mean']:+.3f}  std {values['std']:.3g}")
-    low, high = findings["selu_std_range"]
-    print(f"SELU (LeCun normal) std over all {findings['depth']} layers: {low:.3f} to {high:.3f}")
-    print("Maxout RMS error (active pieces) by number of pieces k:")
-    for pieces in findings["maxout_pieces"]:
-        cells = [f"{name} {findings['maxout_errors'][pieces][name]:.2e} ({findings['maxout_active'][pieces][name]})"
-                 for name in findings["maxout_errors"][pieces]]
-        print(f"  k = {pieces:>2}: " + ", ".join(cells)
-              + f"; x^2 yardstick {findings['maxout_best_separate_x2'][pieces]:.2e}")
-    print(f"  k = {max(findings['maxout_pieces'])} from random lines: "
-          + ", ".join(f"{name} {error:.2e} ({findings['maxout_random_start_active'][name]})"
-                      for name, error in findings["maxout_random_start_errors"].items()))
-    print("largest gap between the hard variant and the smooth curve on [-8, 8]:")
-    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
-        print(f"  {hard:>12} vs {smooth:<13} {findings['max_gap'][smooth]:.4f}   "
-              f"speed: {name} {findings['seconds'][name] * 1e3:.1f} ms, {hard} "
-              f"{findings['seconds'][hard] * 1e3:.1f} ms (smooth/hard {findings['speedup'][smooth]:.2f}x)")
-    print("figures:", *findings["figures"].values(), sep="\n  ")
+# %% [markdown]
+# ## References
+# - Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S. (2017). Self-normalizing
+#   neural networks. https://arxiv.org/abs/1706.02515
+# - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
+#   human-level performance on ImageNet classification. https://arxiv.org/abs/1502.01852
+# - Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training deep
+#   feedforward neural networks. AISTATS. https://proceedings.mlr.press/v9/glorot10a.html
+# - Goodfellow, I. J., Warde-Farley, D., Mirza, M., Courville, A. and Bengio, Y. (2013).
+#   Maxout networks. ICML. https://arxiv.org/abs/1302.4389
+# - Howard, A., Sandler, M., Chu, G., Chen, L.-C., Chen, B., Tan, M., Wang, W., Zhu, Y.,
+#   Pang, R., Vasudevan, V., Le, Q. V. and Adam, H. (2019). Searching for MobileNetV3.
+#   https://arxiv.org/abs/1905.02244
+# - Jacob, B., Kligys, S., Chen, B., Zhu, M., Tang, M., Howard, A., Adam, H. and Kalenichenko,
+#   D. (2018). Quantization and training of neural networks for efficient
+#   integer-arithmetic-only inference. https://arxiv.org/abs/1712.05877
+# - Courbariaux, M., Bengio, Y. and David, J.-P. (2015). BinaryConnect: training deep neural
+#   networks with binary weights during propagations (an early hard sigmoid).
+#   https://arxiv.org/abs/1511.00363
+# - Ramachandran, P., Zoph, B. and Le, Q. V. (2017). Searching for activation functions.
+#   https://arxiv.org/abs/1710.05941
+# - Hendrycks, D. and Gimpel, K. (2016). Gaussian error linear units (GELUs).
+#   https://arxiv.org/abs/1606.08415
+# - Misra, D. (2019). Mish: a self regularized non-monotonic activation function.
+#   https://arxiv.org/abs/1908.08681
