@@ -18,7 +18,7 @@ from minnet import config
 from minnet.callbacks import CallbackList
 from minnet.clip import clip_grad_norm_
 from minnet.function import no_grad
-from minnet.nn.losses import BCELoss
+from minnet.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss
 from minnet.tensor import Tensor
 
 
@@ -76,10 +76,48 @@ class History:
 
 # --- metrics -------------------------------------------------------------------------------------
 
+class _NoThreshold:
+    """Stands for a threshold fit could not derive; a metric that needs one raises its reason."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+def decision_threshold(loss_fn, y, threshold=None):
+    """(threshold, reason): where one output per label becomes a 0/1 prediction, and why.
+
+    Given explicitly, it is used. Otherwise it follows from the loss: BCELoss takes
+    probabilities (0.5), BCEWithLogitsLoss logits (0); MSELoss, L1Loss and HuberLoss regress
+    onto the two label values, so the cut is their midpoint (0.5 for 0/1 labels). For any
+    other loss it cannot be known, and a metric that needs it raises, asking for threshold=.
+    """
+    if threshold is not None:
+        return float(threshold), f"threshold={threshold:g} as given"
+    if isinstance(loss_fn, BCELoss):
+        return 0.5, "0.5: BCELoss takes probabilities"
+    if isinstance(loss_fn, BCEWithLogitsLoss):
+        return 0.0, "0: BCEWithLogitsLoss takes logits"
+    name = type(loss_fn).__name__
+    if isinstance(loss_fn, (MSELoss, L1Loss, HuberLoss)):
+        values = np.unique(y)
+        if len(values) == 2:
+            middle = float(values.mean())
+            return middle, (f"{middle:g}: the midpoint of the labels {values[0]:g} and {values[1]:g}, "
+                            f"onto which {name} regresses")
+        return _NoThreshold(f"{name} regresses, and y has {len(values)} distinct values, not two "
+                            f"class labels; pass threshold= to fit"), "none"
+    return _NoThreshold(
+        f"fit cannot tell whether the outputs of {name} are logits, probabilities or label values, "
+        f"so it will not guess where to cut them into labels; pass threshold= to fit (0 for "
+        f"logits, 0.5 for probabilities)"), "none"
+
+
 def _labels(output, y, threshold):
     """Predicted labels shaped like y: argmax of (N, C) scores for integer labels, else a threshold."""
     if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
         return output.argmax(axis=1)
+    if isinstance(threshold, _NoThreshold):
+        raise ValueError(threshold.reason)
     return (output.reshape(y.shape) > threshold).astype(y.dtype)
 
 
@@ -251,7 +289,8 @@ def _train_epoch(model, loss_fn, optimizer, X, y, order, batch_size, epoch, bar,
 
 
 def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_data=None,
-        metrics=(), progress=True, seed=None, shuffle=True, callbacks=None, clip_grad_norm=None):
+        metrics=(), progress=True, seed=None, shuffle=True, callbacks=None, clip_grad_norm=None,
+        threshold=None):
     """Train `model` by mini-batch gradient descent; returns a History.
 
     Each step minimises loss_fn(model(x), y) + model.regularization_loss() on a batch of
@@ -266,8 +305,11 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     metrics: names from METRICS ("accuracy", "subset_accuracy", "f1_micro", "f1_macro",
     "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output).
     Scores of shape (N, C) with 1-D integer labels are turned into labels by argmax; anything
-    else (binary or multi-label outputs) by a threshold: 0 on logits, or 0.5 when loss_fn is
-    BCELoss (whose inputs are probabilities).
+    else (binary or multi-label outputs) by `threshold`, which, when not given, follows from the
+    loss (see decision_threshold): 0.5 for BCELoss's probabilities, 0 for BCEWithLogitsLoss's
+    logits, the midpoint of the two label values for MSELoss, L1Loss and HuberLoss; for any
+    other loss such a metric raises until threshold= is given. What was used, and why, is in
+    history.threshold and history.threshold_reason.
 
     progress: True shows a tqdm bar on stderr only when stderr is a terminal; "always" shows it
     anyway (e.g. in a log file); False never does.
@@ -298,11 +340,13 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
             clip_grad_norm, (int, float, np.integer, np.floating)) or not clip_grad_norm > 0):
         raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got {clip_grad_norm!r}")
     parameters = model.parameters() if clip_grad_norm is not None else ()
-    threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0
+    threshold, threshold_reason = decision_threshold(loss_fn, y, threshold)
     generator = np.random.default_rng(seed) if seed is not None else config.rng()
     n = len(X)
     steps = math.ceil(n / batch_size)
     history = History()
+    history.threshold = None if isinstance(threshold, _NoThreshold) else threshold
+    history.threshold_reason = threshold_reason
     hooks = CallbackList(callbacks, model, optimizer, history, epochs, steps)
     was_training = model.training
     from tqdm.auto import tqdm      # here, not at the top: `import minnet` stays fast
