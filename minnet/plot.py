@@ -225,8 +225,9 @@ def weight_histograms(model, path=None, bins=50, cols=3):
 
 
 # --------------------------------------------------------------------------------------------
-def _predict_classes(model_or_predict_fn, points):
-    """Class labels for points (M, 2), from a Module's outputs or a function's."""
+def _predict_classes(model_or_predict_fn, points, threshold=None):
+    """Class labels for points (M, 2), from a Module's outputs or a function's, and the
+    threshold used on one score per point (None where there was none to use)."""
     from minnet.function import no_grad
     from minnet.nn.module import Module
     from minnet.tensor import Tensor
@@ -244,20 +245,32 @@ def _predict_classes(model_or_predict_fn, points):
         output = getattr(output, "data", output)
     output = np.asarray(output)
     if output.ndim == 2 and output.shape[1] > 1:
-        return output.argmax(axis=1)
+        return output.argmax(axis=1), None
     output = output.reshape(len(points))
     if np.issubdtype(output.dtype, np.integer) or np.issubdtype(output.dtype, np.bool_):
-        return output.astype(np.int64)
-    # one score per point: probabilities cut at 1/2, logits at 0
-    threshold = 0.5 if output.min() >= 0 and output.max() <= 1 else 0.0
-    return (output > threshold).astype(np.int64)
+        return output.astype(np.int64), None
+    if threshold is None:
+        last = list(model_or_predict_fn.modules())[-1] if isinstance(model_or_predict_fn, Module) else None
+        if type(last).__name__ != "Sigmoid":
+            # Guessing from the values (in [0, 1] or not) drew wrong boundaries for logits
+            # that happened to lie in [0, 1] and for regressions onto 0/1 labels.
+            raise ValueError(
+                "decision_boundary: the model gives one score per point, and whether it is a "
+                "logit (cut at 0), a probability (cut at 0.5) or a regression onto the labels "
+                "cannot be told from the numbers; pass threshold=")
+        threshold = 0.5                  # the model ends in Sigmoid: probabilities
+    return (output > threshold).astype(np.int64), threshold
 
 
-def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=200, title="Decision boundary"):
+def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=200,
+                      title="Decision boundary", threshold=None):
     """Colour the plane by predicted class and scatter the samples on top (2-D inputs only).
 
     model_or_predict_fn: a Module returning logits or probabilities (evaluated in eval mode
     under no_grad, its mode restored), or a function numpy (M, 2) -> labels or scores.
+    Scores (N, C) give the argmax class. One score per point is cut at `threshold` (0 for
+    logits, 0.5 for probabilities or a regression onto 0/1 labels), which is required unless
+    the model ends in Sigmoid (0.5); the plot says which threshold it used.
     With `ax`, draws into that axes (to put several models side by side) and returns its Figure.
     """
     X, y = np.asarray(X), np.asarray(y)
@@ -276,7 +289,8 @@ def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=
     classes = np.unique(y)
     n_colours = max(int(classes.max()) + 1, 2)
     cmap = plt.get_cmap("tab10" if n_colours <= 10 else "tab20")
-    regions = _predict_classes(model_or_predict_fn, points).reshape(gx.shape)
+    regions, used = _predict_classes(model_or_predict_fn, points, threshold)
+    regions = regions.reshape(gx.shape)
     ax.contourf(gx, gy, regions, levels=np.arange(n_colours + 1) - 0.5, cmap=cmap, vmin=-0.5,
                 vmax=cmap.N - 0.5, alpha=0.3)
     for c in classes:
@@ -286,5 +300,7 @@ def decision_boundary(model_or_predict_fn, X, y, path=None, ax=None, resolution=
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
+    if used is not None:
+        ax.text(0.01, 0.01, f"class 1 where score > {used:g}", transform=ax.transAxes, fontsize="small")
     ax.legend(fontsize="small", loc="best")
     return _finish(fig, path, close=not caller_owns_figure)

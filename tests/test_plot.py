@@ -133,7 +133,7 @@ def test_weight_histograms_one_panel_per_weight_matrix(tmp_path):
 def test_decision_boundary_fills_regions_and_scatters_each_class(tmp_path, make_classifier):
     X, y = mn.datasets.make_moons(60, seed=0)
     path = tmp_path / "boundary.png"
-    fig = plot.decision_boundary(make_classifier(), X, y, path=path)
+    fig = plot.decision_boundary(make_classifier(), X, y, path=path, threshold=0.0)
     assert _is_png(path)
     (ax,) = fig.axes
     assert len(ax.collections) >= 3    # filled contour + one scatter per class
