@@ -142,8 +142,10 @@ def test_decision_boundary_fills_regions_and_scatters_each_class(tmp_path, make_
 
 def test_decision_boundary_of_a_threshold_colours_each_side_by_its_class():
     X = np.array([[-1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
-    regions = plot._predict_classes(lambda points: points[:, 0], np.array([[-0.5, 0.0], [0.5, 0.0]]))
+    regions, used = plot._predict_classes(lambda points: points[:, 0], np.array([[-0.5, 0.0], [0.5, 0.0]]),
+                                          threshold=0.0)
     np.testing.assert_array_equal(regions, [0, 1])
+    assert used == 0.0
     fig = plot.decision_boundary(lambda points: points[:, 0] > 0, X, np.array([0, 1]))
     assert len(fig.axes) == 1
 
