@@ -9,7 +9,7 @@ import pytest
 
 import minnet as mn
 from minnet.nn.activations import ACTIVATIONS
-from minnet.testing import check_activation, check_optimizer
+from minnet.testing import check_activation, check_loss, check_optimizer
 
 
 @pytest.fixture
@@ -205,3 +205,84 @@ def test_an_unknown_setting_names_the_optimizer_and_what_it_takes():
     with pytest.raises(TypeError, match=r"Momentum got unknown settings \['beta'\]; it takes "
                                         r"\['lr', 'momentum'\]"):
         Momentum([mn.nn.Parameter(np.ones(2))], beta=0.5)
+
+
+# --- a reported metric is never silently wrong --------------------------------------------------
+
+def _separable(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2)).astype(np.float32)
+    return X, (X[:, 0] + X[:, 1] > 0).astype(np.float32)
+
+
+def _regressor():
+    mn.manual_seed(0)
+    return mn.nn.Sequential(mn.nn.Dense(2, 16), mn.nn.Tanh(), mn.nn.Dense(16, 1))
+
+
+def test_huber_regression_onto_01_labels_reports_accuracy_cut_at_their_midpoint():
+    X, y = _separable()
+    model = _regressor()
+    history = mn.fit(model, mn.nn.HuberLoss(), mn.optim.Adam(model.parameters(), lr=0.01), X,
+                     y[:, None], epochs=30, metrics=("accuracy",), progress=False, seed=0,
+                     validation_data=(X, y[:, None]))
+    output = mn.predict(model, X)[:, 0]
+    assert history.threshold == 0.5 and "midpoint of the labels 0 and 1" in history.threshold_reason
+    assert history["val_accuracy"][-1] == np.mean((output > 0.5) == y)
+    assert np.mean((output > 0.5) == y) > np.mean((output > 0.0) == y)   # the old cut was worse
+
+
+def test_mse_onto_minus_one_and_one_cuts_at_zero():
+    X, y = _separable()
+    model = _regressor()
+    history = mn.fit(model, mn.nn.MSELoss(), mn.optim.SGD(model.parameters(), lr=0.05), X,
+                     (2 * y - 1)[:, None], epochs=1, metrics=("accuracy",), progress=False)
+    assert history.threshold == 0.0 and "-1 and 1" in history.threshold_reason
+
+
+def test_an_unknown_loss_with_one_output_asks_for_a_threshold():
+    class LogCosh(mn.nn.Loss):
+        def forward(self, prediction, target):
+            prediction, target = self.check_pair(prediction, target)
+            d = (prediction - target).abs()
+            return self.reduce(d + (1 + (-2 * d).exp()).log())
+
+    X, y = _separable()
+    model = _regressor()
+    with pytest.raises(ValueError, match=r"outputs of LogCosh are logits, probabilities or label "
+                                         r"values.*pass threshold= to fit"):
+        mn.fit(model, LogCosh(), mn.optim.SGD(model.parameters(), lr=0.05), X, y[:, None],
+               metrics=("accuracy",), progress=False)
+    history = mn.fit(model, LogCosh(), mn.optim.SGD(model.parameters(), lr=0.05), X, y[:, None],
+                     metrics=("accuracy",), progress=False, threshold=0.5)
+    assert history.threshold == 0.5 and history.threshold_reason == "threshold=0.5 as given"
+
+
+def test_decision_boundary_requires_a_threshold_for_one_score_unless_the_model_ends_in_sigmoid():
+    X, y = _separable(20)
+    with pytest.raises(ValueError, match=r"pass threshold="):
+        mn.plot.decision_boundary(_regressor(), X, y)
+    fig = mn.plot.decision_boundary(_regressor(), X, y, threshold=0.5)
+    assert "class 1 where score > 0.5" in [t.get_text() for t in fig.axes[0].texts]
+    probabilities = mn.nn.Sequential(_regressor(), mn.nn.Sigmoid())
+    fig = mn.plot.decision_boundary(probabilities, X, y)
+    assert "class 1 where score > 0.5" in [t.get_text() for t in fig.axes[0].texts]
+
+
+# --- a loss of one's own ---------------------------------------------------------------------------
+
+class LogCoshLoss(mn.nn.Loss):
+    """l = log(cosh(d)) = |d| + log(1 + e^(-2|d|)) - log 2,  d = p - t (no overflow)."""
+
+    def forward(self, prediction, target):
+        prediction, target = self.check_pair(prediction, target)
+        d = (prediction - target).abs()
+        return self.reduce(d + (1 + (-2 * d).exp()).log() - float(np.log(2)))
+
+
+def test_a_user_loss_gets_reduction_and_target_checks_from_the_base_class():
+    with pytest.raises(ValueError, match=r"LogCoshLoss expected reduction in"):
+        LogCoshLoss(reduction="average")
+    with pytest.raises(ValueError, match=r"LogCoshLoss expected prediction and target of the same shape"):
+        LogCoshLoss()(mn.Tensor(np.zeros(4)), np.zeros((4, 1)))
+    check_loss(LogCoshLoss(), (6, 2), "real")
