@@ -163,7 +163,8 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, model, loss, history):
         if self.monitor not in history:
-            hint = " (pass validation_data to fit, or monitor='loss')" if self.monitor.startswith("val_") else ""
+            hint = (" (pass validation_data to fit, or monitor='loss')"
+                    if self.monitor.startswith("val_") else "")
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which the history does not "
                              f"have{hint}; it has {list(history.keys())}")
         value = history[self.monitor][-1]

@@ -336,9 +336,10 @@ class ReduceLROnPlateau:
 
     def is_better(self, value, best):
         """True when `value` improves on `best` by more than the threshold."""
+        relative = self.threshold_mode == "rel"
         if self.mode == "min":
-            return value < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
-        return value > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
+            return value < (best * (1 - self.threshold) if relative else best - self.threshold)
+        return value > (best * (1 + self.threshold) if relative else best + self.threshold)
 
     def step(self, metrics):
         """Record one epoch's monitored value; reduce the learning rates if it has plateaued."""

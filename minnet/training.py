@@ -338,7 +338,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     metric_functions = _metric_functions(metrics)
     if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool) or not isinstance(
             clip_grad_norm, (int, float, np.integer, np.floating)) or not clip_grad_norm > 0):
-        raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got {clip_grad_norm!r}")
+        raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got "
+                         f"{clip_grad_norm!r}")
     parameters = model.parameters() if clip_grad_norm is not None else ()
     threshold, threshold_reason = decision_threshold(loss_fn, y, threshold)
     generator = np.random.default_rng(seed) if seed is not None else config.rng()

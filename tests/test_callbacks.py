@@ -130,7 +130,8 @@ class Updates(Callback):
         self.grad_norms.append(np.sqrt(sum(np.sum(p.grad ** 2) for p in model.parameters())))
 
     def on_step_end(self, model, loss, history):
-        self.changes.append(np.sqrt(sum(np.sum((p.data - b) ** 2) for p, b in zip(model.parameters(), self.before))))
+        squares = sum(np.sum((p.data - b) ** 2) for p, b in zip(model.parameters(), self.before))
+        self.changes.append(np.sqrt(squares))
 
 
 def test_clip_grad_norm_caps_each_sgd_step_at_lr_times_max_norm():
