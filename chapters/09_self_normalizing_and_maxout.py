@@ -274,7 +274,7 @@ ch.show(figure, "smooth_vs_hard")
 # %%
 names = ["silu", "mish", "gelu", "hard_swish", "sigmoid", "hard_sigmoid"]
 size = ch.pick(full=1_000_000, quick=200_000)
-seconds = forward_backward_seconds(names, size=size, repeats=ch.pick(full=7, quick=3))
+seconds = forward_backward_seconds(names, size=size, repeats=ch.pick(full=7, quick=5))
 speedup = {smooth: seconds[name] / seconds[hard] for smooth, (name, hard) in SMOOTH_AND_HARD.items()}
 ch.record(seconds=seconds, speedup=speedup)
 ch.table({name: {"ms": 1e3 * seconds[name]} for name in names}, fmt=".2f", key="activation",
@@ -320,7 +320,7 @@ ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.
 #
 # The timing lines above say, from this run, whether each hard variant was faster or slower
 # than its smooth original *in numpy*. Against sigmoid and SiLU the difference is small either
-# way (within a factor of 2, and often "slower"); only against GELU, whose exact erf is
+# way (within a factor of 3, and often "slower"); only against GELU, whose exact erf is
 # expensive, is hard-swish clearly faster. numpy runs one pass over memory per elementwise
 # operation and its exp is vectorised, so a clip, a shift, a multiply and a divide cost about
 # as much as an exponential, and the backward of a piecewise function needs masks of its own.

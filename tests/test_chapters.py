@@ -465,8 +465,8 @@ def test_hard_variants_are_close_to_but_not_equal_to_the_smooth_curves(self_norm
 def test_hard_variants_buy_little_time_in_numpy_except_against_gelu(self_normalizing):
     speedup = self_normalizing["speedup"]
     for smooth in ("swish (SiLU)", "sigmoid"):
-        assert 0.5 < speedup[smooth] < 2, smooth
-    assert speedup["GELU"] > 2
+        assert 1 / 3 < speedup[smooth] < 3, smooth
+    assert speedup["GELU"] > 3
 
 
 def test_self_normalizing_chapter_writes_its_figures(self_normalizing_chapter):
