@@ -90,7 +90,7 @@ def save(obj, path):
     try:
         with os.fdopen(handle, "wb") as file:
             if mode != 0o666:
-                os.fchmod(file.fileno(), mode)     # the replaced file's mode, umask or not
+                os.chmod(temporary, mode)      # the replaced file's mode, whatever the umask
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
