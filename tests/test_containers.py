@@ -4,6 +4,7 @@ import pytest
 
 import minnet as mn
 from minnet.nn import Dense, Module, ModuleDict, ModuleList, ReLU, Residual, Sequential, Tanh
+from minnet.testing import check_module
 
 
 class Stack(Module):
@@ -238,3 +239,9 @@ def test_residual_stack_matches_pytorch():
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(block[0].weight.grad, linear1.weight.grad.numpy().T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: Residual(Sequential(Dense(4, 4), Tanh())),
+                                  lambda: Residual(Dense(4, 6), projection=Dense(4, 6, bias=False))])
+def test_residual_passes_the_module_conformance_kit(make):
+    assert check_module(make(), (3, 4)).passed

@@ -5,6 +5,7 @@ import pytest
 import minnet as mn
 from minnet.nn.layers import BatchNorm1D, BatchNorm2D, Dropout, Flatten, LayerNorm
 from minnet.nn.module import Sequential
+from minnet.testing import check_module
 
 
 @pytest.fixture(autouse=True)
@@ -369,3 +370,8 @@ def test_layernorm_values_and_gradients_match_pytorch(normalized_shape, shape):
     for mine, theirs in [(y.data, ty), (x.grad, tx.grad), (ln.weight.grad, reference.weight.grad),
                          (ln.bias.grad, reference.bias.grad)]:
         np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("normalized_shape, shape", [(4, (3, 4)), ((2, 3), (2, 5, 2, 3))])
+def test_layernorm_passes_the_module_conformance_kit(normalized_shape, shape):
+    assert check_module(LayerNorm(normalized_shape), shape).passed
