@@ -1,4 +1,4 @@
-"""Flatten, Dropout, BatchNorm1D/2D: shapes, train/eval behaviour, running statistics, gradients."""
+"""Flatten, Dropout, BatchNorm1D/2D, LayerNorm: shapes, train/eval behaviour, running statistics, gradients."""
 import numpy as np
 import pytest
 
