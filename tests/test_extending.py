@@ -4,6 +4,9 @@ Activations with learnable parameters (gradients summed to the parameter's shape
 framework), activations registered by name, and optimisers written with the update hook, with
 class-level defaults, or PyTorch's way (step() over self.param_groups, self.state[p] lazily).
 """
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -286,3 +289,45 @@ def test_a_user_loss_gets_reduction_and_target_checks_from_the_base_class():
     with pytest.raises(ValueError, match=r"LogCoshLoss expected prediction and target of the same shape"):
         LogCoshLoss()(mn.Tensor(np.zeros(4)), np.zeros((4, 1)))
     check_loss(LogCoshLoss(), (6, 2), "real")
+
+
+# --- the README's "Extending minnet" section runs ----------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+EXTENSION_POINTS = ("A Function", "An activation, registered", "An activation with learnable",
+                    "A Module", "A Loss", "An optimiser", "A callback", "An initialiser")
+
+
+def _section(title):
+    text = README.read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def _python_blocks(section):
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_readme_has_an_example_for_every_extension_point():
+    headings = re.findall(r"^### (.+)$", _section("Extending minnet"), re.M)
+    for point in EXTENSION_POINTS:
+        assert any(h.startswith(point) for h in headings), f"no '### {point}' example in the README"
+    assert len(_python_blocks(_section("Extending minnet"))) >= len(EXTENSION_POINTS)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("index", range(len(_python_blocks(_section("Extending minnet")))))
+def test_readme_extension_example_runs(index, registry, capsys):
+    source = _python_blocks(_section("Extending minnet"))[index]
+    exec(compile(source, f"README.md, Extending minnet, example {index + 1}", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out.splitlines()
+    for line, output in zip([ln for ln in source.splitlines() if ln.startswith("print(")], printed):
+        shown = re.search(r"#\s*(.+)$", line)
+        if shown:
+            assert output.startswith(shown.group(1).split(":")[0].strip()), (line, output)
+
+
+def test_readme_coursework_section_gives_both_commands():
+    section = _section("Coursework")
+    assert "python -m coursework release" in section and "python -m coursework grade" in section
