@@ -32,6 +32,7 @@ extensions = [
 
 html_theme = "furo"
 html_title = "minnet"
+html_favicon = "_static/favicon.svg"     # else every browser asks for /favicon.ico and logs a 404
 exclude_patterns = ["_build", "_chapters", "**.ipynb_checkpoints", "chapters/*.ipynb"]
 nitpicky = True
 

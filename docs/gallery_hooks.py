@@ -8,11 +8,12 @@ their prose in Markdown (`# %% [markdown]` cells, as Jupyter and jupytext expect
 - `chapter_figures` is the image scraper: a chapter saves each figure with `ch.show`, which
   also closes it, so the scraper collects the PNG files that the code block just wrote into
   the chapter's figure folder instead of asking pyplot for open figures;
-- `use_original_downloads` puts the chapter itself and its jupytext notebook behind the
-  page's download links, instead of the converted copy.
+- `use_original_downloads` puts the chapter itself and its jupytext notebook (and a zip of
+  both) behind the page's download links, instead of the converted copy.
 """
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 from chapter_source import chapter_notebook, chapter_paths, split_docstring
@@ -99,3 +100,6 @@ def use_original_downloads(app):
     for path in chapter_paths():
         shutil.copyfile(path, gallery / path.name)
         nbformat.write(chapter_notebook(path), gallery / f"{path.stem}.ipynb")
+        with zipfile.ZipFile(gallery / f"{path.stem}.zip", "w", zipfile.ZIP_DEFLATED) as both:
+            both.write(gallery / path.name, path.name)
+            both.write(gallery / f"{path.stem}.ipynb", f"{path.stem}.ipynb")

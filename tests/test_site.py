@@ -1,0 +1,156 @@
+"""The tutorial site builds in strict mode, and every chapter page works in a real browser.
+
+One quick-mode build per session (the documented command, MINNET_QUICK=1), served on
+127.0.0.1 and opened in headless Chromium from the OS packages, driven by playwright: each
+chapter page loads without console errors, its figures render and its downloads resolve.
+"""
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+for module in ("sphinx", "sphinx_gallery", "pypandoc", "jupytext"):
+    pytest.importorskip(module, reason=f"{module} is not installed: pip install -e '.[docs]' to build the site")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted(path.stem for path in (ROOT / "chapters").glob("[0-9][0-9]_*.py"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a sandboxed, offline machine: no GPU, no sandbox (root in a container), and
+# nothing that reaches out to the network by itself.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The built site's folder (a quick-mode build of docs/ with warnings as errors)."""
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, MINNET_QUICK="1", MINNET_FIGURES=str(out / "figures"), MPLBACKEND="Agg")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html",
+         "-d", str(out / "doctrees"), "docs", str(out / "html")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"strict Sphinx build failed:\n{result.stdout}\n{result.stderr}"
+    return out / "html"
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """Base URL of the site served by a local HTTP server on 127.0.0.1."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium to run the browser checks")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[docs]'")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield context
+        context.close()
+
+
+def _open(browser, url):
+    """Load url; returns (page, console errors, uncaught page errors, failed requests).
+
+    A failed request is one that got no answer or an HTTP error (the console only says
+    "Failed to load resource", so the URL is recorded here).
+    """
+    page = browser.new_page()
+    console, crashes, failed = [], [], []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: crashes.append(str(error)))
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: failed.append(f"{response.url} ({response.status})")
+            if response.status >= 400 else None)
+    response = page.goto(url, wait_until="load")
+    assert response.status == 200, f"{url}: HTTP {response.status}"
+    page.wait_for_load_state("networkidle")
+    return page, console, crashes, failed
+
+
+def test_site_builds_every_chapter_page_and_the_api_reference(site):
+    for chapter in CHAPTERS:
+        assert (site / "chapters" / f"{chapter}.html").is_file()
+    assert (site / "api.html").is_file()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_loads_without_errors_and_its_figures_render(browser, server, chapter):
+    page, console, crashes, failed = _open(browser, f"{server}/chapters/{chapter}.html")
+    try:
+        assert not console, f"{chapter}: console errors {console}; failed requests {failed}"
+        assert not crashes and not failed, f"{chapter}: page errors {crashes}, failed requests {failed}"
+        assert page.locator("div.highlight-Python").count() >= 2, f"{chapter}: no code on the page"
+        assert page.locator("div.sphx-glr-script-out").count() >= 1, f"{chapter}: no printed output"
+        figures = page.eval_on_selector_all(
+            "img.sphx-glr-single-img, img.sphx-glr-multi-img",
+            "images => images.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
+        assert figures, f"{chapter}: no figure on the page"
+        broken = [src for src, complete, width in figures if not (complete and width > 0)]
+        assert not broken, f"{chapter}: figures that did not render: {broken}"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_downloads_the_chapter_and_its_notebook(browser, server, chapter):
+    page, *_ = _open(browser, f"{server}/chapters/{chapter}.html")
+    try:
+        links = page.eval_on_selector_all("a.reference.download", "links => links.map(a => a.href)")
+        by_suffix = {Path(link).suffix: link for link in links}
+        assert set(by_suffix) >= {".py", ".ipynb"}, f"{chapter}: download links {links}"
+        for link in links:
+            assert page.request.get(link).status == 200, f"{chapter}: {link} does not resolve"
+        script = page.request.get(by_suffix[".py"])
+        assert script.status == 200
+        assert script.text() == (ROOT / "chapters" / f"{chapter}.py").read_text(encoding="utf-8"), \
+            f"{chapter}: the downloaded script is not the chapter"
+        notebook = page.request.get(by_suffix[".ipynb"])
+        assert notebook.status == 200
+        cells = json.loads(notebook.text())["cells"]
+        assert cells[0]["cell_type"] == "markdown" and any(c["cell_type"] == "code" for c in cells)
+    finally:
+        page.close()
+
+
+def test_landing_page_lists_every_chapter(browser, server):
+    page, console, crashes, _ = _open(browser, f"{server}/index.html")
+    try:
+        assert not console and not crashes, f"index: {console} {crashes}"
+        hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
+        for chapter in CHAPTERS:
+            assert f"chapters/{chapter}.html" in hrefs, f"landing page does not list {chapter}"
+    finally:
+        page.close()
+
+
+def test_api_reference_documents_the_public_api(browser, server):
+    page, console, crashes, _ = _open(browser, f"{server}/api.html")
+    try:
+        assert not console and not crashes, f"api: {console} {crashes}"
+        for target in ("minnet.tensor.Tensor", "minnet.graph.draw_graph", "minnet.nn.dense.Dense",
+                       "minnet.optim.Adam", "minnet.training.fit", "minnet.gradcheck.gradcheck"):
+            assert page.locator(f"[id='{target}']").count() == 1, f"no entry for {target}"
+    finally:
+        page.close()
