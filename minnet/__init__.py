@@ -27,7 +27,7 @@ from minnet import data, diagnostics
 
 # Imported by __getattr__ on first access (PEP 562): they pull in scikit-learn, matplotlib
 # or the dataset machinery, which most programs never touch.
-_LAZY_SUBMODULES = ("datasets", "plot", "estimators")
+_LAZY_SUBMODULES = ("datasets", "plot", "estimators", "testing")
 
 __all__ = ["Tensor", "tensor", "from_numpy", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "draw_graph", "manual_seed", "get_default_dtype",
