@@ -100,8 +100,7 @@ def central_difference(h):
 
 steps = 10.0 ** -np.arange(1, 13)
 errors = np.array([np.max(np.abs(central_difference(h) - grid.grad)) for h in steps])
-# f'''(x) = 6 - 4x(2x^2 - 3) e^(-x^2) ... its largest size on [-2, 2] measured on the grid:
-third = np.gradient(np.gradient(by_hand, grid.data), grid.data)
+third = 6 - 4 * grid.data * (2 * grid.data ** 2 - 3) * np.exp(-grid.data ** 2)   # f'''(x), by hand
 truncation = steps ** 2 * np.max(np.abs(third)) / 6
 rounding = np.finfo(np.float64).eps * np.max(np.abs(values.data)) / steps
 ch.table({f"{h:.0e}": {"max error": e, "truncation ~": t, "rounding ~": r}

@@ -58,6 +58,44 @@ def test_every_chapter_is_numbered_in_order_and_states_its_question():
         assert "matplotlib.use(" not in source, f"{name} must leave the backend to the environment"
 
 
+def test_chapter_object_picks_records_tabulates_and_saves(tmp_path, monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+
+    from chapters._common import Chapter
+
+    monkeypatch.setenv("MINNET_QUICK", "1")
+    monkeypatch.setenv("MINNET_FIGURES", str(tmp_path / "figs"))
+    ch = Chapter("99_example")
+    assert ch.pick(full=100, quick=3) == 3
+    assert ch.record(a=1, b=2.5) == 2.5 and ch.findings == {"a": 1, "b": 2.5}
+    text = ch.table({"relu": {"max": 1.0, "smooth": False}, "tanh": {"max": 0.5, "smooth": True}}, fmt=".2f")
+    assert text.splitlines()[1].split() == ["relu", "1.00", "no"]
+    figure, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ch.show(figure, "line")
+    path = tmp_path / "figs" / "99_example" / "line.png"
+    assert ch.figures == {"line": str(path)} and path.stat().st_size > 0
+    assert not plt.fignum_exists(figure.number)                          # closed after saving
+    assert f"figure: {path}" in capsys.readouterr().out
+
+
+def test_runner_prints_the_full_report_and_the_real_figure_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    environment = dict(os.environ, MINNET_QUICK="1", MINNET_FIGURES=str(tmp_path / "elsewhere"), MPLBACKEND="Agg")
+    result = subprocess.run([sys.executable, "-m", "chapters", "00"], capture_output=True, text=True,
+                            cwd=CHAPTERS.parent, env=environment, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # the report, not just a headline: the cells' printed results, in order
+    assert out.index("autograd: f'(0.5)") < out.index("max |autograd - by hand|") < out.index("mn.gradcheck")
+    assert "00_autograd" in out.splitlines()[-2]                         # the summary table's row
+    assert out.splitlines()[-1] == f"figures are in {(tmp_path / 'elsewhere').resolve()}"
+    assert (tmp_path / "elsewhere" / "00_autograd" / "derivative.png").is_file()
+
+
 # --- 00 autograd ---------------------------------------------------------------------------
 
 autograd = chapter_fixture("00_autograd")
