@@ -362,3 +362,18 @@ def test_kit_reports_a_crash_as_a_failed_row_not_an_exception():
     report = check_activation(Unfinished(), raise_on_failure=False)
     assert not report.passed
     assert all("NotImplementedError: write f" in c.detail for c in report.failures)
+
+
+def test_kit_leaves_a_layer_as_it_found_it():
+    layer = L.BatchNorm1D(3)
+    before = {k: v.copy() for k, v in layer.state_dict().items()}
+    check_module(layer, (5, 3), batch_of_one=False)
+    after = layer.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in layer.parameters())
+
+
+def test_shapes_may_be_given_as_plain_shapes_including_0d():
+    report = check_function(lambda t: t * t, 1, shapes=[(), (4,), (2, 3)])
+    assert [c.name for c in report.checks[:3]] == [
+        "gradcheck float64, shapes ()", "gradcheck float64, shapes (4,)", "gradcheck float64, shapes (2, 3)"]

@@ -43,6 +43,12 @@ def _count_inputs(fn):
     return max(1, len(positional))
 
 
+def _patterns(shapes):
+    """Each entry as a tuple of shapes, one per input: (3, 4) -> ((3, 4),), () -> ((),)."""
+    return [((),) if tuple(s) == () else tuple(s) if isinstance(s[0], (tuple, list))
+            else (tuple(s),) for s in shapes]
+
+
 def _default_shapes(n_inputs, broadcasting):
     if n_inputs == 1:
         return UNARY_SHAPES
@@ -82,7 +88,7 @@ def check_function(fn, n_inputs=None, *, shapes=None, domain=(-2.0, 2.0), kinks=
     if kwargs:
         call = (lambda inner: lambda *tensors: inner(*tensors, **kwargs))(call)
     n_inputs = n_inputs or _count_inputs(fn)
-    shapes = [tuple(s) if isinstance(s[0], tuple) or s == () else (tuple(s),) for s in shapes] \
+    shapes = _patterns(shapes) \
         if shapes is not None else _default_shapes(n_inputs, broadcasting)
     rng = np.random.default_rng(seed)
     report = Report(_name(fn))
@@ -173,8 +179,17 @@ def check_activation(activation, *, shapes=None, grid=(-10.0, 10.0), kinks=(0.0,
     """
     if inspect.isclass(activation):
         activation = activation()
+    state = activation.state_dict()
+    try:
+        report = _check_activation(activation, shapes, grid, kinks, extremes, seed)
+    finally:
+        activation.load_state_dict(state)         # the kit leaves the layer as it found it
+    return report.raise_if_failed() if raise_on_failure else report
+
+
+def _check_activation(activation, shapes, grid, kinks, extremes, seed):
     report = Report(_name(activation))
-    shapes = [tuple(s) if isinstance(s[0], tuple) or s == () else (tuple(s),) for s in shapes] \
+    shapes = _patterns(shapes) \
         if shapes is not None else _activation_shapes(activation)
     rng = np.random.default_rng(seed)
     examples = [[rng.uniform(-3, 3, size=shape) for shape in pattern] for pattern in shapes]
@@ -206,4 +221,4 @@ def check_activation(activation, *, shapes=None, grid=(-10.0, 10.0), kinks=(0.0,
             activation.train(was_training)
     else:
         report.skip("df matches the derivative of f", "not an elementwise f/df Activation")
-    return report.raise_if_failed() if raise_on_failure else report
+    return report

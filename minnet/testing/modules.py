@@ -43,6 +43,15 @@ def check_module(module, *inputs, domain=(-2.0, 2.0), extremes=(-1e4, -100.0, 0.
     if not inputs:
         raise TypeError("check_module needs the shape (or an example array) of each input, "
                         "e.g. check_module(layer, (4, 3))")
+    state = module.state_dict()         # running statistics change in training mode
+    try:
+        report = _check_module(module, inputs, domain, extremes, batch_of_one, seed)
+    finally:
+        module.load_state_dict(state)
+    return report.raise_if_failed() if raise_on_failure else report
+
+
+def _check_module(module, inputs, domain, extremes, batch_of_one, seed):
     rng = np.random.default_rng(seed)
     arrays = [_example(spec, rng, domain) for spec in inputs]
     report = Report(_name(module))
@@ -60,7 +69,7 @@ def check_module(module, *inputs, domain=(-2.0, 2.0), extremes=(-1e4, -100.0, 0.
     extreme_inputs = [np.resize(points, a.shape) for a in arrays]
     report.run(f"finite, no warnings at extremes {tuple(float(p) for p in points)}",
                core.check_extremes, module, extreme_inputs, module=module)
-    return report.raise_if_failed() if raise_on_failure else report
+    return report
 
 
 # --- losses ---------------------------------------------------------------------------------------
