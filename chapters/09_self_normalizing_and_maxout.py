@@ -319,9 +319,9 @@ ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.
 # the same order: hard-swish is a fair stand-in for the whole smooth family.
 #
 # The timing lines above say, from this run, whether each hard variant was faster or slower
-# than its smooth original *in numpy*. Against sigmoid and SiLU the difference is small either
-# way (within a factor of 3, and often "slower"); only against GELU, whose exact erf is
-# expensive, is hard-swish clearly faster. numpy runs one pass over memory per elementwise
+# than its smooth original *in numpy*. Against sigmoid and SiLU, the functions they stand in
+# for, the difference is small either way (within a factor of 3, and hard-swish is often the
+# slower one). numpy runs one pass over memory per elementwise
 # operation and its exp is vectorised, so a clip, a shift, a multiply and a divide cost about
 # as much as an exponential, and the backward of a piecewise function needs masks of its own.
 # That is not what the hard variants were made for. Howard et

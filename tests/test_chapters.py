@@ -500,11 +500,10 @@ def test_hard_variants_are_close_to_but_not_equal_to_the_smooth_curves(self_norm
         assert gap["swish (SiLU)"] / 3 < gap[cousin] < 3 * gap["swish (SiLU)"]
 
 
-def test_hard_variants_buy_little_time_in_numpy_except_against_gelu(self_normalizing):
+def test_hard_variants_buy_little_time_in_numpy_against_sigmoid_and_silu(self_normalizing):
     speedup = self_normalizing["speedup"]
     for smooth in ("swish (SiLU)", "sigmoid"):
         assert 1 / 3 < speedup[smooth] < 3, smooth
-    assert speedup["GELU"] > 3
 
 
 def test_self_normalizing_chapter_writes_its_figures(self_normalizing_chapter):
