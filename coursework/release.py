@@ -23,8 +23,9 @@ from pathlib import Path
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT = re.compile(r"^\s*# HINT:\s*(.*)$")
 DEFAULT_HINT = "write this part (see the statement)"
-# Copied next to the assignments so that `pytest` inside a released folder runs the graders.
-SUPPORT_FILES = ("conftest.py", "pytest.ini")
+# Copied next to the assignments: `pytest` inside a released folder runs the graders, and
+# STUDENTS.md says how to work there.
+SUPPORT_FILES = ("conftest.py", "pytest.ini", "STUDENTS.md")
 SKIPPED = {"__pycache__", ".pytest_cache"}
 
 

@@ -79,7 +79,14 @@ def test_released_files_hold_no_solution_and_still_import(released):
         for source in folder.glob("*.md"):
             text = (released / folder.name / source.name).read_text()
             assert BEGIN not in text and text.count("YOUR ANSWER HERE") == source.read_text().count(BEGIN)
-    assert (released / "conftest.py").exists() and (released / "pytest.ini").exists()
+    assert all((released / name).exists() for name in ("conftest.py", "pytest.ini", "STUDENTS.md"))
+
+
+def test_pytest_inside_a_released_folder_runs_its_graders_on_its_files(released):
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "01_autograd"], cwd=released,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1 and "4 failed" in result.stdout
+    assert "NotImplementedError" in result.stdout
 
 
 def test_grading_reports_a_broken_file_and_a_wrong_answer_without_crashing(released, tmp_path):
