@@ -210,3 +210,8 @@ def test_a_plain_list_of_modules_is_registered_like_a_module_list():
     assert ([name for name, _ in _Holder([Dense(2, 2)]).named_parameters()]
             == [name for name, _ in _Holder(mn.nn.ModuleList([Dense(2, 2)])).named_parameters()]
             == ["parts.0.weight", "parts.0.bias"])
+
+
+def test_repr_of_a_module_with_a_refused_container_says_why_instead_of_raising():
+    text = repr(_Holder({"a": Dense(2, 2)}))
+    assert text.startswith("_Holder(not printable:") and "ModuleDict" in text

@@ -210,10 +210,14 @@ class Module:
         return ""
 
     def __repr__(self):
-        children = list(self.named_children())
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        return self.summary()
+        try:
+            children = list(self.named_children())
+            if not children:
+                return f"{type(self).__name__}({self.extra_repr()})"
+            return self.summary()
+        except TypeError as error:
+            # A container that named_children refuses; repr must not raise (debuggers call it).
+            return f"{type(self).__name__}(not printable: {error})"
 
     def summary(self):
         """A table of layers, output shapes (after a forward pass) and parameter counts."""
