@@ -8,6 +8,9 @@ autodoc-process-docstring hooks translate, so no docstring has to be written for
 
 - `literal_blocks` (before napoleon) makes every indented block that follows a blank line a
   literal block, as a reader of the source sees it;
+- `prose_types` (before napoleon) reads a numpydoc entry such as `model_ : mn.nn.Sequential,
+  the trained network` as a name and its description, since napoleon would take everything
+  after the colon for a type and look each word up as a class;
 - `escape_markup` (after napoleon) escapes `|` and a trailing `_` in ordinary text, leaving
   literal blocks, doctests, directives, field names and backquoted spans alone.
 """
@@ -42,6 +45,35 @@ def literal_blocks(app, what, name, obj, options, lines):
         i += 1
 
 
+_SECTION_NAMES = {"parameters", "other parameters", "attributes", "returns", "yields", "raises"}
+_ENTRY = re.compile(r"^(\s*)([\w*\\]+(?:\s*,\s*[\w*\\]+)*)\s+:\s+(.+)$")
+_TYPE_PIECE = re.compile(r"^(default\b.*|optional|[\w.\[\]()\"'`{}-]+)$")
+
+
+def _is_type(text):
+    """True for a numpydoc type such as "tuple of int, default (64,)" or "str or None"."""
+    pieces = re.split(r",\s*|\s+or\s+|\s+of\s+", text.strip().rstrip("."))
+    return all(_TYPE_PIECE.match(piece.strip()) for piece in pieces if piece.strip())
+
+
+def prose_types(app, what, name, obj, options, lines):
+    """In numpydoc sections, turn `name : prose` into `name` with the prose as its description."""
+    section = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if i + 1 < len(lines) and re.fullmatch(r"\s*-{3,}\s*", lines[i + 1]):
+            section = line.strip().lower()
+            i += 2
+            continue
+        entry = _ENTRY.match(line) if section in _SECTION_NAMES else None
+        if entry and not _is_type(entry.group(3)):
+            indent, names, prose = entry.groups()
+            lines[i:i + 1] = [indent + names, indent + "    " + prose]
+            i += 1
+        i += 1
+
+
 def _escape(text):
     parts = _SPANS.split(text)
     for k in range(0, len(parts), 2):          # even parts lie outside backquotes
@@ -68,5 +100,6 @@ def escape_markup(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-process-docstring", literal_blocks, priority=400)
+    app.connect("autodoc-process-docstring", prose_types, priority=400)
     app.connect("autodoc-process-docstring", escape_markup, priority=600)
     return {"parallel_read_safe": True}
