@@ -49,11 +49,27 @@ def _patterns(shapes):
             else (tuple(s),) for s in shapes]
 
 
-def _default_shapes(n_inputs, broadcasting):
+def _random_pattern(n_inputs, broadcasting, rng):
+    """One more pattern drawn at random: a shape of 1 to 3 axes of 1 to 4, and for each input
+    (with broadcasting) some leading axes dropped and some axes set to 1."""
+    full = tuple(int(n) for n in rng.integers(1, 5, size=rng.integers(1, 4)))
+    if not broadcasting:
+        return (full,) * n_inputs
+    pattern = []
+    for _ in range(n_inputs):
+        shape = full[rng.integers(0, len(full) + 1):]
+        pattern.append(tuple(1 if rng.random() < 0.3 else n for n in shape))
+    pattern[rng.integers(n_inputs)] = full          # one input keeps the full shape
+    return tuple(pattern)
+
+
+def _default_shapes(n_inputs, broadcasting, seed=0):
+    rng = np.random.default_rng(seed)
     if n_inputs == 1:
-        return UNARY_SHAPES
+        return UNARY_SHAPES + [_random_pattern(1, False, rng)]
     patterns = BROADCAST_PATTERNS if broadcasting else SAME_SHAPE_PATTERNS
-    return [tuple(pattern[i % len(pattern)] for i in range(n_inputs)) for pattern in patterns]
+    return [tuple(pattern[i % len(pattern)] for i in range(n_inputs)) for pattern in patterns] + [
+        _random_pattern(n_inputs, broadcasting, rng)]
 
 
 def _points(kinks, extremes, domain):
@@ -69,7 +85,7 @@ def check_function(fn, n_inputs=None, *, shapes=None, domain=(-2.0, 2.0), kinks=
 
     Checks gradients against finite differences in float64 for every shape in `shapes`
     (default: 0-d to 3-D for one input; for several, equal shapes and broadcasting of every
-    kind), float32 in -> float32 out with gradients of each input's shape and dtype,
+    kind; and one more drawn at random from `seed`), float32 in -> float32 out with gradients of each input's shape and dtype,
     float32 agreeing with float64, the inputs left unmodified, and finite results without
     warnings at `kinks` and `extremes`. Random inputs are uniform in `domain`; `kwargs` go
     to the op as keyword options.
@@ -89,7 +105,7 @@ def check_function(fn, n_inputs=None, *, shapes=None, domain=(-2.0, 2.0), kinks=
         call = (lambda inner: lambda *tensors: inner(*tensors, **kwargs))(call)
     n_inputs = n_inputs or _count_inputs(fn)
     shapes = _patterns(shapes) \
-        if shapes is not None else _default_shapes(n_inputs, broadcasting)
+        if shapes is not None else _default_shapes(n_inputs, broadcasting, seed)
     rng = np.random.default_rng(seed)
     report = Report(_name(fn))
     examples = [[rng.uniform(*domain, size=shape) for shape in pattern] for pattern in shapes]
