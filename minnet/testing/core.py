@@ -5,6 +5,7 @@ checked and cast along with the inputs. Every check builds fresh Tensors from th
 arrays, so the student's code never sees the same array twice.
 """
 import contextlib
+import re
 
 import numpy as np
 
@@ -64,7 +65,15 @@ def check_gradcheck(call, arrays, module=None, atol=1e-5, rtol=1e-3):
     """mn.gradcheck in float64 on the inputs (and the module's parameters)."""
     tensors = [Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
     subject = module if module is not None and call is module else call
-    gradcheck(subject, *tensors, atol=atol, rtol=rtol)
+    try:
+        gradcheck(subject, *tensors, atol=atol, rtol=rtol)
+    except AssertionError as error:
+        message = str(error).replace("gradcheck failed for ", "")
+        found = re.search(r"^input (\d+) of shape \S.*? at index \(([\d, ]*)\)", message)
+        if found:
+            i, index = int(found.group(1)), tuple(int(k) for k in found.group(2).split(",") if k.strip())
+            message += f"; there input {i} = {np.asarray(arrays[i])[index]:.6g}"
+        raise CheckFailure(message) from None
 
 
 def check_dtypes(call, arrays, module=None):
