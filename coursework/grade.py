@@ -77,7 +77,15 @@ def grade(folder, assignments=None, out=sys.stdout):
     if not folder.is_dir():
         print(f"grade: {folder} is not a folder", file=out)
         return 2
-    results = run_graders(folder, assignments)
+    try:
+        results = run_graders(folder, assignments)
+    except subprocess.TimeoutExpired as error:
+        print(f"grade: the graders were stopped after {error.timeout:.0f} s; does a starter loop "
+              f"forever?", file=out)
+        return 2
+    except (ValueError, RuntimeError) as error:
+        print(f"grade: {error}", file=out)
+        return 2
     table, earned, total = score_table(results)
     print(table, file=out)
     return 0 if results and earned == total else 1

@@ -136,3 +136,8 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
 def test_usage_without_a_command_exits_2():
     result = run()
     assert result.returncode == 2 and "release DIR" in result.stderr
+
+
+def test_grading_an_unknown_assignment_says_which_exist():
+    result = run("grade", COURSEWORK, "07_nothing")
+    assert result.returncode == 2 and "01_autograd" in result.stdout and "Traceback" not in result.stderr
