@@ -320,11 +320,11 @@ ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.
 #
 # The timing lines above say, from this run, whether each hard variant was faster or slower
 # than its smooth original *in numpy*. Against sigmoid and SiLU, the functions they stand in
-# for, the difference is small either way (within a factor of 3, and hard-swish is often the
-# slower one). numpy runs one pass over memory per elementwise
-# operation and its exp is vectorised, so a clip, a shift, a multiply and a divide cost about
-# as much as an exponential, and the backward of a piecewise function needs masks of its own.
-# That is not what the hard variants were made for. Howard et
+# for, "hard" buys little or nothing (never as much as a factor of 2) and often costs more:
+# numpy runs one pass over memory per elementwise operation and its exp is vectorised, so a
+# clip, a shift, a multiply and a divide cost about as much as an exponential, and the
+# backward of a piecewise function needs masks of its own. That is not what the hard
+# variants were made for. Howard et
 # al. (2019) introduced hard-swish for MobileNetV3 on phones, where sigmoid costs far more than
 # a few multiply-adds, and where networks run *quantised*: with 8-bit integer weights and
 # activations (Jacob et al. 2018), ReLU6(x + 3) / 6 is a clip and a fixed-point multiply that

@@ -502,8 +502,8 @@ def test_hard_variants_are_close_to_but_not_equal_to_the_smooth_curves(self_norm
 
 def test_hard_variants_buy_little_time_in_numpy_against_sigmoid_and_silu(self_normalizing):
     speedup = self_normalizing["speedup"]
-    for smooth in ("swish (SiLU)", "sigmoid"):
-        assert 1 / 3 < speedup[smooth] < 3, smooth
+    for smooth in ("swish (SiLU)", "sigmoid"):      # "never as much as a factor of 2"
+        assert speedup[smooth] < 2, smooth
 
 
 def test_self_normalizing_chapter_writes_its_figures(self_normalizing_chapter):
