@@ -55,25 +55,25 @@ class Callback:
     stop_training = False
 
     def on_train_begin(self, model, loss, history):
-        pass
+        """Once, before the first epoch (loss is None)."""
 
     def on_epoch_begin(self, model, loss, history):
-        pass
+        """Before each epoch; self.epoch is its number, from 1 (loss is None)."""
 
     def on_step_begin(self, model, loss, history):
-        pass
+        """Before each batch's forward pass; self.step counts from 1 in each epoch (loss is None)."""
 
     def on_after_backward(self, model, loss, history):
-        pass
+        """After loss.backward(), before clipping and optimizer.step(): p.grad is this batch's."""
 
     def on_step_end(self, model, loss, history):
-        pass
+        """After optimizer.step(): p.data holds the updated weights; loss is the batch's."""
 
     def on_epoch_end(self, model, loss, history):
-        pass
+        """After the epoch's record is in history; loss is the epoch's mean training loss."""
 
     def on_train_end(self, model, loss, history):
-        pass
+        """Once, after the last epoch or an early stop; loss is the last epoch's."""
 
 
 class CallbackList:
