@@ -4,7 +4,8 @@ For each op the numpy version is the forward with its backward written out by ha
 minnet / numpy is what the autograd engine costs (graph recording, Tensor wrappers, the
 topological sort, gradient bookkeeping). At 10x10 the arithmetic is nearly free and the ratio
 is pure overhead; at 256x256 the arithmetic dominates and the ratio should approach 1.
-PyTorch (CPU) is timed too when it is installed.
+PyTorch (CPU) is timed too when it is installed. All three get the same upstream gradient,
+made once outside the timed call; the gradient of a sum is a broadcast 1 in each.
 
     python -m benchmarks.bench_ops
 """
@@ -53,12 +54,12 @@ def _numpy_steps(arr):
 
     def sum_():
         out = a.sum()
-        return out, np.full(a.shape, out.dtype.type(1))
+        return out, np.broadcast_to(out.dtype.type(1), a.shape)    # as minnet's and torch's
 
     def getitem():
         out = a[rows]
         grad_a = np.zeros_like(a)
-        np.add.at(grad_a, rows, np.ones_like(out))
+        np.add.at(grad_a, rows, grad)       # the upstream gradient made outside, as for all
         return out, grad_a
 
     def mlp():

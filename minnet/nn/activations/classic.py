@@ -24,7 +24,9 @@ class Identity(Activation):
         return x.copy()
 
     def df(self, x, y):
-        return np.ones_like(x)
+        # A broadcast 1 of x's shape: backward copies the gradient in one pass, with no array
+        # of ones to fill and multiply by first.
+        return np.broadcast_to(np.ones((), x.dtype), x.shape)
 
 
 class Sigmoid(Activation):
@@ -98,10 +100,11 @@ class Softsign(Activation):
         return np.divide(x, denominator, out=denominator)
 
     def df(self, x, y):
-        # (1 / (1 + |x|))^2 rather than 1 / (1 + |x|)^2, whose square overflows for huge x.
-        derivative = np.abs(x, out=np.empty_like(x))
-        derivative += 1
-        np.reciprocal(derivative, out=derivative)
+        # 1 / (1 + |x|) = y / x, exact down to the subnormals (1 + |x| = 1 there), 1 at x = 0;
+        # squared after the division, so no (1 + |x|)^2 to overflow.
+        with np.errstate(invalid="ignore"):
+            derivative = np.divide(y, x, out=np.empty_like(x))
+        derivative[x == 0] = 1
         return np.square(derivative, out=derivative)
 
 
