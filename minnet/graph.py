@@ -96,7 +96,7 @@ def _figure_class():
 
 
 def _format_array(array):
-    """A small array in full, a large one as its shape's statistics."""
+    """A small array in full, a large one as its mean, std, min and max."""
     array = np.asarray(array)
     if array.size <= MAX_PRINTED_ELEMENTS:
         return np.array2string(array, precision=4, suppress_small=True, separator=", ")
@@ -170,11 +170,14 @@ def draw_graph(tensor, show_values=False, show_grads=False, names=None, max_node
     columns = sorted(members)
     # Order each column by the mean row of its inputs, so arrows cross as little as a
     # single left-to-right sweep can manage (the barycentre heuristic of Sugiyama layouts).
+    inputs_of = {}
+    for source, target in edges:
+        inputs_of.setdefault(target, []).append(source)
     row_of = {}
     for c in columns:
         def mean_input_row(i):
-            inputs = [row_of[s] for s, t in edges if t == i and s in row_of]
-            return sum(inputs) / len(inputs) if inputs else 0.0
+            rows = [row_of[s] for s in inputs_of.get(i, ()) if s in row_of]
+            return sum(rows) / len(rows) if rows else 0.0
         ordered = sorted(members[c], key=mean_input_row)
         for r, i in enumerate(ordered):
             row_of[i] = r - (len(ordered) - 1) / 2
