@@ -144,7 +144,8 @@ array = np.array([1.0, 2.0, 3.0])
 copied, shared = mn.Tensor(array), mn.from_numpy(array)
 array[0] = 100.0
 ch.record(copy_sees_write=bool(copied.data[0] == 100.0), share_sees_write=bool(shared.data[0] == 100.0))
-ch.print(f"after array[0] = 100: mn.Tensor(array)[0] = {copied.data[0]}, mn.from_numpy(array)[0] = {shared.data[0]}")
+ch.print(f"after array[0] = 100: mn.Tensor(array)[0] = {copied.data[0]}, "
+         f"mn.from_numpy(array)[0] = {shared.data[0]}")
 
 # %% [markdown]
 # Sharing has a trap: backward needs the values its ops saw. If you changed an array in place
@@ -168,7 +169,8 @@ ch.print(f"writing while the graph waits for backward: {write_during_graph}")
 ch.print(f"after backward: grad {weights.grad}, weights now {weights.data}")
 
 ch.headline = (f"autograd vs hand-derived f': max difference {ch.findings['max_error_vs_hand']:.1e}; "
-               f"finite differences at h = 1e-6: {ch.findings['max_error_vs_differences']:.1e} ({dominant} error)")
+               f"finite differences at h = 1e-6: {ch.findings['max_error_vs_differences']:.1e} "
+               f"({dominant} error)")
 
 # %% [markdown]
 # ## What we saw

@@ -200,8 +200,8 @@ ch.print(f"sigmoid's max derivative: {ch.findings['sigmoid_max_derivative']:.4f}
 # Forward plus backward through each layer on the same float32 array, timed in interleaved
 # rounds (every activation once per round), keeping each one's fastest round: as Python's
 # `timeit` advises, the minimum is the run least disturbed by other programs, and a slow
-# moment of the machine then cannot favour one activation over another. Hard-sigmoid and hard-swish exist to be
-# cheaper than sigmoid and swish on hardware without a fast exponential; in numpy every
+# moment of the machine then cannot favour one activation over another. Hard-sigmoid and
+# hard-swish exist to be cheaper than sigmoid and swish on hardware without a fast exponential; in numpy every
 # elementwise step is a pass over memory, so count the passes, not the exponentials.
 
 # %%
@@ -277,8 +277,10 @@ ch.record(
 findings = ch.findings
 ch.print(f"article's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
          f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
-         f"{findings['hard_sigmoid_max_difference']:.3f}; hard-swish: {findings['hard_swish_max_difference']:.3f}")
-ch.print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference {findings['library_matches_right']:.1e}")
+         f"{findings['hard_sigmoid_max_difference']:.3f}; "
+         f"hard-swish: {findings['hard_swish_max_difference']:.3f}")
+ch.print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference "
+         f"{findings['library_matches_right']:.1e}")
 ch.print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
 ch.print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
 
@@ -333,7 +335,8 @@ ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declare
 # - Nair, V. and Hinton, G. E. (2010). Rectified linear units improve restricted Boltzmann
 #   machines. ICML. https://www.cs.toronto.edu/~hinton/absps/reluICML.pdf
 # - Maas, A. L., Hannun, A. Y. and Ng, A. Y. (2013). Rectifier nonlinearities improve neural
-#   network acoustic models. ICML workshop. https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
+#   network acoustic models. ICML workshop.
+#   https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
 # - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
 #   human-level performance on ImageNet classification (PReLU). https://arxiv.org/abs/1502.01852
 # - Xu, B., Wang, N., Chen, T. and Li, M. (2015). Empirical evaluation of rectified activations

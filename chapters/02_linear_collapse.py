@@ -201,7 +201,8 @@ def compare_on(dataset, n, epochs):
                      "held-out acc": float(np.mean(predict(X_test) == y_test)),
                      "train CE": cross_entropy(model, X_train, y_train),
                      "held-out CE": cross_entropy(model, X_test, y_test)}
-        ch.record(**{f"{dataset}_{key}_train": rows[key]["train acc"], f"{dataset}_{key}": rows[key]["held-out acc"],
+        ch.record(**{f"{dataset}_{key}_train": rows[key]["train acc"],
+                     f"{dataset}_{key}": rows[key]["held-out acc"],
                      f"{dataset}_{key}_train_loss": rows[key]["train CE"],
                      f"{dataset}_{key}_loss": rows[key]["held-out CE"]})
     # the trained linear stack is itself one Dense layer: same outputs, to float32 rounding
@@ -235,7 +236,8 @@ figure, axes = plt.subplots(2, 3, figsize=(12, 7.6), squeeze=False, layout="cons
 keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
 for row, (dataset, result) in zip(axes, results.items()):
     for ax, (name, model) in zip(row, result["models"].items()):
-        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax, resolution=ch.pick(full=200, quick=100),
+        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax,
+                                  resolution=ch.pick(full=200, quick=100),
                                   title=f"{dataset}: {name}\nheld-out accuracy "
                                         f"{result['rows'][keys[name]]['held-out acc']:.2f}")
 figure.suptitle("Without a nonlinearity a deep network still draws a straight line, "

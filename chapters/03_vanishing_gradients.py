@@ -43,7 +43,8 @@ for name, (layer_name, _) in ACTIVATIONS.items():
     getattr(mn.nn, layer_name)()(x).sum().backward()    # d(sum f(x_i))/dx_i = f'(x_i)
     maxima[name] = float(x.grad.max())
 ch.record(max_derivative=maxima)
-ch.table({name: {"max f'(x) on [-10, 10]": value} for name, value in maxima.items()}, fmt=".4f", key="activation")
+ch.table({name: {"max f'(x) on [-10, 10]": value} for name, value in maxima.items()},
+         fmt=".4f", key="activation")
 
 # %% [markdown]
 # ## The networks
@@ -97,7 +98,8 @@ ch.record(ratios=ratios, depth=deepest, ratio_sigmoid=ratios[f"sigmoid_{deepest}
           # a sigmoid layer's factor: the geometric mean over the deepest network's layers
           per_layer_factor_sigmoid=ratios[f"sigmoid_{deepest}"] ** (1 / deepest))
 ch.table({activation: {f"{depth} layers": ratios[f"{activation}_{depth}"] for depth in DEPTHS}
-          for activation in ACTIVATIONS}, fmt=".2e", key="first/last", title="gradient norm, first layer / last layer")
+          for activation in ACTIVATIONS},
+         fmt=".2e", key="first/last", title="gradient norm, first layer / last layer")
 ch.print(f"sigmoid, {deepest} layers: the gradient shrinks by a factor of "
          f"{ch.findings['per_layer_factor_sigmoid']:.3f} per layer (geometric mean)")
 figure = mn.plot.gradient_norms(runs, title="Gradient norm per layer at initialisation (digits, width 64)")
@@ -148,7 +150,8 @@ ch.record(final_loss={name.split(",")[0]: h["loss"][-1] for name, h in histories
           first_loss={name.split(",")[0]: h["loss"][0] for name, h in histories.items()},
           final_accuracy={name.split(",")[0]: h["accuracy"][-1] for name, h in histories.items()},
           chance_loss=float(np.log(10)))                   # cross-entropy of a uniform guess
-ch.table({name: {"first epoch loss": ch.findings["first_loss"][name], "last epoch loss": ch.findings["final_loss"][name],
+ch.table({name: {"first epoch loss": ch.findings["first_loss"][name],
+                 "last epoch loss": ch.findings["final_loss"][name],
                  "last epoch accuracy": ch.findings["final_accuracy"][name]} for name in ACTIVATIONS},
          fmt=".3f", key=f"{deepest} layers", title=f"{epochs} epochs on {train_size} digits "
          f"(a uniform guess: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
@@ -196,7 +199,8 @@ ch.headline = (f"{deepest} layers, first/last gradient ratio: sigmoid {ch.findin
 # %% [markdown]
 # ## References
 # - Hochreiter, S. (1991). Untersuchungen zu dynamischen neuronalen Netzen (diploma thesis,
-#   TU Munich; the first analysis of vanishing gradients). https://people.idsia.ch/~juergen/SeppHochreiter1991ThesisAdvisorSchmidhuber.pdf
+#   TU Munich; the first analysis of vanishing gradients).
+#   https://people.idsia.ch/~juergen/SeppHochreiter1991ThesisAdvisorSchmidhuber.pdf
 # - Bengio, Y., Simard, P. and Frasconi, P. (1994). Learning long-term dependencies with
 #   gradient descent is difficult. IEEE Transactions on Neural Networks 5(2), 157-166.
 #   https://doi.org/10.1109/72.279181

@@ -56,7 +56,7 @@ def classifier(inputs, hidden=128, classes=10):
                             mn.nn.Dense(hidden, classes))
 
 
-def train(model, loss_fn, X, y, epochs, seed=0):
+def train(model, loss_fn, X, y, epochs, seed=ch.seed):
     optimizer = mn.optim.Adam(model.parameters(), lr=1e-2)
     return mn.fit(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=64,
                   progress=False, seed=seed)
@@ -123,8 +123,10 @@ def scores(Y_true, Y_pred):
 
 
 n = ch.pick(full=3000, quick=1200)
-X_train, Y_train = mn.datasets.load_multilabel_digits(n * 3 // 4, max_digits=MAX_DIGITS, seed=ch.seed, sources=train_pool)
-X_test, Y_test = mn.datasets.load_multilabel_digits(n // 4, max_digits=MAX_DIGITS, seed=ch.seed + 1, sources=test_pool)
+X_train, Y_train = mn.datasets.load_multilabel_digits(n * 3 // 4, max_digits=MAX_DIGITS, seed=ch.seed,
+                                                      sources=train_pool)
+X_test, Y_test = mn.datasets.load_multilabel_digits(n // 4, max_digits=MAX_DIGITS, seed=ch.seed + 1,
+                                                    sources=test_pool)
 Y_test = Y_test.astype(np.int64)
 count = Y_test.sum(axis=1)                                         # digits in each image
 epochs = ch.pick(full=15, quick=8)
@@ -151,9 +153,11 @@ for name, Y_pred in predictions.items():
     table[name]["most_labels_reported"] = int(Y_pred.sum(axis=1).max())
 ch.record(multilabel=table, multilabel_train=len(Y_train), multilabel_test=len(Y_test))
 ch.table({name: {"subset acc": row["subset_accuracy"], "on 2-3 digits": row["subset_accuracy_multi"],
-                 "Hamming": row["hamming_loss"], "micro-F1": row["micro_f1"], "most labels": row["most_labels_reported"]}
+                 "Hamming": row["hamming_loss"], "micro-F1": row["micro_f1"],
+                 "most labels": row["most_labels_reported"]}
           for name, row in table.items()}, fmt=".3f", key="approach",
-         title=f"multi-label digits (1 to {MAX_DIGITS} per image): {len(Y_train)} training, {len(Y_test)} test images")
+         title=f"multi-label digits (1 to {MAX_DIGITS} per image): {len(Y_train)} training, "
+               f"{len(Y_test)} test images")
 sigmoid_row, topk_row = table["sigmoid, p > 0.5"], table["softmax, top k (k given)"]
 ch.print(f"top-k softmax, handed the true k, reaches micro-F1 {topk_row['micro_f1']:.3f}; "
          f"sigmoid, which finds k itself, {sigmoid_row['micro_f1']:.3f}")
@@ -178,7 +182,8 @@ def describe(name, probabilities_of_image):
     missed = [d for d in present if d not in reported]
     text = f"{name} gives the digits present {on_present}; it reports {reported or 'nothing'}"
     if false:
-        text += ", a false positive for " + ", ".join(f"{d} (p = {probabilities_of_image[d]:.2f})" for d in false)
+        text += ", a false positive for " + ", ".join(
+            f"{d} (p = {probabilities_of_image[d]:.2f})" for d in false)
     if missed:
         text += f"; it misses {missed}"
     return text + "."
@@ -206,7 +211,8 @@ ax_bars.set(xticks=digits, xlabel="digit (shaded: present)", ylabel="probability
 ax_bars.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
 ch.show(figure, "one_image_both_ways")
 
-ch.headline = (f"multi-digit subset accuracy: sigmoid {table['sigmoid, p > 0.5']['subset_accuracy_multi']:.2f}, "
+ch.headline = (f"multi-digit subset accuracy: sigmoid "
+               f"{table['sigmoid, p > 0.5']['subset_accuracy_multi']:.2f}, "
                f"thresholded softmax {table['softmax, p > 0.5']['subset_accuracy_multi']:.2f}; "
                f"single digits (softmax) {ch.findings['digits_accuracy']:.3f}")
 

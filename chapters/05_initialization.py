@@ -98,8 +98,9 @@ ratios = {f"{activation}/{name}": stds[-1] / stds[0]
           for activation, by_init in spreads.items() for name, stds in by_init.items()}
 ch.record(depth=DEPTH, width=width, spreads=spreads, last_over_first=ratios,
           selu_lecun_stds=spreads["SELU"]["LeCun"])
-ch.table({activation: {name: ratios[f"{activation}/{name}"] for name in INITIALISERS} for activation in ACTIVATIONS},
-         fmt=".2e", key="last/first", title=f"std of layer {DEPTH} / std of layer 1 (width {width}, inputs N(0, 1))")
+ch.table({activation: {name: ratios[f"{activation}/{name}"] for name in INITIALISERS}
+          for activation in ACTIVATIONS}, fmt=".2e", key="last/first",
+         title=f"std of layer {DEPTH} / std of layer 1 (width {width}, inputs N(0, 1))")
 stds = spreads["SELU"]["LeCun"]
 ch.print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(stds):.3f}, last {stds[-1]:.3f}")
 
@@ -122,7 +123,8 @@ figure, axes = plt.subplots(1, len(spreads), figsize=(4.2 * len(spreads), 3.6), 
 # one marker and line style per recipe: on square layers LeCun's 1/n equals Xavier's
 # 2/(n + n), so their lines coincide and only the styles tell them apart
 STYLES = {"N(0, 0.01)": dict(marker="s", markersize=4, linestyle="-"),
-          "Xavier": dict(marker="o", markersize=8, markerfacecolor="none", linestyle="-", linewidth=3, alpha=0.6),
+          "Xavier": dict(marker="o", markersize=8, markerfacecolor="none", linestyle="-", linewidth=3,
+                         alpha=0.6),
           "He": dict(marker="^", markersize=4, linestyle="-."),
           "LeCun": dict(marker="x", markersize=5, linestyle="--", linewidth=1)}
 for ax, (activation, by_init) in zip(axes, spreads.items()):
@@ -166,12 +168,14 @@ for name in ("Xavier", "He"):
 final = {name.split(",")[0]: h for name, h in histories.items()}
 ch.record(steps=epochs * int(np.ceil(len(y) / 64)), initial_last_hidden_std=output_std, final_loss=final_loss,
           last_epoch_loss={name: h["loss"][-1] for name, h in final.items()},
-          final_accuracy={name: h["accuracy"][-1] for name, h in final.items()}, chance_loss=float(np.log(10)))
+          final_accuracy={name: h["accuracy"][-1] for name, h in final.items()},
+          chance_loss=float(np.log(10)))
 ch.table({name: {"last hidden std at init": output_std[name], "loss on all digits": final_loss[name],
                  "last epoch's mean loss": ch.findings["last_epoch_loss"][name],
                  "last epoch's accuracy": ch.findings["final_accuracy"][name]} for name in final_loss},
          fmt=".3g", key=f"{DEPTH} ReLU layers",
-         title=f"after {ch.findings['steps']} SGD steps (chance: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+         title=f"after {ch.findings['steps']} SGD steps "
+               f"(chance: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
 ch.show(mn.plot.training_curves(histories), "he_vs_xavier_30_layers")
 
 variance_loss = 2.0 ** (DEPTH - 1)

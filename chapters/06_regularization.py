@@ -45,7 +45,8 @@ PENALTIES = {"none": None,
 
 X, y = mn.datasets.load_digits()
 order = np.random.default_rng(ch.seed).permutation(len(y))
-train_rows, validation_rows, test_rows = order[:TRAIN], order[TRAIN:TRAIN + VALIDATION], order[TRAIN + VALIDATION:]
+train_rows, validation_rows = order[:TRAIN], order[TRAIN:TRAIN + VALIDATION]
+test_rows = order[TRAIN + VALIDATION:]
 epochs = ch.pick(full=100, quick=25)
 ch.record(epochs=epochs)
 ch.print(f"{len(train_rows)} training, {len(validation_rows)} validation and {len(test_rows)} test digits; "
@@ -58,7 +59,7 @@ ch.print(f"{len(train_rows)} training, {len(validation_rows)} validation and {le
 # Only the penalty changes; the seed, and so the initial weights and the batches, do not.
 
 # %%
-def train(X, y, rows, penalty, epochs, seed=0):
+def train(X, y, rows, penalty, epochs, seed=ch.seed):
     mn.manual_seed(seed)
     model = mn.nn.Sequential(mn.nn.Dense(64, HIDDEN, init="he_normal", regularizer=penalty), mn.nn.ReLU(),
                              mn.nn.Dense(HIDDEN, 10, regularizer=penalty))
@@ -82,7 +83,8 @@ def evaluate(model, X, y):
 
 def describe(model, X, y, train_rows, test_rows):
     weights = weights_of(model)
-    train_scores, test_scores = evaluate(model, X[train_rows], y[train_rows]), evaluate(model, X[test_rows], y[test_rows])
+    train_scores = evaluate(model, X[train_rows], y[train_rows])
+    test_scores = evaluate(model, X[test_rows], y[test_rows])
     return {"near_zero": float(np.mean(np.abs(weights) < NEAR_ZERO)),
             "exact_zero": float(np.mean(weights == 0)),
             "weight_norm": float(np.linalg.norm(weights)),
@@ -97,14 +99,17 @@ models = {name: train(X, y, train_rows, penalty, epochs) for name, penalty in PE
 results = {name: describe(model, X, y, train_rows, test_rows) for name, model in models.items()}
 ch.record(results={name: {k: v for k, v in r.items() if k != "weights"} for name, r in results.items()})
 ch.table({name: {"|w|<1e-3": r["near_zero"], "w == 0": r["exact_zero"], "||W||": r["weight_norm"],
-                 "max|w|": r["largest_weight"], "train acc": r["train_accuracy"], "test acc": r["test_accuracy"],
+                 "max|w|": r["largest_weight"], "train acc": r["train_accuracy"],
+                 "test acc": r["test_accuracy"],
                  "gap": r["accuracy_gap"], "train CE": r["train_loss"], "test CE": r["test_loss"]}
           for name, r in results.items()}, fmt=".3f", key="penalty",
          title=f"penalty strength {STRENGTH:g} on both weight matrices")
 for name in ("L1", "L2", "L1L2"):
     r, none = results[name], results["none"]
-    ch.print(f"{name}: largest weight {r['largest_weight']:.3f} ({'larger' if r['largest_weight'] > none['largest_weight'] else 'smaller'} "
-             f"than without a penalty), train/test gap {r['accuracy_gap']:.3f} against {none['accuracy_gap']:.3f} "
+    larger = r["largest_weight"] > none["largest_weight"]
+    ch.print(f"{name}: largest weight {r['largest_weight']:.3f} ({'larger' if larger else 'smaller'} "
+             f"than without a penalty), train/test gap {r['accuracy_gap']:.3f} "
+             f"against {none['accuracy_gap']:.3f} "
              f"({'narrower' if r['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
 
 # %% [markdown]
@@ -113,7 +118,8 @@ for name in ("L1", "L2", "L1L2"):
 # scale so that both the spike at zero and the tails are visible.
 
 # %%
-figure, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), sharex=True, layout="constrained")
+figure, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), sharex=True,
+                            layout="constrained")
 limit = max(np.abs(r["weights"]).max() for r in results.values())
 bins = np.linspace(-limit, limit, 81)
 for ax, (name, result) in zip(axes, results.items()):
@@ -148,7 +154,8 @@ for name, curve in curves.items():
     best[name] = {"strength": float(strengths[index]), "validation_accuracy": curve["validation"][index],
                   "position": "interior" if 0 < index < len(strengths) - 1 else "edge"}
 ch.record(strengths=strengths.tolist(), curves=curves, no_penalty_validation_accuracy=baseline, best=best)
-ch.table({f"{strength:.0e}": {f"{name} {part}": curves[name][part][i] for name in curves for part in ("train", "validation")}
+ch.table({f"{strength:.0e}": {f"{name} {part}": curves[name][part][i]
+                               for name in curves for part in ("train", "validation")}
           for i, strength in enumerate(strengths)}, fmt=".3f", key="strength",
          title=f"accuracy by penalty strength (no penalty: validation {baseline:.3f})")
 weak = [i for i, strength in enumerate(strengths) if strength <= STRENGTH]
@@ -174,7 +181,8 @@ ax.legend(fontsize="small")
 ch.show(figure, "validation_curve")
 
 r = ch.findings["results"]
-ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, L1 {r['L1']['near_zero']:.0%}, "
+ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, "
+               f"L1 {r['L1']['near_zero']:.0%}, "
                f"L2 {r['L2']['near_zero']:.0%}; best L2 strength {best['L2']['strength']:.0e}")
 
 # %% [markdown]
@@ -215,7 +223,8 @@ ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:
 # - Tibshirani, R. (1996). Regression shrinkage and selection via the lasso. Journal of the
 #   Royal Statistical Society B 58(1), 267-288. https://doi.org/10.1111/j.2517-6161.1996.tb02080.x
 # - Hoerl, A. E. and Kennard, R. W. (1970). Ridge regression: biased estimation for
-#   nonorthogonal problems (the L2 penalty). Technometrics 12(1), 55-67. https://doi.org/10.1080/00401706.1970.10488634
+#   nonorthogonal problems (the L2 penalty). Technometrics 12(1), 55-67.
+#   https://doi.org/10.1080/00401706.1970.10488634
 # - Krogh, A. and Hertz, J. A. (1992). A simple weight decay can improve generalization.
 #   NeurIPS 4. https://papers.nips.cc/paper/1991/hash/8eefcfdf5990e441f0fb6f3fad709e21-Abstract.html
 # - Ng, A. Y. (2004). Feature selection, L1 vs. L2 regularization, and rotational invariance.

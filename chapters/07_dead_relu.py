@@ -118,7 +118,7 @@ def _unit_census(model, X):
             float(np.mean([s["zeros"] for s in statistics])), masks)
 
 
-def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, seed=0):
+def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, seed=ch.seed):
     mn.manual_seed(seed)
     model = network(activation, bias)
     optimizer = mn.optim.SGD(model.parameters(), lr=learning_rate, momentum=momentum)
@@ -143,7 +143,8 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
         masks = census[3]
     with np.errstate(over="ignore", invalid="ignore"):
         accuracy = float("nan") if diverged else float(np.mean(mn.predict(model, X).argmax(axis=1) == y))
-    return {"dead": dead, "negative": negative, "accuracy": accuracy, "diverged": diverged, "revived": revived,
+    return {"dead": dead, "negative": negative, "accuracy": accuracy, "diverged": diverged,
+            "revived": revived,
             "zeros": float("nan") if diverged else unit_census(model, X)[2], "model": model}
 
 
@@ -173,7 +174,8 @@ def report(situation, runs):
                  + "  (negative " + " ".join(f"{n:.2f}" for n in run["negative"]) + f"), {outcome}")
 
 
-healthy = {activation: train_and_watch(X, y, activation, 0.0, 0.05, 0.9, epochs) for activation in ACTIVATIONS}
+healthy = {activation: train_and_watch(X, y, activation, 0.0, 0.05, 0.9, epochs)
+           for activation in ACTIVATIONS}
 healthy["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 0.05, 0.9, epochs)
 report("healthy (biases 0, lr 0.05, momentum 0.9)", healthy)
 
@@ -189,7 +191,8 @@ def report_revivals(runs):
     for name, run in runs.items():
         if name.startswith("ReLU"):
             ch.print(f"  {name}: units dead after one epoch and alive after the next: "
-                     + ", ".join(f"layer {layer} {count}" for layer, count in enumerate(run["revived"], start=1)))
+                     + ", ".join(f"layer {layer} {count}"
+                                 for layer, count in enumerate(run["revived"], start=1)))
 
 
 report_revivals(shifted)
@@ -226,7 +229,8 @@ ch.print("fraction of exact zeros in the hidden outputs after healthy training: 
 
 # %%
 figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
-for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)", shifted),
+for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
+                                        shifted),
                                        ("large learning rate (plain SGD, lr 1.0)", large))):
     for (name, run), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
         label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
@@ -238,9 +242,11 @@ for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT
     ax.set_title(title, fontsize="medium")
     # lines that coincide (ReLU's dotted and LeakyReLU's, every dead fraction at 0) are
     # told apart in the printed numbers
-    ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs", title_fontsize="x-small")
+    ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs",
+              title_fontsize="x-small")
     ax.grid(True, alpha=0.3)
-slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules() if isinstance(layer, mn.nn.PReLU)]
+slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules()
+          if isinstance(layer, mn.nn.PReLU)]
 ax = axes[1, 0]
 ax.hist(slopes, bins=30, label=[f"hidden layer {i}" for i in range(1, len(slopes) + 1)])
 ax.axvline(0.25, color="grey", linestyle="--", label="starting slope 0.25")
@@ -319,7 +325,8 @@ ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]
 # - Glorot, X., Bordes, A. and Bengio, Y. (2011). Deep sparse rectifier neural networks.
 #   AISTATS. https://proceedings.mlr.press/v15/glorot11a.html
 # - Maas, A. L., Hannun, A. Y. and Ng, A. Y. (2013). Rectifier nonlinearities improve neural
-#   network acoustic models (LeakyReLU). ICML workshop. https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
+#   network acoustic models (LeakyReLU). ICML workshop.
+#   https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf
 # - He, K., Zhang, X., Ren, S. and Sun, J. (2015). Delving deep into rectifiers: surpassing
 #   human-level performance on ImageNet classification (PReLU). https://arxiv.org/abs/1502.01852
 # - Clevert, D.-A., Unterthiner, T. and Hochreiter, S. (2015). Fast and accurate deep network

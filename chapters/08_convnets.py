@@ -67,7 +67,10 @@ def count_parameters(model):
 
 
 def convnet(image_size, classes=10):
-    """[Conv2D, ReLU, MaxPool2D(2)] x 2, Flatten, Dense: 3x3 "same" convs for 8x8 images, 5x5 valid ones for 28x28."""
+    """[Conv2D, ReLU, MaxPool2D(2)] x 2, Flatten, Dense.
+
+    3x3 "same" convolutions for 8x8 images, 5x5 valid ones for 28x28.
+    """
     kernel, padding = (3, "same") if image_size <= 8 else (5, 0)
     size = image_size
     for _ in range(2):
@@ -85,7 +88,10 @@ def dense_net(pixels, hidden, classes=10):
 
 
 def matching_hidden_width(pixels, budget, classes=10):
-    """The hidden width whose Dense net's parameter count, pixels*h + h + h*classes + classes, is nearest `budget`."""
+    """The hidden width h whose Dense net's parameter count is nearest `budget`.
+
+    The count is pixels*h + h + h*classes + classes.
+    """
     return max(1, round((budget - classes) / (pixels + 1 + classes)))
 
 
@@ -104,7 +110,7 @@ ch.print(f"parameters: convnet {conv_parameters}; the dense net with hidden widt
 # not in the timing) and report the median.
 
 # %%
-def train_and_time(model, X_train, y_train, X_test, y_test, epochs, seed=0):
+def train_and_time(model, X_train, y_train, X_test, y_test, epochs, seed=ch.seed):
     optimizer = mn.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     loss_fn = mn.nn.CrossEntropyLoss()
     curves = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
@@ -133,7 +139,7 @@ def shifted(X, pixels=1):
     return moved
 
 
-def compare(X_train, y_train, X_test, y_test, epochs, seed=0):
+def compare(X_train, y_train, X_test, y_test, epochs, seed=ch.seed):
     """Train the convnet and its Dense twin on NCHW images; accuracies, parameter counts, times."""
     image_size, pixels = X_train.shape[-1], X_train[0].size
     mn.manual_seed(seed)
@@ -159,7 +165,8 @@ ch.record(convnet=digits["convnet"], dense=digits["dense"],
           parameter_ratio=digits["convnet"]["parameters"] / digits["dense"]["parameters"],
           time_ratio=digits["convnet"]["seconds_per_epoch"] / digits["dense"]["seconds_per_epoch"])
 ch.table({name: {"parameters": digits[name]["parameters"], "test acc": digits[name]["accuracy"],
-                 "shifted 1px": digits[name]["shifted_accuracy"], "s/epoch": digits[name]["seconds_per_epoch"]}
+                 "shifted 1px": digits[name]["shifted_accuracy"],
+                 "s/epoch": digits[name]["seconds_per_epoch"]}
           for name in models}, fmt=".3f", key="network")
 ch.print(f"parameter ratio convnet/dense {ch.findings['parameter_ratio']:.2f}; the convnet takes "
          f"{ch.findings['time_ratio']:.1f}x the dense net's time per epoch")
@@ -192,7 +199,8 @@ first_maps, second_maps = (maps[0] for maps in outputs.values())
 figure = plt.figure(figsize=(11, 4.2), layout="constrained")
 grid = figure.add_gridspec(3, 10)
 panels = [(figure.add_subplot(grid[:, :2]), digit[0], f"input (a {label})", "gray_r")]
-panels += [(figure.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis") for n, m in enumerate(first_maps)]
+panels += [(figure.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis")
+           for n, m in enumerate(first_maps)]
 panels += [(figure.add_subplot(grid[1 + n // 8, 2 + n % 8]), m, f"conv 2 #{n}", "viridis")
            for n, m in enumerate(second_maps)]
 for ax, picture, title, cmap in panels:
@@ -209,7 +217,7 @@ ch.show(figure, "feature_maps")
 # run `mn.datasets.download_mnist()` once) and this part runs on a subsample.
 
 # %%
-def mnist_comparison(epochs, seed=0):
+def mnist_comparison(epochs, seed=ch.seed):
     try:
         X_train, y_train = mn.datasets.load_mnist(split="train")
         X_test, y_test = mn.datasets.load_mnist(split="test")
@@ -227,7 +235,8 @@ mnist = None if ch.quick else mnist_comparison(epochs=3)
 ch.record(mnist=mnist)
 if mnist is not None:
     ch.table({name: {"parameters": mnist[name]["parameters"], "test acc": mnist[name]["accuracy"],
-                     "shifted 1px": mnist[name]["shifted_accuracy"], "s/epoch": mnist[name]["seconds_per_epoch"]}
+                     "shifted 1px": mnist[name]["shifted_accuracy"],
+                     "s/epoch": mnist[name]["seconds_per_epoch"]}
               for name in ("convnet", "dense")}, fmt=".3f", key="MNIST",
              title=f"MNIST subsample ({MNIST_TRAIN} train, {MNIST_TEST} test images)")
 
@@ -239,9 +248,10 @@ ch.headline = (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} pa
 # %% [markdown]
 # ## What we saw
 # The table gives both networks' test accuracy, parameter count and median time per
-# epoch. With the same parameter budget (the printed counts) both networks learn the digits well;
-# the convnet (the design of LeCun et al. 1998) does not need to spend its parameters on "pixel 37 talks to unit 5": its first
-# layer has only 8 filters x 9 weights, reused at all 64 positions. Where a convnet really pulls
+# epoch. With the same parameter budget (the printed counts) both networks learn the digits
+# well; the convnet (the design of LeCun et al. 1998) does not need to spend its parameters on
+# "pixel 37 talks to unit 5": its first layer has only 8 filters x 9 weights, reused at all 64
+# positions. Where a convnet really pulls
 # ahead is on data where patterns move: the printed accuracy on test digits shifted one pixel
 # to the right drops for both, but the Dense network, which learned each pixel's role by
 # position, loses more than the convnet, whose filters fire wherever the stroke is and whose

@@ -64,7 +64,7 @@ def deep_network(activation, init, depth=DEPTH, width=WIDTH):
     return mn.nn.Sequential(*layers)
 
 
-def signal_through_depth(batch, seed=0):
+def signal_through_depth(batch, seed=ch.seed):
     """{run: (per-layer means, per-layer stds)} for every DEEP_NETWORKS entry and an off-balance SELU run."""
     runs = dict(DEEP_NETWORKS)
     runs[f"SELU, LeCun normal, input std {OFF_BALANCE_STD:g}"] = ("SELU", "lecun_normal")
@@ -82,7 +82,8 @@ def signal_through_depth(batch, seed=0):
 
 
 profiles = signal_through_depth(batch=ch.pick(full=1000, quick=100), seed=ch.seed)
-last = {label: {"mean": float(means[-1]), "std": float(stds[-1])} for label, (means, stds) in profiles.items()}
+last = {label: {"mean": float(means[-1]), "std": float(stds[-1])}
+        for label, (means, stds) in profiles.items()}
 selu_stds = profiles["SELU, LeCun normal"][1]
 ch.record(depth=DEPTH, last_layer=last, selu_std_range=(float(selu_stds.min()), float(selu_stds.max())),
           relu_he_mean_min=float(profiles["ReLU, He normal"][0].min()))
@@ -144,7 +145,7 @@ def maxout_model(pieces, start="envelope", targets=len(TARGET_NAMES)):
     return mn.nn.Sequential(dense, mn.nn.Maxout(pieces))
 
 
-def fit_maxout(pieces, x, Y, steps, start="envelope", learning_rate=0.02, seed=0):
+def fit_maxout(pieces, x, Y, steps, start="envelope", learning_rate=0.02, seed=ch.seed):
     mn.manual_seed(seed)
     model = maxout_model(pieces, start)
     optimizer = mn.optim.Adam(model.parameters(), lr=learning_rate)
@@ -184,7 +185,8 @@ ch.record(maxout_pieces=list(pieces_list), maxout_errors=maxout["errors"], maxou
           maxout_random_start_errors=maxout["random_start_errors"],
           maxout_random_start_active=maxout["random_start_active"], maxout_best_separate_x2=yardstick)
 rows = {f"k = {k}": {**{f"{name} (active)": f"{maxout['errors'][k][name]:.2e} ({maxout['active'][k][name]})"
-                        for name in TARGET_NAMES}, "x^2 yardstick": f"{yardstick[k]:.2e}"} for k in pieces_list}
+                        for name in TARGET_NAMES}, "x^2 yardstick": f"{yardstick[k]:.2e}"}
+        for k in pieces_list}
 rows[f"k = {max(pieces_list)}, random start"] = {
     f"{name} (active)": f"{maxout['random_start_errors'][name]:.2e} ({maxout['random_start_active'][name]})"
     for name in TARGET_NAMES}
@@ -203,7 +205,8 @@ for name, marker in zip(TARGET_NAMES, "osd"):
     ax.plot(pieces_list, [max(maxout["errors"][k][name], 1e-8) for k in pieces_list], marker=marker,
             label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
 ax.plot(pieces_list, [yardstick[k] for k in pieces_list], "k:", label="x^2: best separate line per interval")
-ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)", yscale="log")
+ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
+       yscale="log")
 ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
 ch.show(figure, "maxout_fits")
 
@@ -229,7 +232,7 @@ def curve_gaps(x):
             for smooth, (name, hard) in SMOOTH_AND_HARD.items()}
 
 
-def forward_backward_seconds(names, size, repeats, seed=0):
+def forward_backward_seconds(names, size, repeats, seed=ch.seed):
     """Median seconds of layer(x).sum().backward() for each activation name, timed in turns."""
     x = mn.Tensor(np.random.default_rng(seed).standard_normal(size).astype(np.float32), requires_grad=True)
     layers = {name: mn.nn.get_activation(name) for name in names}
@@ -285,7 +288,8 @@ for smooth, (name, hard) in SMOOTH_AND_HARD.items():
              f"{1e3 * seconds[name]:.2f} ms ({name}/{hard} = {speedup[smooth]:.2f})")
 
 ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
-               f"{last['tanh, Xavier normal']['std']:.2f}, ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
+               f"{last['tanh, Xavier normal']['std']:.2f}, "
+               f"ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
                f"|hard_swish - swish| <= {gaps['swish (SiLU)']:.3f}; hard_swish/silu time "
                f"{1 / speedup['swish (SiLU)']:.2f}x")
 

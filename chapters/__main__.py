@@ -48,7 +48,8 @@ def main(argv):
         rows.append((name, time.perf_counter() - start, time.process_time() - start_cpu, chapter.headline))
     width = max(len(row[0]) for row in rows)
     # CPU seconds beside wall-clock ones: on a busy machine only the first says what a chapter costs
-    print(f"\n{'chapter':<{width}}  {'seconds':>7}  {'CPU s':>6}  headline finding{' (quick mode)' if quick_mode() else ''}")
+    mode = " (quick mode)" if quick_mode() else ""
+    print(f"\n{'chapter':<{width}}  {'seconds':>7}  {'CPU s':>6}  headline finding{mode}")
     for name, seconds, cpu_seconds, headline in rows:
         print(f"{name:<{width}}  {seconds:7.1f}  {cpu_seconds:6.1f}  {headline}")
     print(f"figures are in {figure_root()}")

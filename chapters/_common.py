@@ -112,8 +112,8 @@ class Chapter:
             rows = {name: {"value": value} for name, value in rows.items()}
         columns = list(next(iter(rows.values())))
         formats = fmt if isinstance(fmt, dict) else {column: fmt for column in columns}
-        cells = [[str(name)] + [_format(row.get(column, ""), formats.get(column, ".3g")) for column in columns]
-                 for name, row in rows.items()]
+        cells = [[str(name)] + [_format(row.get(column, ""), formats.get(column, ".3g"))
+                                for column in columns] for name, row in rows.items()]
         header = [key] + [str(column) for column in columns]
         widths = [max(len(line[i]) for line in [header] + cells) for i in range(len(header))]
         lines = [" ".join(text.ljust(width) if i == 0 else text.rjust(width)

@@ -84,7 +84,8 @@ def test_runner_prints_the_full_report_and_the_real_figure_folder(tmp_path):
     import subprocess
     import sys
 
-    environment = dict(os.environ, MINNET_QUICK="1", MINNET_FIGURES=str(tmp_path / "elsewhere"), MPLBACKEND="Agg")
+    environment = dict(os.environ, MINNET_QUICK="1", MINNET_FIGURES=str(tmp_path / "elsewhere"),
+                       MPLBACKEND="Agg")
     result = subprocess.run([sys.executable, "-m", "chapters", "00"], capture_output=True, text=True,
                             cwd=CHAPTERS.parent, env=environment, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -221,7 +222,7 @@ def test_two_3x3_convolutions_compose_to_one_5x5(collapse):
 
 
 @pytest.mark.parametrize("dataset", ["moons", "circles"])
-def test_trained_linear_stack_is_one_dense_layer_and_fits_no_better_than_logistic_regression(collapse, dataset):
+def test_trained_linear_stack_is_one_layer_and_fits_no_better_than_logistic_regression(collapse, dataset):
     assert collapse[f"{dataset}_trained_collapse_difference"] < 1e-4
     # the same cross-entropy over the same lines: logistic regression (nearly unpenalised) is the best line
     assert collapse[f"{dataset}_linear_train_loss"] >= collapse[f"{dataset}_logistic_train_loss"] - 0.005
@@ -507,7 +508,8 @@ def test_hard_variants_buy_little_time_in_numpy_against_sigmoid_and_silu(self_no
 
 
 def test_self_normalizing_chapter_writes_its_figures(self_normalizing_chapter):
-    assert_figures_written(self_normalizing_chapter, {"signal_through_depth", "maxout_fits", "smooth_vs_hard"})
+    assert_figures_written(self_normalizing_chapter,
+                           {"signal_through_depth", "maxout_fits", "smooth_vs_hard"})
 
 
 # --- 06 regularisation ---------------------------------------------------------------------
