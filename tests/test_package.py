@@ -20,7 +20,8 @@ def _importer(module, importtime_log):
     The log lists each import after the imports it triggered, indented one level deeper
     than its importer, so the importer is the next line with less indentation.
     """
-    lines = [line.split("|")[-1] for line in importtime_log.splitlines() if line.startswith("import time:")]
+    lines = [line.split("|")[-1] for line in importtime_log.splitlines()
+             if line.startswith("import time:")]
     names = [(len(line) - len(line.lstrip()), line.strip()) for line in lines]
     for index, (depth, name) in enumerate(names):
         if name == module or name.startswith(module + "."):
@@ -36,7 +37,8 @@ def test_import_minnet_does_not_import_heavy_dependencies(heavy):
     result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import minnet"],
                             check=True, capture_output=True, text=True)
     importer = _importer(heavy, result.stderr)
-    assert importer is None, f"import minnet imports {heavy} (through {importer}); import it where it is used"
+    assert importer is None, (f"import minnet imports {heavy} (through {importer}); import it "
+                              f"where it is used")
 
 
 def test_import_minnet_changes_no_process_state():
@@ -50,7 +52,8 @@ def test_import_minnet_changes_no_process_state():
         import numpy as np
 
         def state():
-            return {"warning filters": list(warnings.filters), "numpy random": repr(np.random.get_state()),
+            return {"warning filters": list(warnings.filters),
+                    "numpy random": repr(np.random.get_state()),
                     "python random": random.getstate(), "numpy errors": np.geterr(),
                     "numpy print options": np.get_printoptions(), "environment": dict(os.environ)}
 

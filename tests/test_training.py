@@ -227,13 +227,15 @@ def test_numpy_integers_are_accepted_for_epochs_and_batch_size():
 
 @pytest.mark.parametrize("batch_size", [0, -3, 2.5, True])
 def test_predict_names_itself_for_a_bad_batch_size(batch_size):
-    with pytest.raises(ValueError, match=rf"^predict expected batch_size to be a positive integer.*got {re.escape(repr(batch_size))}"):
+    message = rf"^predict expected batch_size to be a positive integer.*got {re.escape(repr(batch_size))}"
+    with pytest.raises(ValueError, match=message):
         mn.predict(_model(), X, batch_size=batch_size)
 
 
 @pytest.mark.parametrize("X_bad", [X[:0], np.zeros((0, 4)), np.float32(1.0)])
 def test_predict_on_no_samples_says_so(X_bad):
-    with pytest.raises(ValueError, match=rf"predict expected X with .* at least one row, got X of shape {re.escape(str(np.shape(X_bad)))}"):
+    shape = re.escape(str(np.shape(X_bad)))
+    with pytest.raises(ValueError, match=rf"predict expected X with .* at least one row, got X of shape {shape}"):
         mn.predict(_model(), X_bad)
 
 
