@@ -43,19 +43,23 @@ def cast_parameters(module, dtype):
             p.data, p.grad = data, None
 
 
-def forward_backward(call, arrays, dtype, module=None, seed=0):
+def forward_backward(call, arrays, dtype, module=None, seed=0, passes=1):
     """Output, input gradients and parameter gradients of sum(call(*inputs) * w) for a fixed
-    random w (ones for a one-element output), with the inputs cast to dtype."""
+    random w (ones for a one-element output), with the inputs cast to dtype. With passes=2
+    the same inputs go forward and backward twice, so the gradients are accumulated."""
     tensors = [Tensor(np.array(a, dtype=dtype), requires_grad=True) for a in arrays]
     for _, p in _parameters(module):
         p.grad = None
-    output = call(*tensors)
-    if not isinstance(output, Tensor):
-        raise CheckFailure(f"expected a Tensor as output, got {type(output).__name__}")
-    weights = (np.ones(output.shape) if output.size == 1
-               else np.random.default_rng(seed).standard_normal(output.shape))
-    if output.requires_grad:
-        output.backward(weights.astype(output.dtype))
+    state = config.rng().bit_generator.state
+    for _ in range(passes):
+        config.rng().bit_generator.state = state     # stochastic layers draw alike each pass
+        output = call(*tensors)
+        if not isinstance(output, Tensor):
+            raise CheckFailure(f"expected a Tensor as output, got {type(output).__name__}")
+        weights = (np.ones(output.shape) if output.size == 1
+                   else np.random.default_rng(seed).standard_normal(output.shape))
+        if output.requires_grad:
+            output.backward(weights.astype(output.dtype))
     grads = [t.grad for t in tensors]
     parameter_grads = {name: p.grad for name, p in _parameters(module)}
     return output.data, grads, parameter_grads
@@ -77,7 +81,9 @@ def check_gradcheck(call, arrays, module=None, atol=1e-5, rtol=1e-3):
 
 
 def check_dtypes(call, arrays, module=None):
-    """float32 in: float32 out; gradients float32 and of their input's (parameter's) shape."""
+    """float32 in: float32 out; gradients float32 and of their input's (parameter's) shape,
+    and still float32 (and doubled) after a second backward accumulates into them."""
+    state = config.rng().bit_generator.state
     output, grads, parameter_grads = forward_backward(call, arrays, np.float32, module)
     if output.dtype != np.float32:
         raise CheckFailure(f"float32 inputs gave a {output.dtype} output (keep the input's dtype: "
@@ -98,6 +104,18 @@ def check_dtypes(call, arrays, module=None):
                                f"parameter {p.shape}")
         if g.dtype != p.dtype:
             raise CheckFailure(f"gradient of {p.dtype} parameter '{name}' is {g.dtype}")
+    config.rng().bit_generator.state = state
+    twice = forward_backward(call, arrays, np.float32, module, passes=2)
+    for what, once, accumulated in ([(f"input {i}", g, g2) for i, (g, g2) in enumerate(zip(grads, twice[1]))]
+                                    + [(f"parameter '{n}'", parameter_grads[n], twice[2][n])
+                                       for n in parameter_grads]):
+        if once is None or accumulated is None:
+            continue
+        if accumulated.dtype != once.dtype:
+            raise CheckFailure(f"the gradient of {what} became {accumulated.dtype} on a second "
+                               f"backward (it was {once.dtype})")
+        compare(f"gradient of {what} after two backward passes, against twice one pass",
+                accumulated, 2 * once.astype(np.float64), 1e-6, 1e-5)
 
 
 def check_agreement(call, arrays, module=None):
