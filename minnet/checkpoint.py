@@ -16,7 +16,6 @@ for terabytes. Whatever is wrong with a file, `load` raises ValueError naming it
 """
 import math
 import os
-import secrets
 import stat
 import zipfile
 from collections import OrderedDict
@@ -62,7 +61,7 @@ def _create_temporary(folder, mode):
     `open(path, "w")` would: `mode` minus the umask, applied by the kernel.
     """
     while True:
-        path = os.path.join(folder, f".{secrets.token_hex(8)}.npz.tmp")
+        path = os.path.join(folder, f".{os.urandom(8).hex()}.npz.tmp")
         try:
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), path
         except FileExistsError:
