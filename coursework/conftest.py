@@ -69,7 +69,8 @@ def _summary(excinfo, root):
         return str(error).strip() or "assertion failed"
     frames = [f for f in traceback.extract_tb(excinfo.tb) if f.filename.startswith(str(root))
               and not Path(f.filename).name.startswith("grade_")]
-    where = f" (in {Path(frames[-1].filename).name}, line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    last = frames[-1] if frames else None
+    where = f" (in {Path(last.filename).name}, line {last.lineno}: {last.line})" if last else ""
     return f"{text}{where}"
 
 

@@ -110,7 +110,8 @@ def test_grading_reports_a_broken_file_and_a_wrong_answer_without_crashing(relea
 
 
 def test_strip_solutions_keeps_the_indentation_and_turns_the_hint_into_the_message():
-    text = "def f(x):\n    # HINT: square it\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
+    text = ("def f(x):\n    # HINT: square it\n    ### BEGIN SOLUTION\n    return x * x\n"
+            "    ### END SOLUTION\n")
     stripped = strip_solutions(text)
     assert stripped == ("def f(x):\n    # HINT: square it\n    # YOUR CODE HERE\n"
                         "    raise NotImplementedError('square it')\n")
@@ -119,7 +120,8 @@ def test_strip_solutions_keeps_the_indentation_and_turns_the_hint_into_the_messa
 @pytest.mark.parametrize("text, message", [
     ("### BEGIN SOLUTION\nx = 1\n", r"<text>:1: ### BEGIN SOLUTION is never closed"),
     ("x = 1\n### END SOLUTION\n", r"<text>:2: ### END SOLUTION without a ### BEGIN SOLUTION"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n", r"<text>:2: ### BEGIN SOLUTION inside the block opened at line 1"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n",
+     r"<text>:2: ### BEGIN SOLUTION inside the block opened at line 1"),
 ])
 def test_unbalanced_markers_are_refused_with_the_line(text, message):
     with pytest.raises(MarkerError, match=message):

@@ -14,7 +14,8 @@ def unbroadcast(grad, shape):
 
     Example: unbroadcast(np.ones((2, 3, 4)), (3, 1)) is an array of shape (3, 1) full of 8.
     """
-    # HINT: sum over the first grad.ndim - len(shape) axes, then with keepdims=True over each axis where shape has a 1
+    # HINT: sum over the first grad.ndim - len(shape) axes, then with keepdims=True over each axis
+    # HINT: where shape has a 1
     ### BEGIN SOLUTION
     grad = np.asarray(grad)
     added = grad.ndim - len(shape)
@@ -72,7 +73,8 @@ class LogSumExp(mn.Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        # HINT: m = x.max(axis, keepdims=True); y = m + log(sum(exp(x - m))) never overflows; save softmax for backward
+        # HINT: m = x.max(axis, keepdims=True); y = m + log(sum(exp(x - m))) never overflows; save
+        # HINT: softmax for backward
         ### BEGIN SOLUTION
         m = x.max(axis=axis, keepdims=True)
         shifted = np.exp(x - m)
@@ -84,7 +86,8 @@ class LogSumExp(mn.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # HINT: put the removed axis back with np.expand_dims(grad, ctx.axis) and multiply by the softmax
+        # HINT: put the removed axis back with np.expand_dims(grad, ctx.axis) and multiply by the
+        # HINT: softmax
         ### BEGIN SOLUTION
         (softmax,) = ctx.saved
         return np.expand_dims(grad, ctx.axis) * softmax

@@ -15,11 +15,14 @@ def test_initialisers(submission):
     w = np.asarray(submission.xavier_uniform(300, 200, rng))
     assert w.shape == (300, 200), f"xavier_uniform(300, 200) has shape {w.shape}, expected (300, 200)"
     limit = np.sqrt(6 / 500)
-    assert np.abs(w).max() <= limit, f"xavier_uniform(300, 200) reached {np.abs(w).max():.4f} > limit {limit:.4f}"
-    assert np.isclose(w.var(), 2 / 500, rtol=0.05), f"Var(xavier_uniform(300, 200)) = {w.var():.5f}, expected {2 / 500:.5f}"
+    assert np.abs(w).max() <= limit, (
+        f"xavier_uniform(300, 200) reached {np.abs(w).max():.4f} > limit {limit:.4f}")
+    assert np.isclose(w.var(), 2 / 500, rtol=0.05), (
+        f"Var(xavier_uniform(300, 200)) = {w.var():.5f}, expected {2 / 500:.5f}")
     w = np.asarray(submission.he_normal(400, 100, rng))
     assert w.shape == (400, 100), f"he_normal(400, 100) has shape {w.shape}, expected (400, 100)"
-    assert np.isclose(w.var(), 2 / 400, rtol=0.05), f"Var(he_normal(400, 100)) = {w.var():.5f}, expected {2 / 400:.5f}"
+    assert np.isclose(w.var(), 2 / 400, rtol=0.05), (
+        f"Var(he_normal(400, 100)) = {w.var():.5f}, expected {2 / 400:.5f}")
     assert abs(w.mean()) < 0.01, f"mean of he_normal(400, 100) is {w.mean():.4f}, expected about 0"
 
 
@@ -28,7 +31,8 @@ def test_linear(submission):
     """Linear: parameters, forward, gradients and a clear error"""
     layer = submission.Linear(3, 2, rng=np.random.default_rng(0))
     names = dict(layer.named_parameters())
-    assert set(names) == {"weight", "bias"}, f"Linear's parameters are {sorted(names)}, expected ['bias', 'weight']"
+    assert set(names) == {"weight", "bias"}, (
+        f"Linear's parameters are {sorted(names)}, expected ['bias', 'weight']")
     assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,), (
         f"weight {layer.weight.shape} and bias {layer.bias.shape}, expected (3, 2) and (2,)")
     assert layer.weight.dtype == np.float32, f"weight is {layer.weight.dtype}, expected float32"
@@ -42,7 +46,8 @@ def test_linear(submission):
         layer(mn.Tensor(np.ones((4, 5))))
     message = str(caught.value)
     assert "3" in message and "(4, 5)" in message, (
-        f"the error for an input of shape (4, 5) should name the expected width 3 and the shape; it says: {message}")
+        f"the error for an input of shape (4, 5) should name the expected width 3 and the "
+        f"shape; it says: {message}")
 
 
 @pytest.mark.points(3)
@@ -57,4 +62,5 @@ def test_gradient_flow(submission):
     assert 0.1 < relu[0] / relu[-1] < 10, (
         f"ReLU + He: first/last = {relu[0] / relu[-1]:.3g}, expected between 0.1 and 10")
     again = submission.gradient_norms(mn.nn.ReLU, "he_normal")
-    assert again == relu, "gradient_norms with the same seed gave different results: draw from np.random.default_rng(seed)"
+    assert again == relu, (
+        "gradient_norms with the same seed gave different results: draw from np.random.default_rng(seed)")

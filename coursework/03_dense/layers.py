@@ -43,14 +43,16 @@ class Linear(mn.nn.Module):
     def __init__(self, in_features, out_features, init="he_normal", rng=None):
         self.in_features, self.out_features = in_features, out_features
         rng = np.random.default_rng() if rng is None else rng
-        # HINT: self.weight = mn.nn.Parameter(INITIALISERS[init](...).astype(np.float32)); self.bias of zeros
+        # HINT: self.weight = mn.nn.Parameter(INITIALISERS[init](...).astype(np.float32)); self.bias
+        # HINT: of zeros
         ### BEGIN SOLUTION
         self.weight = mn.nn.Parameter(INITIALISERS[init](in_features, out_features, rng).astype(np.float32))
         self.bias = mn.nn.Parameter(np.zeros(out_features, dtype=np.float32))
         ### END SOLUTION
 
     def forward(self, x):
-        # HINT: raise ValueError(f"Linear(3 -> 2) expected input with 3 features, got shape ...") on a wrong width
+        # HINT: raise ValueError(f"Linear(3 -> 2) expected input with 3 features, got shape ...") on
+        # HINT: a wrong width
         ### BEGIN SOLUTION
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features} -> {self.out_features}) expected input with "
@@ -67,7 +69,8 @@ def gradient_norms(activation, init, depth=20, width=64, batch=256, seed=0):
     (batch, width), drawn with np.random.default_rng(seed), which also initialises the layers;
     L = mean(output^2). Returns a list of `depth` floats.
     """
-    # HINT: build the blocks in a list, run x through them, L = (out * out).mean(), L.backward(), read layer.weight.grad
+    # HINT: build the blocks in a list, run x through them, L = (out * out).mean(), L.backward(),
+    # HINT: read layer.weight.grad
     ### BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     x = mn.Tensor(rng.standard_normal((batch, width)).astype(np.float32))

@@ -21,7 +21,8 @@ def im2col(x, kh, kw, stride=1, padding=0):
     weight.reshape(out_channels, -1)'s columns, so a convolution is one matrix product.
     Zero padding of `padding` pixels on each side.
     """
-    # HINT: np.pad, then np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride], transpose, reshape
+    # HINT: np.pad, then np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :,
+    # HINT: ::stride, ::stride], transpose, reshape
     ### BEGIN SOLUTION
     n, c, h, w = x.shape
     oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
@@ -38,7 +39,8 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
     (N * OH * OW, C * kh * kw) -> x_shape = (N, C, H, W). Pixels in several receptive fields
     receive the sum of their entries; padding is cut off again.
     """
-    # HINT: reshape to (N, OH, OW, C, kh, kw); for each (i, j) add the slice into a zero padded image at [i : i + stride * OH : stride, j : ...]
+    # HINT: reshape to (N, OH, OW, C, kh, kw); for each (i, j) add the slice into a zero padded
+    # HINT: image at [i : i + stride * OH : stride, j : ...]
     ### BEGIN SOLUTION
     n, c, h, w = x_shape
     oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
@@ -76,7 +78,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     y[n, o, p, q] = b[o] + sum_{c, i, j} W[o, c, i, j] x[n, c, p stride + i, q stride + j]
     Shape: x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, OH, OW).
     """
-    # HINT: cols = Im2Col.apply(x, kh=..., kw=..., stride=..., padding=...); cols @ weight.reshape(O, -1).T; + bias; reshape (N, OH, OW, O); transpose(0, 3, 1, 2)
+    # HINT: cols = Im2Col.apply(x, kh=..., kw=..., stride=..., padding=...); cols @
+    # HINT: weight.reshape(O, -1).T; + bias; reshape (N, OH, OW, O); transpose(0, 3, 1, 2)
     ### BEGIN SOLUTION
     n, _, h, w = x.shape
     out_channels, _, kh, kw = weight.shape

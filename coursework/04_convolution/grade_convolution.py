@@ -27,7 +27,8 @@ def test_im2col(submission):
     for settings in SETTINGS:
         got = np.asarray(submission.im2col(x, **settings))
         expected = naive_im2col(x, **settings)
-        assert got.shape == expected.shape, f"im2col(x of shape {x.shape}, {settings}) has shape {got.shape}, expected {expected.shape}"
+        assert got.shape == expected.shape, (
+            f"im2col(x of shape {x.shape}, {settings}) has shape {got.shape}, expected {expected.shape}")
         np.testing.assert_allclose(got, expected, err_msg=f"im2col with {settings}")
 
 
@@ -41,7 +42,8 @@ def test_col2im(submission):
         back = np.asarray(submission.col2im(c, x.shape, **settings))
         assert back.shape == x.shape, f"col2im(..., {settings}) has shape {back.shape}, expected {x.shape}"
         left, right = np.sum(naive_im2col(x, **settings) * c), np.sum(x * back)
-        assert np.isclose(left, right), f"with {settings}: <im2col(x), c> = {left:.6g} but <x, col2im(c)> = {right:.6g}"
+        assert np.isclose(left, right), (
+            f"with {settings}: <im2col(x), c> = {left:.6g} but <x, col2im(c)> = {right:.6g}")
 
 
 @pytest.mark.points(2)
@@ -62,7 +64,8 @@ def test_conv2d_matches_minnet(submission):
         weight = mn.Tensor(layer.weight.data, requires_grad=True)
         bias = mn.Tensor(layer.bias.data, requires_grad=True)
         expected, got = layer(x_ref), submission.conv2d(x_own, weight, bias, stride=stride, padding=padding)
-        assert got.shape == expected.shape, f"conv2d with stride {stride}, padding {padding}: shape {got.shape}, expected {expected.shape}"
+        assert got.shape == expected.shape, (
+            f"conv2d with stride {stride}, padding {padding}: shape {got.shape}, expected {expected.shape}")
         np.testing.assert_allclose(got.data, expected.data, rtol=1e-5, atol=1e-5,
                                    err_msg=f"conv2d output, stride {stride}, padding {padding}")
         upstream = rng.standard_normal(expected.shape).astype(np.float32)

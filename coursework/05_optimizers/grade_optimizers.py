@@ -50,7 +50,8 @@ def test_warmup_cosine(submission):
         got = submission.warmup_cosine(step, 20, 5, 0.1, 0.001)
         expected = schedule(step, 20, 5, 0.1, 0.001)
         assert math.isclose(got, expected, rel_tol=1e-9), (
-            f"warmup_cosine({step}, total_steps=20, warmup_steps=5, base_lr=0.1, min_lr=0.001) = {got}, expected {expected}")
+            f"warmup_cosine({step}, total_steps=20, warmup_steps=5, base_lr=0.1, min_lr=0.001) "
+            f"= {got}, expected {expected}")
 
 
 @pytest.mark.points(2)
@@ -62,5 +63,6 @@ def test_scheduler(submission):
     for t in range(12):
         got = [group["lr"] for group in optimizer.param_groups]
         expected = [schedule(t, 10, 2, 0.1, 0.0), schedule(t, 10, 2, 0.02, 0.0)]
-        assert np.allclose(got, expected, rtol=1e-9), f"after {t} steps the groups' lr are {got}, expected {expected}"
+        assert np.allclose(got, expected, rtol=1e-9), (
+            f"after {t} steps the groups' lr are {got}, expected {expected}")
         scheduler.step()

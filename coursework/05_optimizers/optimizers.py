@@ -20,7 +20,8 @@ class Momentum(mn.optim.Optimizer):
     defaults = dict(lr=0.01, momentum=0.9)
 
     def update(self, p, group, state):
-        # HINT: keep v in state["velocity"] (np.zeros_like(p.data) at the first step); update it in place, then p.data
+        # HINT: keep v in state["velocity"] (np.zeros_like(p.data) at the first step); update it in
+        # HINT: place, then p.data
         ### BEGIN SOLUTION
         if "velocity" not in state:
             state["velocity"] = np.zeros_like(p.data)
@@ -46,7 +47,8 @@ class Lion(mn.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
 
     def step(self):
-        # HINT: for group in self.param_groups: for p in group["params"]: skip p.grad is None; state = self.state[p]
+        # HINT: for group in self.param_groups: for p in group["params"]: skip p.grad is None; state
+        # HINT: = self.state[p]
         ### BEGIN SOLUTION
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
@@ -72,7 +74,8 @@ def warmup_cosine(step, total_steps, warmup_steps, base_lr, min_lr=0.0):
                               s = step - warmup_steps, S = total_steps - warmup_steps
     (Goyal et al. 2017 for the warm-up; Loshchilov & Hutter 2017 for the cosine.)
     """
-    # HINT: two branches; math.cos and math.pi; clip s at S so the rate stays at min_lr after the end
+    # HINT: two branches; math.cos and math.pi; clip s at S so the rate stays at min_lr after the
+    # HINT: end
     ### BEGIN SOLUTION
     if step < warmup_steps:
         return base_lr * (step + 1) / warmup_steps

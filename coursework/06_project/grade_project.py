@@ -22,7 +22,8 @@ def test_build_model(submission):
     weights = [p for name, p in model.named_parameters() if p.ndim == 2]
     assert len(weights) >= 2, "the model needs at least one hidden layer (two weight matrices)"
     again = submission.build_model(seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values())), \
+    pairs = zip(model.state_dict().values(), again.state_dict().values())
+    assert all(np.array_equal(a, b) for a, b in pairs), \
         "build_model(seed=0) twice gave different weights: call mn.manual_seed(seed) first"
 
 
@@ -34,7 +35,8 @@ def test_train(submission):
     start = time.perf_counter()
     history = submission.train(model, X_train, y_train, X_val, y_val, seed=0)
     seconds = time.perf_counter() - start
-    assert "val_accuracy" in history, "train must return mn.fit's History with metrics=('accuracy',) and validation_data"
+    assert "val_accuracy" in history, (
+        "train must return mn.fit's History with metrics=('accuracy',) and validation_data")
     model.eval()
     accuracy = float(np.mean(np.argmax(mn.predict(model, X_val), axis=1) == y_val))
     assert accuracy >= 0.95, f"validation accuracy {accuracy:.3f}, needs 0.95"
@@ -54,7 +56,8 @@ def test_gradient_norms(submission):
     expected = {name: float(np.linalg.norm(p.grad)) for name, p in model.named_parameters()}
     assert set(got) == set(expected), f"keys {sorted(got)}, expected the parameter names {sorted(expected)}"
     for name in expected:
-        assert np.isclose(got[name], expected[name], rtol=1e-5), f"norm of {name}: {got[name]:.6g}, expected {expected[name]:.6g}"
+        assert np.isclose(got[name], expected[name], rtol=1e-5), (
+            f"norm of {name}: {got[name]:.6g}, expected {expected[name]:.6g}")
 
 
 @pytest.mark.points(2)

@@ -22,7 +22,8 @@ def build_model(seed=0):
 
     Seed minnet first (mn.manual_seed(seed)) so that the same seed builds the same network.
     """
-    # HINT: mn.manual_seed(seed); mn.nn.Sequential(mn.nn.Dense(64, hidden), an activation, ..., mn.nn.Dense(hidden, 10))
+    # HINT: mn.manual_seed(seed); mn.nn.Sequential(mn.nn.Dense(64, hidden), an activation, ...,
+    # HINT: mn.nn.Dense(hidden, 10))
     ### BEGIN SOLUTION
     mn.manual_seed(seed)
     return mn.nn.Sequential(mn.nn.Dense(64, 128, init="he_uniform"), mn.nn.ReLU(),
@@ -35,7 +36,9 @@ def train(model, X_train, y_train, X_val, y_val, seed=0):
 
     It must reach a validation accuracy of at least 0.95 in under a minute.
     """
-    # HINT: mn.fit(model, mn.nn.CrossEntropyLoss(), mn.optim.Adam(...), X_train, y_train, epochs=..., validation_data=(X_val, y_val), metrics=("accuracy",), progress=False, seed=seed)
+    # HINT: mn.fit(model, mn.nn.CrossEntropyLoss(), mn.optim.Adam(...), X_train, y_train,
+    # HINT: epochs=..., validation_data=(X_val, y_val), metrics=("accuracy",), progress=False,
+    # HINT: seed=seed)
     ### BEGIN SOLUTION
     optimizer = mn.optim.Adam(model.parameters(), lr=3e-3)
     return mn.fit(model, mn.nn.CrossEntropyLoss(), optimizer, X_train, y_train, epochs=15,
@@ -50,7 +53,8 @@ def gradient_norms(model, X, y):
     Names as in model.named_parameters() ("0.weight", ...); the model's gradients are zeroed
     first, so earlier passes do not add in.
     """
-    # HINT: model.zero_grad(); loss = mn.nn.CrossEntropyLoss()(model(mn.Tensor(X)), y); loss.backward(); np.linalg.norm(p.grad)
+    # HINT: model.zero_grad(); loss = mn.nn.CrossEntropyLoss()(model(mn.Tensor(X)), y);
+    # HINT: loss.backward(); np.linalg.norm(p.grad)
     ### BEGIN SOLUTION
     model.zero_grad()
     mn.nn.CrossEntropyLoss()(model(mn.Tensor(X)), y).backward()

@@ -85,10 +85,10 @@ def check_function(fn, n_inputs=None, *, shapes=None, domain=(-2.0, 2.0), kinks=
 
     Checks gradients against finite differences in float64 for every shape in `shapes`
     (default: 0-d to 3-D for one input; for several, equal shapes and broadcasting of every
-    kind; and one more drawn at random from `seed`), float32 in -> float32 out with gradients of each input's shape and dtype,
-    float32 agreeing with float64, the inputs left unmodified, and finite results without
-    warnings at `kinks` and `extremes`. Random inputs are uniform in `domain`; `kwargs` go
-    to the op as keyword options.
+    kind; and one more drawn at random from `seed`), float32 in -> float32 out with
+    gradients of each input's shape and dtype, float32 agreeing with float64, the inputs
+    left unmodified, and finite results without warnings at `kinks` and `extremes`. Random
+    inputs are uniform in `domain`; `kwargs` go to the op as keyword options.
 
     Returns a Report (a table, printable); raises AssertionError carrying the table when a
     check fails, unless raise_on_failure=False.

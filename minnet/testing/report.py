@@ -63,8 +63,9 @@ class Report:
                 config.rng().bit_generator.state = state
         if caught:
             first = caught[0]
-            self.checks.append(Check(name, False, f"warned {first.category.__name__}: {first.message}"
-                                     + (f" (and {len(caught) - 1} more warnings)" if len(caught) > 1 else "")))
+            more = f" (and {len(caught) - 1} more warnings)" if len(caught) > 1 else ""
+            self.checks.append(Check(name, False,
+                                     f"warned {first.category.__name__}: {first.message}{more}"))
             return False
         self.checks.append(Check(name, True, note or ""))
         return True
