@@ -217,8 +217,23 @@ def compare_on(dataset, n, epochs):
             "models": {"LogisticRegression": logistic.predict, "linear stack": linear, "ReLU net": relu}}
 
 
+def show_boundaries(dataset, result):
+    """One row of panels: each model's predicted class over the plane, and the data."""
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+    keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
+    for ax, (name, model) in zip(axes, result["models"].items()):
+        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax,
+                                  resolution=ch.pick(full=200, quick=100),
+                                  title=f"{dataset}: {name}\nheld-out accuracy "
+                                        f"{result['rows'][keys[name]]['held-out acc']:.2f}")
+    figure.suptitle(f"{dataset}: the linear stack draws a straight line, like logistic regression; "
+                    "one ReLU per layer bends it")
+    ch.show(figure, f"decision_boundaries_{dataset}", dpi=ch.pick(full=100, quick=60))
+
+
 n, epochs = ch.pick(full=(1000, 100), quick=(300, 40))
 results = {"moons": compare_on("moons", n, epochs)}
+show_boundaries("moons", results["moons"])
 
 # %% [markdown]
 # Two moons can almost be split by a line, so logistic regression does well there. Two
@@ -226,23 +241,7 @@ results = {"moons": compare_on("moons", n, epochs)}
 
 # %%
 results["circles"] = compare_on("circles", n, epochs)
-
-# %% [markdown]
-# ## The boundaries
-# Each panel colours the plane by the class the model predicts.
-
-# %%
-figure, axes = plt.subplots(2, 3, figsize=(12, 7.6), squeeze=False, layout="constrained")
-keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
-for row, (dataset, result) in zip(axes, results.items()):
-    for ax, (name, model) in zip(row, result["models"].items()):
-        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax,
-                                  resolution=ch.pick(full=200, quick=100),
-                                  title=f"{dataset}: {name}\nheld-out accuracy "
-                                        f"{result['rows'][keys[name]]['held-out acc']:.2f}")
-figure.suptitle("Without a nonlinearity a deep network still draws a straight line, "
-                "like logistic regression; one ReLU per layer bends it")
-ch.show(figure, "decision_boundaries", dpi=ch.pick(full=100, quick=60))
+show_boundaries("circles", results["circles"])
 
 findings = ch.findings
 ch.headline = (f"linear stack = one layer (max diff {findings['dense_difference']:.0e}); circles held-out: "

@@ -130,7 +130,21 @@ X_test, Y_test = mn.datasets.load_multilabel_digits(n // 4, max_digits=MAX_DIGIT
 Y_test = Y_test.astype(np.int64)
 count = Y_test.sum(axis=1)                                         # digits in each image
 epochs = ch.pick(full=15, quick=8)
+ch.print(f"{len(Y_train)} training images and {len(Y_test)} test images; digits per test image: "
+         + ", ".join(f"{k}: {int(np.sum(count == k))}" for k in range(1, MAX_DIGITS + 1)))
 
+figure, axes = plt.subplots(2, 3, figsize=(9, 2.8), layout="constrained")
+for ax, image, labels in zip(axes.flat, X_train, Y_train):
+    ax.imshow(image.reshape(8, -1), cmap="gray_r")
+    ax.set(title=f"target: digits {np.flatnonzero(labels).tolist()}", xticks=[], yticks=[])
+figure.suptitle("Six training images and their label sets")
+ch.show(figure, "multilabel_examples")
+
+# %% [markdown]
+# Both networks get the same images, optimiser, epochs and seed; only the output and the loss
+# differ.
+
+# %%
 mn.manual_seed(ch.seed)
 sigmoid_model = classifier(X_train.shape[1])
 train(sigmoid_model, mn.nn.BCEWithLogitsLoss(), X_train, Y_train, epochs, ch.seed)

@@ -69,9 +69,9 @@ def network(activation, bias=0.0):
 # ## A dead unit in layer 2 comes back when layer 1 changes
 # A small demonstration first. We build Dense(64 -> 8), ReLU, Dense(8 -> 1), ReLU and choose
 # the second layer's bias so negative that its one unit is dead on every digit. Then we change
-# only the *first* layer, as training on some other output could, by making one of its units
-# respond eight times as strongly, and look again. The second layer's weights and bias are
-# not touched.
+# only the *first* layer, as training on some other output could: we raise the bias of the
+# layer-1 unit that feeds it most by 2, and look again. The second layer's weights and bias
+# are not touched.
 
 # %%
 X, y = mn.datasets.load_digits()
@@ -79,13 +79,14 @@ mn.manual_seed(ch.seed)
 first, second = mn.nn.Dense(64, 8, init="he_normal"), mn.nn.Dense(8, 1, init="he_normal")
 small = mn.nn.Sequential(first, mn.nn.ReLU(), second, mn.nn.ReLU())
 hidden = mn.predict(mn.nn.Sequential(first, mn.nn.ReLU()), X)
-strongest = int(np.argmax(second.weight.data[:, 0]))      # the input with the largest positive weight
+# the layer-1 unit that pushes the layer-2 unit up most often: a positive weight, often active
+strongest = int(np.argmax(second.weight.data[:, 0] * (hidden > 0).mean(axis=0)))
 # the bias that puts the unit just below zero on every digit
 second.bias.data[...] = -(hidden @ second.weight.data).max() - 0.1
 before = mn.predict(small, X)
+pre_before = (hidden @ second.weight.data + second.bias.data)[:, 0]
 second_before = (second.weight.data.copy(), second.bias.data.copy())
-first.weight.data[:, strongest] *= 8.0                      # only layer 1 changes
-first.bias.data[strongest] = abs(first.bias.data[strongest]) + 1.0
+first.bias.data[strongest] += 2.0                           # only layer 1 changes
 after = mn.predict(small, X)
 ch.record(demo_dead_before=bool(np.all(before <= 0)), demo_alive_after=int(np.sum(after > 0)),
           demo_second_layer_unchanged=bool(np.array_equal(second_before[0], second.weight.data)
@@ -93,6 +94,17 @@ ch.record(demo_dead_before=bool(np.all(before <= 0)), demo_alive_after=int(np.su
 ch.print(f"layer-2 unit before: positive on {int(np.sum(before > 0))} of {len(X)} digits (dead); "
          f"after layer 1 changed: positive on {ch.findings['demo_alive_after']} digits; "
          f"its own weights unchanged: {ch.findings['demo_second_layer_unchanged']}")
+
+pre_after = mn.predict(mn.nn.Sequential(first, mn.nn.ReLU(), second), X)[:, 0]
+figure, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+bins = np.linspace(min(pre_before.min(), pre_after.min()), max(pre_before.max(), pre_after.max()), 60)
+ax.hist(pre_before, bins=bins, alpha=0.6, label="before: layer 1 as initialised")
+ax.hist(pre_after, bins=bins, alpha=0.6, hatch="//", label="after: layer 1 changed")
+ax.axvline(0, color="k", lw=1)
+ax.set(xlabel="pre-activation of the layer-2 unit", ylabel="digits",
+       title="Same weights and bias in layer 2; only its inputs moved")
+ax.legend(fontsize="small")
+ch.show(figure, "layer_2_revival")
 
 # %% [markdown]
 # ## Counting dead units during training

@@ -242,7 +242,7 @@ def test_one_relu_between_layers_bends_the_boundary(collapse, dataset):
 
 
 def test_linear_collapse_writes_its_figure(collapse_chapter):
-    assert_figures_written(collapse_chapter, {"decision_boundaries"})
+    assert_figures_written(collapse_chapter, {"decision_boundaries_moons", "decision_boundaries_circles"})
 
 
 # --- 03 vanishing gradients ----------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_softmax_reports_at_most_one_digit_of_the_example(softmax_vs_sigmoid):
 
 
 def test_softmax_vs_sigmoid_writes_its_figure(softmax_chapter):
-    assert_figures_written(softmax_chapter, {"one_image_both_ways"})
+    assert_figures_written(softmax_chapter, {"multilabel_examples", "one_image_both_ways"})
 
 
 # --- 08 convnets ---------------------------------------------------------------------------
@@ -636,4 +636,4 @@ def test_relu_outputs_contain_true_zeros_and_elu_outputs_do_not(dead_relu):
 
 
 def test_dead_relu_writes_its_figure(dead_relu_chapter):
-    assert_figures_written(dead_relu_chapter, {"dead_units"})
+    assert_figures_written(dead_relu_chapter, {"layer_2_revival", "dead_units"})
