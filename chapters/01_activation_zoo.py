@@ -2,8 +2,8 @@
 
 Every activation minnet knows, drawn with its derivative; its properties (range,
 zero-centred, monotonic, smooth, largest slope, saturating) measured numerically and held
-against what each class declares; what each one costs; and three mistakes from the articles
-this project started from, checked with numbers.
+against what each class declares; what each one costs; and three mistakes from the blog
+posts on activation functions this project started from, checked with numbers.
 """
 # %% [markdown]
 # ## The question
@@ -248,11 +248,11 @@ ax.set_title(f"Forward + backward on {size:,} float32 values\n"
 ch.show(figure, "costs")
 
 # %% [markdown]
-# ## Three mistakes from the articles
-# One article defines hard-sigmoid as (ReLU(x) + 3) / 6 and hard-swish as
+# ## Three mistakes from the blog posts
+# One blog post on activation functions defines hard-sigmoid as (ReLU(x) + 3) / 6 and hard-swish as
 # x (ReLU6(x) + 3) / 6. MobileNetV3's functions are ReLU6(x + 3) / 6 and x ReLU6(x + 3) / 6:
-# the 3 belongs inside the clipping. The wrong hard-sigmoid is not bounded by 1 (so it is
-# no probability) and is stuck at 1/2 for every negative input. Another article gives
+# the 3 belongs inside the clipping (Howard et al. 2019, section 5.2). The wrong hard-sigmoid is not bounded by 1 (so it is
+# no probability) and is stuck at 1/2 for every negative input. Another post gives
 # softmax([4, 1, -4]) as 95.25%, 4.71%, 0.04%; we compute it.
 
 # %%

@@ -16,7 +16,7 @@ digits (several right answers) and measure which output layer can express what.
 # present?" (multi-label: a chest X-ray can show several findings; a photo can be both
 # "sheep" and "animal").
 #
-# A correction to one of the articles this project started from: it calls sigmoid outputs
+# A correction to one of the blog posts this project started from: it calls sigmoid outputs
 # "exclusive". It is the other way round: sigmoid outputs are *independent* (non-exclusive),
 # softmax outputs are *mutually exclusive*.
 #

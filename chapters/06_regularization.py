@@ -8,8 +8,9 @@ the strength of the penalty over a log grid and read the validation curve.
 # %% [markdown]
 # ## The question
 # ReLU's output is unbounded above, and with few examples a network can fit its training set
-# exactly with large weights that do not generalise. The articles' advice is to penalise the
-# weights: L2 "to keep them small", L1 "to make them sparse". A penalty is one more term in
+# exactly with large weights that do not generalise. The classic advice is to penalise the
+# weights (Goodfellow et al. 2016, section 7.1): L2 "to keep them small" (weight decay, Krogh
+# and Hertz 1992), L1 "to make them sparse" (the lasso, Tibshirani 1996). A penalty is one more term in
 # the loss,
 #
 #     L1:    loss + l1 * sum |w|        gradient l1 * sign(w)

@@ -1,9 +1,9 @@
 """Chapter 07: do ReLU units really die, and what keeps them alive?
 
-We push a ReLU network into the two situations the articles warn about (biases shifted
+We push a ReLU network into the two situations known to kill ReLU units (biases shifted
 negative, a learning rate that is too large), count the units that output zero for every
 input as training goes on, and compare LeakyReLU, PReLU and ELU in the same situations;
-we measure the articles' tip of a small positive bias (0.1) instead of taking it on trust,
+we measure the common tip of a small positive bias (0.1) instead of taking it on trust,
 and count the exact zeros that make ReLU's representations sparse.
 """
 # %% [markdown]
@@ -21,9 +21,11 @@ and count the exact zeros that make ReLU's representations sparse.
 # - one large step (a learning rate that is too big) throws the weights and bias of a unit
 #   to where z < 0 for all the data.
 #
-# The fixes the articles give: a nonlinearity with a non-zero slope for z < 0 (LeakyReLU with
-# slope 0.01, PReLU whose slope is learned, ELU with alpha (e^z - 1)), or a small positive
-# bias such as 0.1 so that units start active. `mn.diagnostics.activation_statistics` reports,
+# Both are described in Stanford's CS231n notes (Karpathy 2016) and analysed by Lu et al.
+# (2019). The usual fixes: a nonlinearity with a non-zero slope for z < 0 (LeakyReLU with
+# slope 0.01, Maas et al. 2013; PReLU whose slope is learned, He et al. 2015; ELU with
+# alpha (e^z - 1), Clevert et al. 2015), or a small positive bias such as 0.1 so that units
+# start active (Goodfellow et al. 2016, section 6.3.1). `mn.diagnostics.activation_statistics` reports,
 # for every activation layer, the fraction of units that are zero for every sample of a batch
 # ("dead") and the fraction of exact zeros among all outputs ("zeros").
 #
@@ -42,7 +44,7 @@ from chapters._common import Chapter
 ch = Chapter("07_dead_relu")
 WIDTH, DEPTH = 64, 3               # three hidden layers of 64 units on the 64 pixels of a digit
 NEGATIVE_SHIFT = -1.0              # starting bias of every hidden unit in the "shifted" runs
-POSITIVE_BIAS = 0.1                # the articles' tip
+POSITIVE_BIAS = 0.1                # Goodfellow et al. (2016), section 6.3.1
 ACTIVATIONS = {"ReLU": lambda: mn.nn.ReLU(),
                "LeakyReLU": lambda: mn.nn.LeakyReLU(0.01),
                "PReLU": lambda: mn.nn.PReLU(num_parameters=WIDTH, init=0.25),   # one slope per unit
@@ -163,7 +165,7 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
 # %% [markdown]
 # ## Three situations
 # 1. **Healthy**: biases 0, SGD with momentum 0.9 and learning rate 0.05. The reference, and
-#    the place to count the zeros of a working ReLU network; also the articles' bias of 0.1.
+#    the place to count the zeros of a working ReLU network; also the bias of 0.1.
 # 2. **Negative shift**: the same, but every hidden bias starts at -1. With He-initialised
 #    weights and pixels in [0, 1], most pre-activations start below zero.
 # 3. **Large learning rate**: biases 0, plain SGD with learning rate 1.0, with and without
@@ -312,7 +314,7 @@ ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]
 # outcome shows whether they diverged or stalled instead: a learning rate that kills ReLUs is
 # simply too large, and changing the activation does not make it right.
 #
-# The articles' bias of 0.1, measured: in the healthy situation the dead fraction stays below
+# The positive bias of 0.1, measured: in the healthy situation the dead fraction stays below
 # a tenth with or without it, while the accuracy after these few epochs may differ between
 # the two runs (printed); that is one seed, and a difference in accuracy is not a difference
 # in dead units. At the large learning rate the bias does not save the units. Treat it as a
@@ -343,5 +345,10 @@ ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]
 #   human-level performance on ImageNet classification (PReLU). https://arxiv.org/abs/1502.01852
 # - Clevert, D.-A., Unterthiner, T. and Hochreiter, S. (2015). Fast and accurate deep network
 #   learning by exponential linear units (ELUs). https://arxiv.org/abs/1511.07289
+# - Goodfellow, I., Bengio, Y. and Courville, A. (2016). Deep Learning, section 6.3.1
+#   (rectified linear units; a small positive bias such as 0.1). MIT Press.
+#   https://www.deeplearningbook.org/contents/mlp.html
+# - Karpathy, A. (2016). CS231n course notes: Neural Networks Part 1 (dying ReLUs and the
+#   learning rate). https://cs231n.github.io/neural-networks-1/
 # - Lu, L., Shin, Y., Su, Y. and Karniadakis, G. E. (2019). Dying ReLU and initialization:
 #   theory and numerical examples. https://arxiv.org/abs/1903.06733

@@ -10,8 +10,8 @@ arithmetic. We measure each claim.
 # Three claims from the activation literature, each tested with a real run:
 #
 # 1. **SELU is self-normalising** (Klambauer et al. 2017). SELU(x) = lambda * x for x > 0 and
-#    lambda * alpha * (e^x - 1) otherwise, with lambda = 1.0507 and alpha = 1.6733 (one
-#    article writes 1.6726: the constant is 1.6732632423543772). These two numbers are chosen
+#    lambda * alpha * (e^x - 1) otherwise, with lambda = 1.0507 and alpha = 1.6733 (a blog
+#    post writes 1.6726; Klambauer et al. derive 1.6732632423543772). These two numbers are chosen
 #    so that if a layer's inputs have mean 0 and variance 1 and its weights are drawn with
 #    variance 1/fan_in (LeCun-normal initialisation), its outputs have mean 0 and variance 1
 #    again, and nearby (mean, variance) pairs are pulled back towards (0, 1). Does that hold
