@@ -4,7 +4,8 @@ sphinx-gallery reads `# %%` scripts whose prose is reStructuredText; the chapter
 their prose in Markdown (`# %% [markdown]` cells, as Jupyter and jupytext expect). So:
 
 - `stage_chapters` writes a copy of each chapter for sphinx-gallery to run, its docstring
-  turned into a titled reST introduction and each Markdown cell converted to reST by pandoc;
+  turned into a titled reST introduction and each Markdown cell converted to reST by pandoc,
+  and the list of chapters that the landing page shows;
 - `chapter_figures` is the image scraper: a chapter saves each figure with `ch.show`, which
   also closes it, so the scraper collects the PNG files that the code block just wrote into
   the chapter's figure folder instead of asking pyplot for open figures;
@@ -58,8 +59,15 @@ def stage_chapters(folder):
         "Chapters\n========\n\nEach chapter answers one question with a real run. Every page shows "
         "the code, what it printed and the figures it drew; the links at the top and bottom of a "
         "page download the chapter as a Python script or as a Jupyter notebook.\n", encoding="utf-8")
+    entries = []
     for path in chapter_paths():
         (folder / path.name).write_text(gallery_script(path), encoding="utf-8")
+        _, body, _ = split_docstring(path.read_text(encoding="utf-8"))
+        summary = " ".join(body.split("\n\n")[0].split())
+        entries.append(f"- :doc:`chapters/{path.stem}`: {markdown_to_rst(summary)}" if summary
+                       else f"- :doc:`chapters/{path.stem}`")
+    # The landing page includes this list (a .inc file is no page of its own).
+    (folder / "list.inc").write_text("\n".join(entries) + "\n", encoding="utf-8")
 
 
 def _snapshot(folder):
