@@ -44,7 +44,7 @@ def cast_parameters(module, dtype):
 
 
 def forward_backward(call, arrays, dtype, module=None, seed=0, passes=1):
-    """Output, input gradients and parameter gradients of sum(call(*inputs) * w) for a fixed
+    """Output, input gradients and parameter gradients of `sum(call(*inputs) * w)` for a fixed
     random w (ones for a one-element output), with the inputs cast to dtype. With passes=2
     the same inputs go forward and backward twice, so the gradients are accumulated."""
     tensors = [Tensor(np.array(a, dtype=dtype), requires_grad=True) for a in arrays]

@@ -67,7 +67,7 @@ def _compare_histories(got, expected, atol, rtol, what="parameter"):
 
 def check_optimizer(optimizer, reference, settings=None, *, steps=5, shapes=SHAPES, seed=0,
                     atol=1e-10, rtol=1e-7, raise_on_failure=True):
-    """Check an optimiser class (or a callable(params, **settings)) against `reference`.
+    """Check an optimiser class (or a callable `make(params, **settings)`) against `reference`.
 
     `reference(param, grad, state, **settings) -> new param` updates one parameter in numpy
     float64 (`state` is a dict kept per parameter, empty at the first step). Checks, over
