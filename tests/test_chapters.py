@@ -121,8 +121,9 @@ def test_finite_difference_error_is_a_v(autograd):
     # truncation side: a hundredfold less per tenfold smaller h
     for large, small in ((1e-1, 1e-2), (1e-2, 1e-3), (1e-3, 1e-4)):
         assert 50 < errors[large] / errors[small] < 200
-    # rounding side: larger as h shrinks
+    # rounding side: larger as h shrinks, about tenfold per tenfold smaller h
     assert errors[1e-6] < errors[1e-8] < errors[1e-10] < errors[1e-12]
+    assert 1e4 < errors[1e-12] / errors[1e-6] < 1e8
     assert 1e-7 <= autograd.findings["best_step"] <= 1e-4
 
 
