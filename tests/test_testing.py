@@ -377,3 +377,26 @@ def test_shapes_may_be_given_as_plain_shapes_including_0d():
     report = check_function(lambda t: t * t, 1, shapes=[(), (4,), (2, 3)])
     assert [c.name for c in report.checks[:3]] == [
         "gradcheck float64, shapes ()", "gradcheck float64, shapes (4,)", "gradcheck float64, shapes (2, 3)"]
+
+
+def test_kit_reports_a_parameter_gradient_that_cannot_be_summed_to_its_shape():
+    class TransposedGradient(Activation):
+        """f(x) = w * x per feature, but dL/dw comes back transposed."""
+
+        def __init__(self):
+            self.w = mn.nn.Parameter([1.0, 2.0, 3.0])
+
+        def f(self, x):
+            return self.w.data * x
+
+        def df(self, x, y):
+            return np.broadcast_to(self.w.data, x.shape).copy()
+
+        def parameter_grads(self, x, y, grad):
+            return (np.swapaxes(grad * x, 0, -1),)
+
+    report = check_activation(TransposedGradient(), shapes=[(4, 3)], raise_on_failure=False)
+    (row,) = _row(report, "gradcheck")
+    assert row.passed is False
+    assert "TransposedGradient.parameter_grads returned a gradient of shape (3, 4) for parameter 'w'" \
+        in row.detail
