@@ -22,12 +22,25 @@ scheduler was made), so one line of code is one line of the docstring; PyTorch's
 lr recursively, and the two agree to rounding.
 """
 import math
+import numbers
+
+import numpy as np
 
 
 def _check_optimizer(optimizer, where):
     if not hasattr(optimizer, "param_groups"):
         raise TypeError(f"{where} expected an optimiser such as mn.optim.SGD(...), got "
                         f"{type(optimizer).__name__}")
+
+
+def _real(where, **settings):
+    """Refuse settings that are not finite real numbers (a string or a bool would otherwise
+    fail later in a comparison, or silently count as 1)."""
+    for name, value in settings.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)) or not math.isfinite(v):
+                raise TypeError(f"{where} expected {name} to be a finite real number, got {value!r}")
 
 
 class LRScheduler:
@@ -91,6 +104,7 @@ class LinearLR(LRScheduler):
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+        _real("LinearLR", start_factor=start_factor, end_factor=end_factor)
         if not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR expected 0 < start_factor <= 1, got {start_factor}")
         if not 0 <= end_factor <= 1:
@@ -117,6 +131,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma):
+        _real("ExponentialLR", gamma=gamma)
         if not gamma > 0:
             raise ValueError(f"ExponentialLR expected gamma > 0, got {gamma}")
         self.gamma = gamma
@@ -139,6 +154,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1):
+        _real("StepLR", gamma=gamma)
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"StepLR expected step_size >= 1, got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
@@ -162,6 +178,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0):
+        _real("CosineAnnealingLR", eta_min=eta_min)
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
             raise ValueError(f"CosineAnnealingLR expected T_max >= 1, got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
@@ -221,6 +238,11 @@ class OneCycleLR(LRScheduler):
                  max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False):
         where = "OneCycleLR"
         _check_optimizer(optimizer, where)
+        _real(where, max_lr=max_lr, pct_start=pct_start, base_momentum=base_momentum,
+              max_momentum=max_momentum, div_factor=div_factor, final_div_factor=final_div_factor)
+        if not (div_factor > 0 and final_div_factor > 0):
+            raise ValueError(f"{where} expected div_factor > 0 and final_div_factor > 0, got "
+                             f"{div_factor} and {final_div_factor}")
         if total_steps is not None:
             if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
                 raise ValueError(f"{where} expected a positive integer total_steps, got {total_steps!r}")
@@ -314,6 +336,7 @@ class ReduceLROnPlateau:
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         where = "ReduceLROnPlateau"
         _check_optimizer(optimizer, where)
+        _real(where, factor=factor, threshold=threshold, min_lr=min_lr, eps=eps)
         if not 0 <= factor < 1:
             raise ValueError(f"{where} expected 0 <= factor < 1, got {factor}")
         if mode not in ("min", "max"):

@@ -177,6 +177,19 @@ def test_bad_schedule_settings_are_named(make, message):
         make(_sgd(0.1))
 
 
+@pytest.mark.parametrize("make", [
+    lambda o: sched.ExponentialLR(o, gamma="0.9"),
+    lambda o: sched.StepLR(o, step_size=2, gamma=True),
+    lambda o: sched.LinearLR(o, start_factor=float("nan")),
+    lambda o: sched.CosineAnnealingLR(o, T_max=3, eta_min=None),
+    lambda o: sched.OneCycleLR(o, max_lr=[1.0, "2"], total_steps=5),
+    lambda o: sched.ReduceLROnPlateau(o, min_lr=float("inf")),
+])
+def test_schedule_settings_must_be_finite_real_numbers(make):
+    with pytest.raises(TypeError, match="to be a finite real number"):
+        make(_sgd(0.1, 0.2))
+
+
 def test_one_cycle_momentum_needs_an_optimiser_with_momentum():
     optimizer = optim.Adagrad([Parameter(np.ones(2))], lr=0.1)
     with pytest.raises(ValueError, match="cycle_momentum=True needs an optimiser with momentum or betas"):
