@@ -48,6 +48,14 @@ def test_every_assignment_has_a_statement_a_starter_with_solutions_and_a_grader(
         assert BEGIN in (folder / starter).read_text(), f"{folder.name}/{starter} has no solutions"
 
 
+def test_each_statement_gives_the_points_its_grader_awards():
+    for folder in ASSIGNMENTS:
+        stated = [int(n) for n in re.findall(r"\((\d+) points?\)", (folder / "statement.md").read_text())]
+        (grader,) = folder.glob("grade_*.py")
+        awarded = [int(n) for n in re.findall(r"@pytest\.mark\.points\((\d+)\)", grader.read_text())]
+        assert stated == awarded, f"{folder.name}: statement says {stated}, grader awards {awarded}"
+
+
 def test_reference_solutions_score_full_marks():
     result = run("grade", COURSEWORK)
     rows = task_rows(result.stdout)
