@@ -20,6 +20,11 @@ from minnet import allocator
 # waits for a core can take ten times longer, and the medians then measure the scheduler.
 THREADS = int(os.environ.get("MINNET_BENCH_THREADS", "2"))
 SETTLE_SECONDS = 0.1
+# MINNET_BENCH_CLOCK=cpu times with the process's CPU time instead of the wall clock: on a
+# machine that other jobs keep busy, the time a step waits for a core then does not count.
+# CPU time adds up every thread of the process, so use it with MINNET_BENCH_THREADS=1.
+CLOCK = os.environ.get("MINNET_BENCH_CLOCK", "wall")
+_now = time.process_time if CLOCK == "cpu" else time.perf_counter
 
 # The benchmarks time training steps as the chapters run them: with freed memory kept for the
 # next step, which `import minnet` leaves to the program (minnet/allocator.py).
@@ -89,6 +94,7 @@ def print_header(title: str, torch=None) -> None:
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", torch not installed")
     print(f"\n{title}")
     print(f"  {os.cpu_count()} cores, {cpu_model()}; {versions}; {THREADS} threads; {load_average()}"
+          + ("; CPU time" if CLOCK == "cpu" else "")
           + ("; freed memory kept" if KEEPS_FREED_MEMORY else ""))
 
 
@@ -109,10 +115,10 @@ def interleaved_times(steps: dict, repeats: int = 7, warmup: int = 2, inner: int
             # on 2 cores they steal the next implementation's cores (numpy's W1 step ran several
             # times slower right after torch's). A pause lets them go to sleep first.
             time.sleep(SETTLE_SECONDS)
-            start = time.perf_counter()
+            start = _now()
             for _ in range(inner):
                 step()
-            times[name].append((time.perf_counter() - start) / inner)
+            times[name].append((_now() - start) / inner)
     return times
 
 

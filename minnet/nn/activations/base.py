@@ -183,16 +183,17 @@ def _step(condition, like):
 
 
 def _quotient(y, x, at_zero):
-    """y / x, and `at_zero` (the limit of y / x at 0) where |x| is below the smallest normal
-    number: there y / x is 0 / 0, or a quotient of subnormals with too few digits to mean much.
+    """y / x, and `at_zero` (the limit of y / x at 0) where x = 0, where y / x is 0 / 0.
 
     Recovers sigmoid(x) from SiLU's y = x sigmoid(x) and the like: one division instead of
-    recomputing a transcendental. The near-zeros are fixed up afterwards, because a masked
-    division (where=...) is a scalar loop, slower than the division itself.
+    recomputing a transcendental. The zeros are fixed up afterwards, because a masked division
+    (where=x != 0) is a scalar loop, slower than the division itself. For |x| below the
+    smallest normal number (1e-38 in float32) y is subnormal, with fewer significant digits,
+    and so is the quotient: checking for that too would cost two more passes.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         quotient = np.divide(y, x, out=np.empty_like(x))
-    quotient[np.abs(x) < np.finfo(x.dtype).tiny] = at_zero
+    quotient[x == 0] = at_zero
     return quotient
 
 
