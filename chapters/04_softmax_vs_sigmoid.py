@@ -36,6 +36,7 @@ ch = Chapter("04_softmax_vs_sigmoid")
 THRESHOLD = 0.5       # a label is reported when its probability exceeds this
 MAX_DIGITS = 3        # digits per multi-label image: 1 to 3
 
+# %%
 z = np.linspace(-30, 30, ch.pick(full=2001, quick=201))
 pairs = mn.Tensor(np.stack([z, np.zeros_like(z)], axis=1))        # (points, 2) logits
 softmax_first = mn.nn.Softmax(axis=-1)(pairs).data[:, 0]
