@@ -638,3 +638,75 @@ def test_relu_outputs_contain_true_zeros_and_elu_outputs_do_not(dead_relu):
 
 def test_dead_relu_writes_its_figure(dead_relu_chapter):
     assert_figures_written(dead_relu_chapter, {"layer_2_revival", "dead_units"})
+
+
+# --- 11 remedies for depth -----------------------------------------------------------------
+# Quick mode trains one seed for 98 steps (the chapter's full run: three seeds, 294 steps);
+# the bounds below are the quick run's, with room for the seed.
+
+remedies_chapter = chapter_fixture("11_remedies_for_depth")
+
+
+@pytest.fixture(scope="module")
+def remedies(remedies_chapter):
+    return remedies_chapter.findings
+
+
+def mean_accuracy(remedies, key):
+    return np.mean(remedies["accuracy"][key])
+
+
+@pytest.mark.parametrize("key", ["sigmoid, plain", "sigmoid, LayerNorm", "ReLU, plain", "ReLU, LayerNorm"])
+def test_plain_and_layernorm_deep_nets_stay_at_chance(remedies, key):
+    assert remedies["diverged"][key] == 0
+    assert mean_accuracy(remedies, key) < 0.15
+
+
+def test_batchnorm_rescues_both_deep_nets_and_wins_on_sigmoid(remedies):
+    assert mean_accuracy(remedies, "sigmoid, BatchNorm") > 0.9
+    assert mean_accuracy(remedies, "ReLU, BatchNorm") > 0.5
+    assert mean_accuracy(remedies, "sigmoid, BatchNorm") > mean_accuracy(remedies, "sigmoid, residual")
+
+
+def test_residual_connections_rescue_the_sigmoid_net(remedies):
+    assert mean_accuracy(remedies, "sigmoid, residual") > 0.5
+
+
+def test_residual_relu_stack_diverges_and_the_scaled_branch_fixes_it(remedies):
+    assert remedies["diverged"]["ReLU, residual"] == len(remedies["seeds"])
+    assert None not in remedies["accuracy"]["ReLU, residual, scaled"]
+    assert mean_accuracy(remedies, "ReLU, residual, scaled") > 0.8
+
+
+def test_residual_relu_second_moment_grows_about_twofold_per_block(remedies):
+    growth = remedies["growth"]
+    assert 1.8 < growth["residual"]["second moment factor per block"] < 2.6
+    assert growth["residual"]["after block 30"] > 1e4
+    assert growth["residual, scaled"]["second moment factor per block"] < 1.3
+
+
+def test_sigmoid_gradient_never_reaches_the_first_layer_without_batchnorm_or_residuals(remedies):
+    first = remedies["first_last"]
+    for key in ("sigmoid, plain", "sigmoid, LayerNorm"):
+        assert first[key]["first layer, step 1"] < 1e-6 * first[key]["output layer, step 1"]
+        assert first[key]["first layer, last step"] < 1e-6
+    for key in ("sigmoid, BatchNorm", "sigmoid, residual"):
+        assert first[key]["first layer, step 1"] > 1e-2 * first[key]["output layer, step 1"]
+
+
+def test_layernorm_relu_gradient_reaches_the_first_layer_then_fades(remedies):
+    norms = remedies["first_last"]["ReLU, LayerNorm"]
+    assert norms["first layer, step 1"] > 0.1 * norms["output layer, step 1"]
+    assert norms["first layer, last step"] < 0.01 * norms["first layer, step 1"]
+
+
+def test_batchnorm_keeps_images_apart_where_layernorm_does_not(remedies):
+    spread = remedies["relative_spread"]
+    assert spread["sigmoid, plain"] < 1e-5 and spread["sigmoid, LayerNorm"] < 1e-5
+    assert spread["sigmoid, BatchNorm"] > 0.1 and spread["ReLU, BatchNorm"] > 0.1
+    assert spread["sigmoid, residual"] > 1e3 * spread["sigmoid, plain"]
+    assert remedies["top_rms"]["ReLU, LayerNorm"] > 1e3 * remedies["top_rms"]["ReLU, plain"]
+
+
+def test_remedies_chapter_writes_its_figure(remedies_chapter):
+    assert_figures_written(remedies_chapter, {"gradient_norms_during_training"})
