@@ -557,6 +557,17 @@ def test_swish_trainable_beta_is_a_parameter_and_silu_is_swish_with_beta_one():
     np.testing.assert_array_equal(A.SiLU()(x).data, A.Swish(beta=1.0)(x).data)
 
 
+@pytest.mark.parametrize("cls", [A.Softshrink, A.Hardshrink])
+def test_shrinkage_with_negative_lambd_says_it_needs_lambd_at_least_zero(cls):
+    with pytest.raises(ValueError, match=r"expected lambd >= 0.*got -0.5"):
+        cls(lambd=-0.5)
+
+
+def test_softplus_with_beta_not_positive_says_so():
+    with pytest.raises(ValueError, match=r"Softplus expected beta > 0, got 0"):
+        A.Softplus(beta=0)
+
+
 def test_maxout_takes_the_max_of_consecutive_groups():
     x = mn.Tensor(np.array([[1.0, 5.0, 2.0, -1.0, -3.0, 0.0]]))
     np.testing.assert_array_equal(A.Maxout(3)(x).data, [[5.0, 0.0]])

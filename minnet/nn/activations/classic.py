@@ -251,8 +251,12 @@ class Hardshrink(Activation):
     name = "hardshrink"
     zero_centred = True
     smooth = False
+    derivative_from_output = True
 
     def __init__(self, lambd=0.5):
+        if lambd < 0:
+            raise ValueError(f"Hardshrink expected lambd >= 0 (a negative lambd keeps every x, "
+                             f"as Identity does), got {lambd}")
         self.lambd = lambd
 
     def f(self, x):
@@ -261,7 +265,7 @@ class Hardshrink(Activation):
         return y
 
     def df(self, x, y):
-        return _step(np.abs(x) > self.lambd, x)
+        return _step(y != 0, y)          # y != 0 exactly where |x| > lambd (lambd >= 0)
 
     def extra_repr(self):
         return f"lambd={self.lambd}"

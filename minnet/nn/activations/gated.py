@@ -309,13 +309,14 @@ class HardSwish(Activation):
         return y
 
     def df(self, x, y):
-        # hard_sigmoid(x) + x / 6 inside (-3, 3): 0 below, x/3 + 1/2 inside, 1 above, and the
-        # outer slopes at the kinks, as PyTorch. hard_sigmoid(x) again costs fewer passes than
-        # recovering it as y / x.
-        derivative = _step(np.abs(x) < 3, x)
-        derivative *= x
-        derivative *= 1 / 6
-        derivative += _hard_sigmoid(x)
+        # hard_sigmoid(x) + x / 6 inside (-3, 3) = (ReLU6(x + 3) + x [|x| < 3]) / 6: 0 below,
+        # x/3 + 1/2 inside, 1 above, and the outer slopes at the kinks, as PyTorch.
+        derivative = np.add(x, 3, out=np.empty_like(x))
+        np.clip(derivative, 0, 6, out=derivative)
+        inside = _step(np.abs(x) < 3, x)
+        inside *= x
+        derivative += inside
+        derivative /= 6
         return derivative
 
 
