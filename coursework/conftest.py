@@ -41,7 +41,7 @@ def _load(path, name):
         spec.loader.exec_module(module)
     except SyntaxError as error:
         raise SubmissionError(f"{path.name} line {error.lineno}: SyntaxError: {error.msg}") from None
-    except Exception as error:
+    except (Exception, SystemExit) as error:       # sys.exit() at import must not end grading
         raise SubmissionError(f"importing {path.name} raised {type(error).__name__}: {error}") from None
     return module
 
