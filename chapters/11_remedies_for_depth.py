@@ -48,8 +48,8 @@ SEEDS = ch.pick(full=(0, 1, 2), quick=(0,))
 # benchmarks/reference_remedies_torch.py on the same setup (torch 2.13, 294 steps, seeds 0-2):
 # mean training accuracy; "diverged" where the loss became NaN
 PYTORCH = {("sigmoid", "plain"): "0.102", ("sigmoid", "BatchNorm"): "0.999", ("sigmoid", "residual"): "0.924",
-           ("sigmoid", "LayerNorm"): "0.101", ("ReLU", "plain"): "0.102", ("ReLU", "BatchNorm"): "0.895",
-           ("ReLU", "residual"): "diverged", ("ReLU", "LayerNorm"): "0.101", ("ReLU", "residual, scaled"): "0.972"}
+           ("sigmoid", "LayerNorm"): "0.101", ("ReLU", "plain"): "0.102", ("ReLU", "BatchNorm"): "0.876",
+           ("ReLU", "residual"): "diverged", ("ReLU", "LayerNorm"): "0.101", ("ReLU", "residual, scaled"): "0.968"}
 
 
 class Scale(mn.nn.Module):

@@ -710,3 +710,58 @@ def test_batchnorm_keeps_images_apart_where_layernorm_does_not(remedies):
 
 def test_remedies_chapter_writes_its_figure(remedies_chapter):
     assert_figures_written(remedies_chapter, {"gradient_norms_during_training"})
+
+
+# --- 10 exploding gradients ----------------------------------------------------------------
+# Quick mode: one seed, 5 epochs (the full run: three seeds, 10 epochs).
+
+exploding_chapter = chapter_fixture("10_exploding_gradients")
+
+
+@pytest.fixture(scope="module")
+def exploding(exploding_chapter):
+    return exploding_chapter.findings
+
+
+def test_gradient_grows_towards_the_input_by_the_gain_per_layer(exploding):
+    for gain, factor in exploding["factor_per_layer"].items():
+        assert factor == pytest.approx(gain, rel=0.05)
+    norms = list(exploding["gradient_per_layer"]["gain 2"].values())
+    assert all(lower > upper for lower, upper in zip(norms, norms[1:]))       # layer 1 largest
+    assert exploding["logits_std"][2.0] > 100 * exploding["logits_std"][1.0]
+
+
+def test_unclipped_gain_2_net_overflows_within_a_few_steps_with_growing_gradients(exploding):
+    norms = exploding["unclipped_norms"]
+    assert exploding["unclipped_diverged"] and len(norms) <= 10
+    assert all(later > 10 * earlier for earlier, later in zip(norms, norms[1:]))
+    assert exploding["results"]["gain 2, no clipping"]["diverged"] == len(exploding["seeds"])
+
+
+def test_clipped_runs_gradient_stays_above_the_threshold_and_falls_slowly(exploding):
+    norms = exploding["clipped_run_norms"]
+    assert min(norms) > 1.0
+    assert norms[0] > np.median(norms[-20:])
+
+
+@pytest.mark.parametrize("setting", ["gain 2, norm <= 1", "gain 2, |value| <= 0.01", "gain 2, |value| <= 0.1"])
+def test_clipping_rescues_the_gain_2_net(exploding, setting):
+    result = exploding["results"][setting]
+    assert result["diverged"] == 0 and result["mean accuracy"] > 0.6
+
+
+def test_the_smallest_clipping_thresholds_learn_less(exploding):
+    results = exploding["results"]
+    assert results["gain 2, norm <= 0.1"]["mean accuracy"] < results["gain 2, norm <= 1"]["mean accuracy"]
+    assert results["gain 2, |value| <= 0.001"]["mean accuracy"] < results["gain 2, |value| <= 0.01"]["mean accuracy"]
+    assert results["gain 2, norm <= 1"]["steps clipped"] == 1.0
+
+
+def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it(exploding):
+    cosine = exploding["cosine"]
+    assert cosine["by norm (max_norm 1)"] == pytest.approx(1.0, abs=1e-9)
+    assert cosine["by value (c 0.01)"] < 0.9
+
+
+def test_exploding_chapter_writes_its_figures(exploding_chapter):
+    assert_figures_written(exploding_chapter, {"gradient_per_layer", "gradient_norm_during_training"})
