@@ -220,6 +220,117 @@ ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:
 #    weights are all near zero: plot that mask as an 8x8 image. Which pixels did L1 switch off?
 
 # %% [markdown]
+# ## Dropout: a different network at every step
+# Dropout (Srivastava et al. 2014) regularises without a penalty: in training every hidden
+# output is zeroed with probability p and the survivors are multiplied by 1/(1 - p) (inverted
+# dropout), so each step trains a random thinned network; in evaluation nothing is dropped
+# and, thanks to the 1/(1 - p), nothing needs rescaling. `mn.nn.Dropout(p)` does the first in
+# training mode and the second in eval mode (`model.train()` / `model.eval()`; `mn.fit`
+# trains in training mode and `mn.predict` evaluates in eval mode). We put Dropout(0.5) after
+# the hidden ReLU of the same network and train it like the others.
+
+# %%
+DROPOUT = 0.5
+
+
+def train_with_dropout(X, y, rows, epochs, seed=ch.seed):
+    mn.manual_seed(seed)
+    model = mn.nn.Sequential(mn.nn.Dense(64, HIDDEN, init="he_normal"), mn.nn.ReLU(), mn.nn.Dropout(DROPOUT),
+                             mn.nn.Dense(HIDDEN, 10))
+    optimizer = mn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    mn.fit(model, mn.nn.CrossEntropyLoss(), optimizer, X[rows], y[rows], epochs=epochs, batch_size=32,
+           progress=False, seed=seed)
+    return model
+
+
+def logits_in_mode(model, X, training):
+    """One forward pass without a graph, in training mode (dropout on) or eval mode."""
+    model.train(training)
+    with mn.no_grad():
+        logits = model(mn.Tensor(X)).data
+    model.eval()
+    return logits
+
+
+dropout_model = train_with_dropout(X, y, train_rows, epochs)
+X_test, y_test = X[test_rows], y[test_rows]
+passes = {mode: [logits_in_mode(dropout_model, X_test, mode == "train") for _ in range(2)] for mode in ("train", "eval")}
+hidden = dropout_model[1](dropout_model[0](mn.Tensor(X_test))).data            # the ReLU's outputs
+dropped = logits_in_mode(dropout_model[2], hidden, training=True)               # Dropout alone, training mode
+dropout_findings = {
+    mode: {"accuracy": float(np.mean(first.argmax(axis=1) == y_test)),
+           "largest logit change between two passes": float(np.abs(first - second).max()),
+           "predictions that change": float(np.mean(first.argmax(axis=1) != second.argmax(axis=1)))}
+    for mode, (first, second) in passes.items()}
+dropout_scores = describe(dropout_model, X, y, train_rows, test_rows)
+ch.record(dropout=dropout_findings, dropout_kept=float(np.mean(dropped != 0) / np.mean(hidden != 0)),
+          dropout_mean_ratio=float(dropped.mean() / hidden.mean()),
+          dropout_result={k: v for k, v in dropout_scores.items() if k != "weights"})
+ch.table(dropout_findings, fmt=".3f", key=f"Dropout({DROPOUT}) on {len(test_rows)} test digits")
+ch.print(f"in training mode Dropout kept {ch.findings['dropout_kept']:.3f} of the non-zero hidden outputs; "
+         f"mean after / mean before: {ch.findings['dropout_mean_ratio']:.3f} (inverted dropout keeps the mean)")
+none = results["none"]
+ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout against {none['test_accuracy']:.3f} "
+         f"without; train/test gap {dropout_scores['accuracy_gap']:.3f} against {none['accuracy_gap']:.3f} "
+         f"({'narrower' if dropout_scores['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+
+# %% [markdown]
+# ## Early stopping: keep the best epoch
+# The simplest regulariser is to stop in time (Prechelt 1998). We train the unpenalised
+# network for many epochs with the 400 validation digits watched after each one;
+# `mn.callbacks.EarlyStopping(patience=10)` stops when the validation loss has not improved
+# for 10 epochs and, with restore_best=True (its default), puts back the weights of the best
+# epoch.
+
+# %%
+mn.manual_seed(ch.seed)
+stopped_model = mn.nn.Sequential(mn.nn.Dense(64, HIDDEN, init="he_normal"), mn.nn.ReLU(), mn.nn.Dense(HIDDEN, 10))
+stop = mn.callbacks.EarlyStopping(patience=10)
+max_epochs = ch.pick(full=300, quick=150)
+history = mn.fit(stopped_model, mn.nn.CrossEntropyLoss(), mn.optim.SGD(stopped_model.parameters(), lr=0.05, momentum=0.9),
+                 X[train_rows], y[train_rows], epochs=max_epochs, batch_size=32, progress=False, seed=ch.seed,
+                 validation_data=(X[validation_rows], y[validation_rows]), metrics=("accuracy",), callbacks=[stop])
+restored = evaluate(stopped_model, X[validation_rows], y[validation_rows])
+ch.record(early_stopping={"max_epochs": max_epochs, "epochs_run": history.epochs, "best_epoch": stop.best_epoch,
+                          "stopped_epoch": stop.stopped_epoch, "restored": stop.restored,
+                          "best_val_loss": stop.best, "last_val_loss": history["val_loss"][-1],
+                          "val_loss_after_restore": restored["loss"],
+                          "lowest_val_loss_of_history": min(history["val_loss"])})
+ch.print(f"stopped after epoch {history.epochs} of {max_epochs}; best validation loss {stop.best:.4f} at epoch "
+         f"{stop.best_epoch}; the last epoch's was {history['val_loss'][-1]:.4f}; weights restored: {stop.restored}; "
+         f"the restored model's validation loss: {restored['loss']:.4f}")
+
+figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+epochs_axis = np.arange(1, history.epochs + 1)
+ax.plot(epochs_axis, history["loss"], label="training loss")
+ax.plot(epochs_axis, history["val_loss"], label="validation loss")
+ax.axvline(stop.best_epoch, color="tab:green", linestyle="--", label=f"restored: epoch {stop.best_epoch}")
+ax.plot([stop.best_epoch], [stop.best], marker="o", color="tab:green")
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("cross-entropy (log scale)")
+ax.set_title(f"Early stopping (patience {stop.patience}): {TRAIN} training digits")
+ax.grid(True, which="major", alpha=0.3)
+ax.legend(fontsize="small")
+ch.show(figure, "early_stopping")
+
+# %% [markdown]
+# ## What dropout and early stopping did
+# Dropout makes training-mode outputs random: two passes over the same test digits give
+# different logits, and some predictions change, while in eval mode the two passes agree
+# exactly (the first table). The accuracy the network reaches in eval mode is higher than in
+# training mode, where it has to answer with half its hidden units missing; that is why
+# `mn.predict` always evaluates in eval mode. Dropout keeps about half the hidden outputs, and
+# the 1/(1 - p) brings their mean back to that of the full layer (printed under the table).
+# Whether dropout narrowed the train/test gap of this small network is printed from the run.
+#
+# In the early-stopping figure the training loss keeps falling, by orders of magnitude, while
+# the validation loss levels off: the later epochs only make the network more confident on
+# its 200 training digits. EarlyStopping waited 10 epochs past the best one, stopped long
+# before the epoch limit, and put the best epoch's weights back: the restored model's
+# validation loss is the lowest in the history, below the last epoch's (both printed above).
+
+# %% [markdown]
 # ## References
 # - Tibshirani, R. (1996). Regression shrinkage and selection via the lasso. Journal of the
 #   Royal Statistical Society B 58(1), 267-288. https://doi.org/10.1111/j.2517-6161.1996.tb02080.x
@@ -232,3 +343,8 @@ ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:
 #   ICML. https://doi.org/10.1145/1015330.1015435
 # - Goodfellow, I., Bengio, Y. and Courville, A. (2016). Deep Learning, sections 7.1.1 and
 #   7.1.2 (L2 and L1 parameter regularisation). MIT Press. https://www.deeplearningbook.org/
+# - Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and Salakhutdinov, R. (2014).
+#   Dropout: a simple way to prevent neural networks from overfitting. JMLR 15, 1929-1958.
+#   https://jmlr.org/papers/v15/srivastava14a.html
+# - Prechelt, L. (1998). Early stopping - but when? In Neural Networks: Tricks of the Trade,
+#   Springer. https://doi.org/10.1007/3-540-49430-8_3

@@ -559,7 +559,7 @@ def test_every_network_fits_its_200_training_digits(regularization):
 
 
 def test_regularization_writes_its_figures(regularization_chapter):
-    assert_figures_written(regularization_chapter, {"weight_histograms", "validation_curve"})
+    assert_figures_written(regularization_chapter, {"weight_histograms", "validation_curve", "early_stopping"})
 
 
 # --- 07 dead ReLUs --------------------------------------------------------------------------
@@ -765,3 +765,26 @@ def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it(exploding
 
 def test_exploding_chapter_writes_its_figures(exploding_chapter):
     assert_figures_written(exploding_chapter, {"gradient_per_layer", "gradient_norm_during_training"})
+
+
+# --- 06 regularisation: dropout and early stopping -----------------------------------------
+
+def test_dropout_is_random_in_training_mode_and_deterministic_in_eval_mode(regularization):
+    train, evaluation = regularization["dropout"]["train"], regularization["dropout"]["eval"]
+    assert train["largest logit change between two passes"] > 0.1 and train["predictions that change"] > 0
+    assert evaluation["largest logit change between two passes"] == 0 and evaluation["predictions that change"] == 0
+    assert evaluation["accuracy"] > train["accuracy"]
+
+
+def test_inverted_dropout_keeps_half_the_units_and_the_mean(regularization):
+    assert regularization["dropout_kept"] == pytest.approx(0.5, abs=0.03)
+    assert regularization["dropout_mean_ratio"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_early_stopping_stops_early_and_restores_the_best_epoch(regularization):
+    stopping = regularization["early_stopping"]
+    assert stopping["epochs_run"] < stopping["max_epochs"]
+    assert stopping["stopped_epoch"] == stopping["epochs_run"] == stopping["best_epoch"] + 10
+    assert stopping["restored"]
+    assert stopping["val_loss_after_restore"] == pytest.approx(stopping["best_val_loss"], rel=1e-5)
+    assert stopping["best_val_loss"] == stopping["lowest_val_loss_of_history"] < stopping["last_val_loss"]
