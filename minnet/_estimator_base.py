@@ -14,12 +14,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from minnet import config, nn, optim
+from minnet.callbacks import Callback
 from minnet.function import no_grad
 from minnet.regularizers import L1L2
 from minnet.tensor import Tensor
-from minnet.training import History
 from minnet.training import fit as train_network
-from minnet.training import predict as network_outputs
 
 # init="auto": the variance-preserving scheme each activation was derived for (see mn.init).
 # SELU's self-normalisation assumes LeCun normal weights (Klambauer et al. 2017); the
@@ -95,6 +94,39 @@ def _generator_for(random_state, owner):
         return np.random.default_rng(random_state.integers(np.iinfo(np.int64).max))
     raise ValueError(f"{owner} expected random_state to be None, an int, a numpy RandomState or "
                      f"a numpy Generator, got {random_state!r}")
+
+
+class _StopOnPlateau(Callback):
+    """scikit-learn's MLP stopping rule as an mn.fit callback.
+
+    An epoch improves when its monitored value beats the best so far by more than tol; after
+    `patience` epochs in a row that do not, training stops. The best so far follows every new
+    best, however small (unlike mn.callbacks.EarlyStopping, which waits for a gain of tol), so a
+    loss creeping down by less than tol per epoch counts as settled, as in scikit-learn.
+    With keep_best the weights of the best epoch are put back at the end.
+    """
+
+    def __init__(self, monitor, higher_is_better, tol, patience, keep_best):
+        self.monitor, self.sign = monitor, 1.0 if higher_is_better else -1.0
+        self.tol, self.patience, self.keep_best = tol, patience, keep_best
+
+    def on_train_begin(self, model, loss, history):
+        self.best, self.best_state, self.epochs_without_improvement = -math.inf, None, 0
+
+    def on_epoch_end(self, model, loss, history):
+        value = self.sign * history[self.monitor][-1]
+        improved = value > self.best + self.tol
+        self.epochs_without_improvement = 0 if improved else self.epochs_without_improvement + 1
+        if value > self.best:
+            self.best = value
+            if self.keep_best:
+                self.best_state = model.state_dict()
+        self.stop_training = self.epochs_without_improvement >= self.patience
+
+    def on_train_end(self, model, loss, history):
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        self.best *= self.sign          # back to the monitored value's own sign
 
 
 class _NeuralNet(BaseEstimator):
@@ -225,44 +257,31 @@ class _NeuralNet(BaseEstimator):
         return self
 
     def _run_epochs(self, loss_fn, X, targets, validation):
-        """Up to max_iter epochs; stop once n_iter_no_change epochs in a row fail to improve the
-        monitored score (-training loss, or the validation score) by at least tol."""
-        self.history_ = History()
-        best_score, epochs_without_improvement, best_state = -math.inf, 0, None
-        for _ in range(self.max_iter):
-            epoch = train_network(self.model_, loss_fn, self.optimizer_, X, targets, epochs=1,
-                                  batch_size=self.batch_size, progress=False)
-            record = {"loss": epoch["loss"][0]}
-            if validation is not None:
-                record["val_score"] = self._score_outputs(network_outputs(self.model_,
-                                                                          validation[0]),
-                                                          validation[1])
-            self.history_.append(record)
-            self.n_iter_ += 1
-            if self.verbose:
-                print(f"epoch {self.n_iter_}: " + ", ".join(f"{name} {value:.6f}"
-                                                            for name, value in record.items()))
-            score = record["val_score"] if validation is not None else -record["loss"]
-            epochs_without_improvement = (epochs_without_improvement + 1
-                                          if score < best_score + self.tol else 0)
-            if score > best_score:
-                best_score = score
-                if validation is not None:
-                    best_state = self.model_.state_dict()
-            if epochs_without_improvement >= self.n_iter_no_change:
-                break
-        else:
+        """One mn.fit of up to max_iter epochs, ended by _StopOnPlateau."""
+        stop = _StopOnPlateau("loss" if validation is None else "val_score",
+                              higher_is_better=validation is not None, tol=self.tol,
+                              patience=self.n_iter_no_change, keep_best=validation is not None)
+
+        def score(targets, outputs):        # history's "score" and "val_score"
+            return self._score(targets, outputs)
+
+        # verbose asks for the bar even where stderr is not a terminal (a notebook, a log).
+        self.history_ = train_network(self.model_, loss_fn, self.optimizer_, X, targets,
+                                      epochs=self.max_iter, batch_size=self.batch_size,
+                                      validation_data=validation,
+                                      metrics=() if validation is None else (score,),
+                                      progress="always" if self.verbose else False,
+                                      callbacks=[stop])
+        self.n_iter_ += self.history_.epochs
+        if not stop.stop_training:
             # As scikit-learn's MLP does; the network is still usable, just not settled.
             warnings.warn(f"{type(self).__name__} used all max_iter={self.max_iter} epochs and "
-                          f"the {'validation score' if validation is not None else 'loss'} was "
-                          f"still improving by at least tol={self.tol}; raise max_iter, or tol",
+                          f"the {'loss' if validation is None else 'validation score'} was still "
+                          f"improving by more than tol={self.tol}; raise max_iter, or tol",
                           ConvergenceWarning, stacklevel=4)
-        if best_state is not None:
-            # Early stopping keeps the network of the best validation epoch, not the last.
-            self.model_.load_state_dict(best_state)
         self.loss_ = float(self.history_["loss"][-1])
         self.best_loss_ = float(min(self.history_["loss"]))
-        self.best_validation_score_ = None if validation is None else float(best_score)
+        self.best_validation_score_ = None if validation is None else float(stop.best)
 
     def _validation_split(self, X, targets, generator):
         """Hold out validation_fraction of the rows (stratified by class where every class can

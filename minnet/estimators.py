@@ -77,9 +77,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         out before training has converged, fit warns with sklearn's ConvergenceWarning and
         keeps the network it has.
     tol : float, default 1e-4
-        The improvement that counts: an epoch improves when the training loss falls by at least
-        tol below the best so far (with early_stopping, when the validation score rises by at
-        least tol above its best).
+        The improvement that counts: an epoch improves when its training loss is more than tol
+        below the lowest so far (with early_stopping: its validation score more than tol above
+        the highest so far), scikit-learn's rule.
     n_iter_no_change : int, default 10
         Training stops after this many epochs in a row without such an improvement.
     early_stopping : bool, default False
@@ -94,7 +94,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         generator every fit. minnet's global generator (mn.manual_seed) and numpy's are never
         used or advanced.
     verbose : bool, default False
-        Print each epoch's loss (and validation score).
+        Show mn.fit's progress bar with each epoch's loss (and validation score).
     warm_start : bool, default False
         Keep training the fitted network (and its optimiser state) on the next fit.
 
@@ -111,7 +111,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
     optimizer_ : mn.optim.Optimizer
         The optimiser (its state carries over with warm_start).
     history_ : mn.History
-        The last fit's: "loss" per epoch, and "val_score" with early_stopping.
+        What mn.fit returned for the last fit: "loss" per epoch; with early_stopping also
+        "val_loss", and "score" and "val_score" (accuracy, or R^2) on the training and
+        validation rows.
     loss_, best_loss_ : float
         The training loss after the last epoch, and the lowest one.
     best_validation_score_ : float or None
@@ -153,7 +155,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         self._label_dtype = y.dtype
         return self._train(widths, X, targets, len(classes), loss_fn)
 
-    def _score_outputs(self, logits, targets):
+    def _score(self, targets, logits):
         """Accuracy of raw network outputs against encoded targets (the validation score): the
         share of rows predicted right, every label right for a multi-label fit."""
         if self.out_activation_ == "sigmoid":
@@ -238,7 +240,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         targets = ((y_2d - self.y_mean_) / self.y_scale_).astype(config.get_default_dtype())
         return self._train(widths, X, targets, self.n_outputs_, nn.MSELoss())
 
-    def _score_outputs(self, outputs, targets):
+    def _score(self, targets, outputs):
         """R^2 of raw (standardised) outputs: the validation score. R^2 is the same in
         standardised and original units, since both sides get the same affine map."""
         return float(r2_score(targets, outputs))
