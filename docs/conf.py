@@ -7,6 +7,7 @@
 sphinx-gallery runs each chapter and puts its code, printed output and figures on one page;
 gallery_hooks.py says what it needs to read Markdown cells and the figures `ch.show` saves.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +50,9 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # Two chapters at a time (joblib processes): each runs in one process from its first
+    # cell to its last, so the scraper's record of the figures already seen stays per chapter.
+    "parallel": min(2, os.cpu_count() or 1),
 }
 
 autodoc_member_order = "bysource"
