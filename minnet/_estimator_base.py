@@ -126,7 +126,11 @@ class _StopOnPlateau(Callback):
     def on_train_end(self, model, loss, history):
         if self.best_state is not None:
             model.load_state_dict(self.best_state)
-        self.best *= self.sign          # back to the monitored value's own sign
+
+    @property
+    def best_value(self):
+        """The best monitored value, with its own sign (the lowest loss, the highest score)."""
+        return self.sign * self.best
 
 
 class _NeuralNet(BaseEstimator):
@@ -281,7 +285,7 @@ class _NeuralNet(BaseEstimator):
                           ConvergenceWarning, stacklevel=4)
         self.loss_ = float(self.history_["loss"][-1])
         self.best_loss_ = float(min(self.history_["loss"]))
-        self.best_validation_score_ = None if validation is None else float(stop.best)
+        self.best_validation_score_ = None if validation is None else float(stop.best_value)
 
     def _validation_split(self, X, targets, generator):
         """Hold out validation_fraction of the rows (stratified by class where every class can

@@ -17,8 +17,9 @@ inside it (`print(model_)`, `mn.diagnostics`) or keep training it by hand.
     True
 
 Training runs until the loss stops improving, as scikit-learn's MLPClassifier does: at most
-`max_iter` epochs, stopping once `n_iter_no_change` epochs in a row improve the training loss
-(or, with early_stopping=True, the score on a held-out validation split) by less than `tol`.
+`max_iter` epochs, stopping once `n_iter_no_change` epochs in a row fail to beat the best
+training loss (or, with early_stopping=True, the best score on a held-out validation split) by
+more than `tol`; a budget that runs out is reported with scikit-learn's ConvergenceWarning.
 
 Each fit draws its randomness (initial weights, shuffling, the validation split) from its own
 generator made from `random_state`, lent to minnet for the current thread only
@@ -123,7 +124,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     Examples
     --------
-    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(16,), random_state=0)
+    >>> clf = NeuralNetClassifier(learning_rate=1e-2, random_state=0)
     >>> clf.fit([[0.0], [1.0], [2.0], [3.0]], ["no", "no", "yes", "yes"]).predict([[2.5]])
     array(['yes'], dtype='<U3')
     """
