@@ -103,7 +103,8 @@ def main():
             runs = [train(torch, X, y, net, variant, seed) for seed in SEEDS]
             accuracies = [accuracy for accuracy, _ in runs]
             diverged = sum(d for _, d in runs)
-            print(f"{net:<22} {variant:<17} mean {np.mean(accuracies):.3f}  seeds " + " ".join(f"{a:.3f}" for a in accuracies)
+            seeds = " ".join(f"{a:.3f}" for a in accuracies)
+            print(f"{net:<22} {variant:<17} mean {np.mean(accuracies):.3f}  seeds {seeds}"
                   + (f"  ({diverged} of {len(SEEDS)} diverged)" if diverged else ""), flush=True)
 
 

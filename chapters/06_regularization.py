@@ -254,7 +254,8 @@ def logits_in_mode(model, X, training):
 
 dropout_model = train_with_dropout(X, y, train_rows, epochs)
 X_test, y_test = X[test_rows], y[test_rows]
-passes = {mode: [logits_in_mode(dropout_model, X_test, mode == "train") for _ in range(2)] for mode in ("train", "eval")}
+passes = {mode: [logits_in_mode(dropout_model, X_test, mode == "train") for _ in range(2)]
+          for mode in ("train", "eval")}
 hidden = dropout_model[1](dropout_model[0](mn.Tensor(X_test))).data            # the ReLU's outputs
 dropped = logits_in_mode(dropout_model[2], hidden, training=True)               # Dropout alone, training mode
 dropout_findings = {
@@ -268,10 +269,12 @@ ch.record(dropout=dropout_findings, dropout_kept=float(np.mean(dropped != 0) / n
           dropout_result={k: v for k, v in dropout_scores.items() if k != "weights"})
 ch.table(dropout_findings, fmt=".3f", key=f"Dropout({DROPOUT}) on {len(test_rows)} test digits")
 ch.print(f"in training mode Dropout kept {ch.findings['dropout_kept']:.3f} of the non-zero hidden outputs; "
-         f"mean after / mean before: {ch.findings['dropout_mean_ratio']:.3f} (inverted dropout keeps the mean)")
+         f"mean after / mean before: {ch.findings['dropout_mean_ratio']:.3f} "
+         f"(inverted dropout keeps the mean)")
 none = results["none"]
-ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout against {none['test_accuracy']:.3f} "
-         f"without; train/test gap {dropout_scores['accuracy_gap']:.3f} against {none['accuracy_gap']:.3f} "
+ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout against "
+         f"{none['test_accuracy']:.3f} without; train/test gap {dropout_scores['accuracy_gap']:.3f} "
+         f"against {none['accuracy_gap']:.3f} "
          f"({'narrower' if dropout_scores['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
 
 # %% [markdown]
@@ -284,21 +287,24 @@ ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout agai
 
 # %%
 mn.manual_seed(ch.seed)
-stopped_model = mn.nn.Sequential(mn.nn.Dense(64, HIDDEN, init="he_normal"), mn.nn.ReLU(), mn.nn.Dense(HIDDEN, 10))
+stopped_model = mn.nn.Sequential(mn.nn.Dense(64, HIDDEN, init="he_normal"), mn.nn.ReLU(),
+                                 mn.nn.Dense(HIDDEN, 10))
 stop = mn.callbacks.EarlyStopping(patience=10)
 max_epochs = ch.pick(full=300, quick=150)
-history = mn.fit(stopped_model, mn.nn.CrossEntropyLoss(), mn.optim.SGD(stopped_model.parameters(), lr=0.05, momentum=0.9),
-                 X[train_rows], y[train_rows], epochs=max_epochs, batch_size=32, progress=False, seed=ch.seed,
-                 validation_data=(X[validation_rows], y[validation_rows]), metrics=("accuracy",), callbacks=[stop])
+optimizer = mn.optim.SGD(stopped_model.parameters(), lr=0.05, momentum=0.9)
+history = mn.fit(stopped_model, mn.nn.CrossEntropyLoss(), optimizer, X[train_rows], y[train_rows],
+                 epochs=max_epochs, batch_size=32, progress=False, seed=ch.seed, callbacks=[stop],
+                 validation_data=(X[validation_rows], y[validation_rows]), metrics=("accuracy",))
 restored = evaluate(stopped_model, X[validation_rows], y[validation_rows])
-ch.record(early_stopping={"max_epochs": max_epochs, "epochs_run": history.epochs, "best_epoch": stop.best_epoch,
-                          "stopped_epoch": stop.stopped_epoch, "restored": stop.restored,
+ch.record(early_stopping={"max_epochs": max_epochs, "epochs_run": history.epochs,
+                          "best_epoch": stop.best_epoch, "stopped_epoch": stop.stopped_epoch,
+                          "restored": stop.restored,
                           "best_val_loss": stop.best, "last_val_loss": history["val_loss"][-1],
                           "val_loss_after_restore": restored["loss"],
                           "lowest_val_loss_of_history": min(history["val_loss"])})
-ch.print(f"stopped after epoch {history.epochs} of {max_epochs}; best validation loss {stop.best:.4f} at epoch "
-         f"{stop.best_epoch}; the last epoch's was {history['val_loss'][-1]:.4f}; weights restored: {stop.restored}; "
-         f"the restored model's validation loss: {restored['loss']:.4f}")
+ch.print(f"stopped after epoch {history.epochs} of {max_epochs}; best validation loss {stop.best:.4f} "
+         f"at epoch {stop.best_epoch}; the last epoch's was {history['val_loss'][-1]:.4f}; "
+         f"weights restored: {stop.restored}; the restored model's validation loss: {restored['loss']:.4f}")
 
 figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
 epochs_axis = np.arange(1, history.epochs + 1)
