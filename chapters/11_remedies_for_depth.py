@@ -26,8 +26,9 @@ which network, and why one of them makes the ReLU network explode.
 # The setup is a PyTorch reference run's: the digits (pixels / 16), 64 units per layer, SGD
 # with learning rate 0.1, batches of 128, three seeds, and training accuracy measured on all
 # digits in eval mode after training. Every epoch runs over the first 1,792 digits, 14 full
-# batches: a last batch of 5 digits would give BatchNorm statistics of 5 samples, and it
-# pulled BatchNorm's accuracy down by tens of points in the PyTorch reference.
+# batches: a last batch of the remaining 5 digits would give BatchNorm statistics of 5
+# samples (and its running averages with them), so the reference run leaves it out, and so
+# do we. (Chapter 05's ReLU net had 32 units per layer; here it has 64, as in the reference.)
 
 # %%
 import math
