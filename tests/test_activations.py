@@ -436,7 +436,7 @@ def test_derivative_next_to_zero_is_the_derivative_at_zero(name):
     np.testing.assert_allclose(x.grad[1:], x.grad[0], rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "gelu"])
+@pytest.mark.parametrize("name", ["identity", "relu", "sigmoid", "gelu"])
 def test_integer_input_is_computed_in_the_default_float_dtype(name):
     y = build(name)(mn.Tensor(np.array([-2, 0, 3])))
     assert y.dtype == mn.get_default_dtype()

@@ -145,17 +145,22 @@ class Activation(Module):
                                   f"parameter_grads(self, x, y, grad)")
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        if x.dtype.kind != "f":
-            # f and df write into arrays of the input's dtype: an integer or boolean input is
-            # computed in the default float dtype, as a Python list would be.
-            x = Tensor(x.data.astype(get_default_dtype()))
+        x = _float_tensor(x)
         # An activation has no child modules, so its own Parameter attributes are exactly
         # self.parameters(), found without walking the module tree on every call (a deep net
         # calls its activations many times per step: bench_deep_sigmoid).
         parameters = [value for value in vars(self).values() if isinstance(value, Parameter)]
         return _ActivationFunction.apply(x, *parameters, activation=self)
+
+
+def _float_tensor(x):
+    """x as a Tensor of floats. f and df write into arrays of the input's dtype, so an integer
+    or boolean input is computed in the default float dtype, as a Python list would be."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype.kind != "f":
+        x = Tensor(x.data.astype(get_default_dtype()))
+    return x
 
 
 # --- building blocks several activations share ----------------------------------------------

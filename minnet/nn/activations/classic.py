@@ -2,8 +2,9 @@
 log-sigmoid, and the shrinkage and threshold functions."""
 import numpy as np
 
-from minnet.nn.activations.base import (INF, Activation, _negative_part, _positive_part, _sigmoid,
-                                        _step)
+from minnet.function import Function
+from minnet.nn.activations.base import (INF, Activation, _float_tensor, _negative_part,
+                                        _positive_part, _sigmoid, _step)
 
 
 # --- the classics -------------------------------------------------------------------------
@@ -24,9 +25,24 @@ class Identity(Activation):
         return x.copy()
 
     def df(self, x, y):
-        # A broadcast 1 of x's shape: backward copies the gradient in one pass, with no array
-        # of ones to fill and multiply by first.
-        return np.broadcast_to(np.ones((), x.dtype), x.shape)
+        return np.ones_like(x)
+
+    def forward(self, x):
+        # f' = 1, so backward hands the gradient on as a copy, one pass, where f and df would
+        # fill an array of ones and multiply by it (bench_activations: identity).
+        return _IdentityFunction.apply(_float_tensor(x))
+
+
+class _IdentityFunction(Function):
+    """y = x (a copy);  dL/dx = dL/dy (a copy, so that no two tensors share a gradient)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.copy()
 
 
 class Sigmoid(Activation):
