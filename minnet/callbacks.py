@@ -23,7 +23,7 @@ fit calls the hooks of each callback, in the order the list gives them, at these
                                     not when training raised an error)
 
 Every hook is called as hook(model, loss, history): the model being trained, a loss and the
-History so far. loss is None at the *_begin hooks, the batch's loss (a float, penalty
+History so far. loss is None at the three begin hooks, the batch's loss (a float, penalty
 included) at on_after_backward and on_step_end, the epoch's mean loss at on_epoch_end, and
 the last epoch's mean loss at on_train_end. Before each call fit also sets on the callback:
 `optimizer`, `epochs`, `steps_per_epoch`, `epoch` (1-based) and `step` (1-based within the
@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from minnet.diagnostics import activation_statistics, gradient_norms
-from minnet.schedulers import ReduceLROnPlateau
+from minnet.optim.schedulers import ReduceLROnPlateau
 
 HOOKS = ("on_train_begin", "on_epoch_begin", "on_step_begin", "on_after_backward", "on_step_end",
          "on_epoch_end", "on_train_end")
@@ -119,7 +119,9 @@ class EarlyStopping(Callback):
 
     After each epoch the monitored value (history[monitor][-1], "val_loss" by default) is an
     improvement when it beats the best so far by more than min_delta:
+
         mode "min":  value < best - min_delta        mode "max":  value > best + min_delta
+
     mode="auto" takes "max" for accuracy, f1 and r2 (and their "val_" twins), else "min".
     After `patience` epochs in a row without one, training stops. With restore_best=True the
     model's parameters and buffers are set back to those at the end of the best epoch when
@@ -194,6 +196,7 @@ class GradientNormRecorder(Callback):
     """Record each layer's gradient norm during training, at every `every`-th step.
 
     At on_after_backward (the gradients of this step, before clipping and before the update):
+
         norms[layer].append(||dL/dW_layer||)     per layer with a `parameter` ("weight"), as
                                                  mn.diagnostics.gradient_norms gives it
         total_norms.append(||(all gradients)||)  the norm clip_grad_norm_ would see

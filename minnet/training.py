@@ -16,7 +16,7 @@ import numpy as np
 
 from minnet import config
 from minnet.callbacks import CallbackList
-from minnet.clip import clip_grad_norm_
+from minnet.optim.clip import clip_grad_norm_
 from minnet.function import no_grad
 from minnet.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss
 from minnet.tensor import Tensor

@@ -306,7 +306,7 @@ def test_activation_statistics_recorder_records_each_layer_after_each_epoch():
 def test_learning_rate_scheduler_steps_a_warmup_after_every_batch():
     model = _model()
     optimizer = mn.optim.SGD(model.parameters(), lr=0.1)
-    warmup = mn.schedulers.LinearLR(optimizer, start_factor=0.25, total_iters=3)
+    warmup = mn.optim.LinearLR(optimizer, start_factor=0.25, total_iters=3)
     scheduling = LearningRateScheduler(warmup, interval="step")
     _fit(model, [scheduling], optimizer=optimizer, epochs=3)
     np.testing.assert_allclose(scheduling.lrs, [0.025, 0.05, 0.075, 0.1, 0.1, 0.1])
@@ -315,7 +315,7 @@ def test_learning_rate_scheduler_steps_a_warmup_after_every_batch():
 def test_learning_rate_scheduler_steps_once_per_epoch_and_feeds_a_plateau_its_value():
     model = _model()
     optimizer = mn.optim.SGD(model.parameters(), lr=0.1)
-    plateau = mn.schedulers.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    plateau = mn.optim.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
     scheduling = LearningRateScheduler(plateau)
     _fit(model, [scheduling], optimizer=optimizer, epochs=4, validation_data=(X, -Y))  # val_loss rises
     assert scheduling.lrs == [0.1, 0.1, 0.05, 0.025]
@@ -326,4 +326,4 @@ def test_learning_rate_scheduler_rejects_what_is_not_a_scheduler_or_interval():
     with pytest.raises(TypeError, match="expected an mn.optim scheduler"):
         LearningRateScheduler(optimizer)
     with pytest.raises(ValueError, match="interval 'step' or 'epoch'"):
-        LearningRateScheduler(mn.schedulers.ExponentialLR(optimizer, 0.9), interval="batch")
+        LearningRateScheduler(mn.optim.ExponentialLR(optimizer, 0.9), interval="batch")

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from minnet import clip as optim   # DRAFT: becomes `from minnet import optim` at the optim split
+from minnet import optim
 from minnet.nn import Parameter
 
 
