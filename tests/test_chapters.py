@@ -788,3 +788,111 @@ def test_early_stopping_stops_early_and_restores_the_best_epoch(regularization):
     assert stopping["restored"]
     assert stopping["val_loss_after_restore"] == pytest.approx(stopping["best_val_loss"], rel=1e-5)
     assert stopping["best_val_loss"] == stopping["lowest_val_loss_of_history"] < stopping["last_val_loss"]
+
+
+# --- 12 optimizers -------------------------------------------------------------------------
+
+optimizers_chapter = chapter_fixture("12_optimizers")
+
+
+@pytest.fixture(scope="module")
+def optimizers(optimizers_chapter):
+    return optimizers_chapter.findings
+
+
+def test_momentum_beats_plain_sgd_on_the_ill_conditioned_quadratic_and_rosenbrock(optimizers):
+    surfaces = optimizers["surfaces"]
+    for surface in ("quadratic", "Rosenbrock"):
+        sgd = surfaces[f"{surface}/SGD"]["final value"]
+        assert surfaces[f"{surface}/momentum"]["final value"] < sgd / 2
+    assert surfaces["quadratic/Nesterov"]["final value"] < surfaces["quadratic/SGD"]["final value"] / 2
+
+
+def test_plain_sgd_on_the_quadratic_takes_the_largest_stable_rate(optimizers):
+    start_value = 0.5 * (4.5 ** 2 + 100 * 1.0 ** 2)
+    assert optimizers["surfaces"]["quadratic/SGD"]["lr"] == 0.019
+    assert optimizers["sgd_just_below_2_over_L"] < start_value / 10
+    assert optimizers["sgd_just_above_2_over_L"] > 100 * start_value
+
+
+def test_rmsprop_wins_on_the_axis_aligned_quadratic_and_adam_does_not(optimizers):
+    values = {name: optimizers["surfaces"][f"quadratic/{name}"]["final value"]
+              for name in ("SGD", "momentum", "Nesterov", "RMSprop", "Adam")}
+    assert values["RMSprop"] < 1e-3 * min(v for name, v in values.items() if name != "RMSprop")
+    assert values["Adam"] > values["RMSprop"] * 1e6
+
+
+def test_nesterov_diverges_on_rosenbrock_at_the_largest_rate_momentum_takes(optimizers):
+    rates = optimizers["every_rate"]
+    assert optimizers["surfaces"]["Rosenbrock/momentum"]["lr"] == 2e-3
+    assert rates["Rosenbrock/Nesterov"][2e-3] == float("inf")
+    assert np.isfinite(rates["Rosenbrock/momentum"][2e-3])
+
+
+def test_sgd_on_digits_is_slow_at_small_rates_and_diverges_at_3(optimizers):
+    sweep = optimizers["lr_sweep"]
+    assert sweep[3.0] is None
+    losses = [sweep[lr] for lr in (0.001, 0.01, 0.1, 1.0)]
+    assert all(a > b for a, b in zip(losses, losses[1:]))          # each tenfold rate trains faster
+    assert sweep[0.001] > 2.0                                       # barely moved from ln 10
+
+
+def test_momentum_methods_beat_plain_sgd_and_adam_is_last_on_digits(optimizers):
+    final = {name: entry["final_loss"] for name, entry in optimizers["digits"].items()}
+    assert final["momentum"] < final["SGD"] and final["Nesterov"] < final["SGD"]
+    assert final["Adam"] == max(final.values())
+
+
+def test_bias_corrected_adam_steps_by_lr_from_the_first_step(optimizers):
+    large, tiny = optimizers["adam_first_step"]
+    assert large == pytest.approx(1.0, abs=1e-6) and tiny == pytest.approx(1.0, abs=1e-4) and tiny < large
+    assert optimizers["uncorrected_first_step"] == pytest.approx(0.1 / np.sqrt(0.001))
+    assert 6 < optimizers["uncorrected_peak"] < 7 and optimizers["uncorrected_peak_step"] <= 20
+    assert 1.2 < optimizers["uncorrected_at_1000"] < 1.3
+    assert optimizers["rmsprop_first_step"] == pytest.approx(10.0, rel=1e-6)
+
+
+def test_warmup_spares_adam_its_bad_first_epoch_at_a_high_rate(optimizers):
+    runs = optimizers["warmup"]
+    seeds = {key.split("/")[1] for key in runs}
+    for seed in seeds:
+        assert runs[f"warm-up + cosine/{seed}"]["first_loss"] < 0.75 * runs[f"cosine/{seed}"]["first_loss"]
+    assert optimizers["warmup_helped_seeds"] == sum(
+        runs[f"warm-up + cosine/{s}"]["final_loss"] < runs[f"cosine/{s}"]["final_loss"] for s in seeds)
+
+
+def test_optimizers_chapter_digits_losses_match_pytorch_from_the_same_weights_and_batches(optimizers_chapter):
+    torch = pytest.importorskip("torch")
+    X, y = mn.datasets.load_digits()
+    X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-8)
+    order = np.random.default_rng(0).permutation(len(X))
+    X_train, y_train = X[order[:1347]].astype(np.float32), y[order[:1347]]
+    settings = {"SGD": (torch.optim.SGD, {"lr": 0.1}), "momentum": (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+                "Nesterov": (torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+                "RMSprop": (torch.optim.RMSprop, {"lr": 0.001}), "Adam": (torch.optim.Adam, {"lr": 0.001})}
+    epochs = optimizers_chapter.findings["epochs"]
+    for name, (make, kwargs) in settings.items():
+        mn.manual_seed(0)
+        dense = [mn.nn.Dense(64, 64, init="he_uniform"), mn.nn.Dense(64, 64, init="he_uniform"), mn.nn.Dense(64, 10)]
+        net = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                  torch.nn.Linear(64, 10))
+        with torch.no_grad():
+            for linear, layer in zip(net[::2], dense):
+                linear.weight.copy_(torch.tensor(layer.weight.data.T))
+                linear.bias.copy_(torch.tensor(layer.bias.data))
+        optimizer, generator = make(net.parameters(), **kwargs), np.random.default_rng(0)
+        for _ in range(epochs):
+            rows_order, total = generator.permutation(len(X_train)), 0.0
+            for start in range(0, len(rows_order), 64):
+                rows = rows_order[start:start + 64]
+                loss = torch.nn.functional.cross_entropy(net(torch.tensor(X_train[rows])), torch.tensor(y_train[rows]))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(rows)
+        assert optimizers_chapter.findings["digits"][name]["final_loss"] == pytest.approx(total / len(X_train), rel=1e-4)
+
+
+def test_optimizers_chapter_writes_its_figures(optimizers_chapter):
+    assert_figures_written(optimizers_chapter, {"trajectories", "learning_rates", "digits", "bias_correction",
+                                                "schedules"})
