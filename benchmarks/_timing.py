@@ -153,7 +153,7 @@ def paired_ratio(times: dict, name: str, peer: str | None) -> float | None:
 
     The steps of one round run within a second of each other, so a ratio taken within a
     round cancels the machine's drift in speed, which on a shared 2-core machine moves
-    whole rounds by 20-50%; the ratio of the two medians would mix different rounds.
+    whole rounds at once; the ratio of the two medians would mix different rounds.
     """
     if peer not in times:
         return None
