@@ -3,6 +3,7 @@
     python -m benchmarks.bench_activations            ReLU, sigmoid, tanh, SiLU (W5), GELU
     MINNET_BENCH_ALL=1 python -m benchmarks.bench_activations     every activation
     python -m benchmarks.bench_activations relu gelu  only these (MINNET_BENCH_REPEATS=7)
+    MINNET_BENCH_CLOCK=cpu MINNET_BENCH_THREADS=1 ...     on a busy machine: CPU time, 1 thread
 
 Three implementations do the same work on the same input, interleaved so that machine drift
 hits all alike: minnet, the hand-written numpy reference of numpy_activations.py (the fewest
@@ -16,7 +17,8 @@ threads and 1). Two ways of driving backward, each timed for all three:
   for SiLU only, to stay short; MINNET_BENCH_ALL=1 times it for every activation.
 
 Times are medians of the repeats after a warm-up, ratios medians of the per-round ratios.
-Layers use PyTorch's default arguments and run in evaluation mode (RReLU's mean slope).
+Layers use PyTorch's default arguments (Threshold(0.5, -1.0) and Maxout(2), which have none)
+and run in evaluation mode (RReLU's mean slope).
 Before timing, each reference is checked against minnet's output and gradient.
 The goal: minnet within 2.5x of PyTorch for ReLU, sigmoid, tanh, SiLU and GELU (W5 is SiLU),
 and every activation within 1.2x of its numpy reference.
