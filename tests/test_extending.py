@@ -295,7 +295,8 @@ def test_a_user_loss_gets_reduction_and_target_checks_from_the_base_class():
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXTENSION_POINTS = ("A Function", "An activation, registered", "An activation with learnable",
-                    "A Module", "A Loss", "An optimiser", "A callback", "An initialiser")
+                    "A Module", "A Loss", "An optimiser", "A learning-rate schedule", "A callback",
+                    "An initialiser")
 
 
 def _section(title):
