@@ -84,26 +84,20 @@ def warmup_cosine(step, total_steps, warmup_steps, base_lr, min_lr=0.0):
     ### END SOLUTION
 
 
-class WarmupCosine:
-    """A scheduler: sets every group's lr to warmup_cosine(t, ...) with its own base lr.
+class WarmupCosine(mn.optim.LRScheduler):
+    """A scheduler: every group's lr follows warmup_cosine(t, ...) from its own base lr.
 
-    Made at t = 0 (it sets the lr for step 0 at once); each step() advances t by one.
+    minnet's LRScheduler does the bookkeeping (each group's base lr, the step count t, setting
+    group["lr"] when the scheduler is made and at each step()); a schedule writes its formula
+    as lr_at(base_lr, epoch). Here one "epoch" of the scheduler is one optimiser step.
     """
 
     def __init__(self, optimizer, total_steps, warmup_steps, min_lr=0.0):
-        self.optimizer = optimizer
         self.total_steps, self.warmup_steps, self.min_lr = total_steps, warmup_steps, min_lr
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.t = 0
-        self._apply()
+        super().__init__(optimizer)          # calls lr_at(base_lr, 0) at once
 
-    def _apply(self):
-        # HINT: for each group and its base lr: group["lr"] = warmup_cosine(self.t, ...)
+    def lr_at(self, base_lr, epoch):
+        # HINT: one line: your warmup_cosine with this scheduler's settings
         ### BEGIN SOLUTION
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = warmup_cosine(self.t, self.total_steps, self.warmup_steps, base_lr, self.min_lr)
+        return warmup_cosine(epoch, self.total_steps, self.warmup_steps, base_lr, self.min_lr)
         ### END SOLUTION
-
-    def step(self):
-        self.t += 1
-        self._apply()
