@@ -73,6 +73,16 @@ class Optimizer:
     (`defaults = dict(lr=1e-4, betas=(0.9, 0.99))`, then `MyOpt(params, lr=3e-4)` works with
     no __init__) or by calling `super().__init__(params, defaults)`, and defines the update
     hook `update(p, group, state)` (see update), or overrides step() as in PyTorch.
+
+        class SignSGD(mn.optim.Optimizer):          # p -= lr sign(g)  (Bernstein et al. 2018)
+            defaults = dict(lr=0.01)
+
+            def update(self, p, group, state):
+                p.data -= group["lr"] * np.sign(p.grad)
+
+        optimizer = SignSGD(model.parameters(), lr=0.1)
+
+    minnet.testing.check_optimizer checks one against a reference step written in numpy.
     """
 
     defaults = {}
