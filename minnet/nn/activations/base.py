@@ -190,7 +190,7 @@ def _step(condition, like):
 def _quotient(y, x, at_zero):
     """y / x, and `at_zero` (the limit of y / x at 0) where x = 0, where y / x is 0 / 0.
 
-    Recovers sigmoid(x) from SiLU's y = x sigmoid(x) and the like: one division instead of
+    Recovers Phi(x) from GELU's y = x Phi(x) and the like: one division instead of
     recomputing a transcendental. The zeros are fixed up afterwards, because a masked division
     (where=x != 0) is a scalar loop, slower than the division itself. For |x| below the
     smallest normal number (1e-38 in float32) y is subnormal, with fewer significant digits,
