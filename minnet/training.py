@@ -366,10 +366,17 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
             record = {"loss": loss}
             record.update((name, float(f(y[order], outputs, threshold))) for name, f in metric_functions.items())
             if validation_data is not None:
-                val_output = predict(model, X_val)
-                with no_grad():
+                # As in _train_epoch: a last step that blew the weights up is reported once,
+                # as a non-finite validation loss, not as numpy's overflow warnings.
+                with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+                    val_output = predict(model, X_val)
                     penalty = float(model.regularization_loss().data)
                     record["val_loss"] = float(loss_fn(Tensor(val_output), y_val).data) + penalty
+                if not math.isfinite(record["val_loss"]):
+                    raise NonFiniteLossError(
+                        f"fit: the validation loss became {record['val_loss']} after epoch "
+                        f"{epoch}: training diverged in its last steps. Try a smaller learning "
+                        f"rate (now {optimizer.param_groups[0].get('lr')}), or scale the inputs.")
                 record.update((f"val_{name}", float(f(y_val, val_output, threshold)))
                               for name, f in metric_functions.items())
             history.append(record)

@@ -188,6 +188,19 @@ def test_divergence_stops_with_an_error_naming_epoch_and_step():
                epochs=5, batch_size=16, progress=False)
 
 
+def test_weights_blown_up_by_the_last_step_stop_with_a_validation_error_not_warnings():
+    class BlowUp(mn.callbacks.Callback):
+        def on_step_end(self, model, loss, history):
+            for p in model.parameters():
+                p.data[...] = 3e38
+
+    model = _model(outputs=1)
+    with pytest.raises(NonFiniteLossError, match=r"validation loss became (inf|nan) after epoch 1"):
+        mn.fit(model, MSELoss(), mn.optim.SGD(model.parameters(), lr=0.01), X, Y_REG[:, None],
+               epochs=1, batch_size=len(X), validation_data=(X, Y_REG[:, None]), progress=False,
+               callbacks=[BlowUp()])
+
+
 def test_non_finite_loss_error_is_a_floating_point_error():
     assert issubclass(NonFiniteLossError, FloatingPointError)
 
