@@ -31,6 +31,10 @@ def test_flatten_sends_the_gradient_back_in_the_input_shape():
     assert mn.gradcheck(Flatten(), random_input((2, 3, 2, 2)))
 
 
+def test_flatten_an_empty_batch_gives_zero_rows_of_the_merged_width():
+    assert mn.nn.Flatten()(mn.Tensor(np.zeros((0, 3, 4, 5)))).shape == (0, 60)
+
+
 def test_flatten_keeps_row_major_order():
     x = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(Flatten()(mn.Tensor(x)).data, x.reshape(2, 12))

@@ -23,7 +23,9 @@ class Flatten(Module):
         if not (-x.ndim <= self.start_axis < x.ndim and -x.ndim <= self.end_axis < x.ndim) or start > end:
             raise ValueError(f"Flatten({self.extra_repr()}) cannot flatten axes {self.start_axis}.."
                              f"{self.end_axis} of an input of shape {tuple(x.shape)}")
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        # The merged size written out, not -1: numpy cannot infer -1 for an empty batch.
+        merged = int(np.prod(x.shape[start:end + 1]))
+        return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
 
     def extra_repr(self):
         return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
