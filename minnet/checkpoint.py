@@ -22,6 +22,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from minnet.state_tree import STRUCTURE_KEY, flatten, is_flat, unflatten
+
 # The most a deflate stream can expand: 258 bytes from 2 bits in the best case (zlib's
 # technical details give a limit of 1032:1); the slack covers tiny members.
 _DEFLATE_MAX_RATIO, _DEFLATE_SLACK = 1032, 1024
@@ -42,6 +44,10 @@ def _arrays_to_save(obj):
     if not hasattr(state, "items"):
         raise TypeError(f"save expected a state dict (name -> array) or a Module, got "
                         f"{type(obj).__name__}")
+    if not is_flat(state):
+        # An optimiser's state_dict, or {"model": ..., "optimizer": ..., "epoch": 3}: arrays by
+        # path plus a JSON description of the rest (minnet/state_tree.py), still no pickle.
+        return flatten(state)
     arrays = OrderedDict()
     for name, value in state.items():
         if not isinstance(name, str):
@@ -70,6 +76,11 @@ def _create_temporary(folder, mode):
 
 def save(obj, path):
     """Write a state dict (name -> array), or a Module's state_dict(), to `path` as .npz.
+
+    Nested state dicts work too: an optimiser's state_dict() (or the optimiser itself), or a
+    dict of several, such as {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+    "epoch": 3}; numbers, booleans, strings, None, lists, tuples and dicts with string or
+    integer keys come back as they were saved (see minnet.state_tree).
 
     The path is used as given (numpy's habit of appending ".npz" is avoided). A new file gets
     the mode 0o666 minus the umask (0o644 under umask 022); an existing checkpoint is replaced
@@ -190,7 +201,8 @@ def _read_checkpoint(file):
 
 
 def load(path):
-    """Read a checkpoint written by `save`: an OrderedDict name -> numpy array, in saved order.
+    """Read a checkpoint written by `save`: an OrderedDict name -> numpy array, in saved order,
+    or the nested state dict that was saved (an optimiser's, ready for load_state_dict).
 
     Raises ValueError naming the path for any file that is not an intact .npz of numeric
     arrays: truncated, corrupt, declaring sizes its bytes do not back, or holding pickled
@@ -202,7 +214,8 @@ def load(path):
     path = os.fspath(path)
     with open(path, "rb") as file:       # a missing or unreadable path is an OSError, as usual
         try:
-            return _read_checkpoint(file)
+            state = _read_checkpoint(file)
+            return unflatten(state) if STRUCTURE_KEY in state else state
         except _RefusedCheckpoint as error:
             raise ValueError(f"load: {path!r} {error}") from None
         except MemoryError:
