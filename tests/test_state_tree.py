@@ -78,3 +78,56 @@ def test_a_skeleton_naming_a_missing_array_is_refused():
     del arrays["m"]
     with pytest.raises(ValueError, match=r"names an array 'm' the file does not hold"):
         unflatten(arrays)
+
+
+# --- through mn.save and mn.load ---------------------------------------------------------------------
+
+def _net():
+    return mn.nn.Sequential(mn.nn.Dense(3, 4), mn.nn.Tanh(), mn.nn.Dense(4, 1))
+
+
+def _step(model, optimizer, X):
+    optimizer.zero_grad()
+    (model(mn.Tensor(X)) ** 2).mean().backward()
+    optimizer.step()
+
+
+def test_training_resumed_from_a_checkpoint_continues_exactly(tmp_path):
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    mn.manual_seed(0)
+    model = _net()
+    optimizer = mn.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+    for _ in range(3):
+        _step(model, optimizer, X)
+    path = mn.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3},
+                   tmp_path / "run.npz")
+    checkpoint = mn.load(path)
+    assert checkpoint["epoch"] == 3
+    resumed = _net()
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_optimizer = mn.optim.Adam(resumed.parameters(), lr=0.5, amsgrad=True)
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    assert resumed_optimizer.param_groups[0]["lr"] == 0.01
+    for _ in range(3):
+        _step(model, optimizer, X)
+        _step(resumed, resumed_optimizer, X)
+    for name, value in model.state_dict().items():
+        assert np.array_equal(resumed.state_dict()[name], value), name
+
+
+def test_an_optimizer_itself_can_be_saved(tmp_path):
+    optimizer = _trained_optimizer(lambda p: mn.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True))
+    _same(mn.load(mn.save(optimizer, tmp_path / "sgd.npz")), optimizer.state_dict())
+
+
+def test_a_module_checkpoint_keeps_the_flat_format(tmp_path):
+    path = mn.save(mn.nn.Dense(2, 3), tmp_path / "dense.npz")
+    with np.load(path) as archive:
+        assert sorted(archive.files) == ["bias", "weight"]
+
+
+def test_a_damaged_structure_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **{"m": np.zeros(2), STRUCTURE_KEY: np.frombuffer(b"{not json", np.uint8)})
+    with pytest.raises(ValueError, match=r"bad\.npz"):
+        mn.load(path)
