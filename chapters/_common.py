@@ -59,6 +59,15 @@ def _choose_backend():
         matplotlib.use("Agg")
 
 
+def _readable(path):
+    """`path` relative to the current folder when it lies inside it (figures/03_.../x.png), else
+    absolute: a true path either way, without a machine's folder names in a rendered page."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _format(value, fmt):
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
@@ -86,7 +95,7 @@ class Chapter:
         self.headline = ""
         self.folder = figure_dir(name)
         mode = " (quick mode: MINNET_QUICK=1)" if self.quick else ""
-        self.print(f"Chapter {name}{mode}; figures go to {self.folder}")
+        self.print(f"Chapter {name}{mode}; figures go to {_readable(self.folder)}")
 
     def pick(self, full, quick):
         """`quick` in quick mode, `full` otherwise."""
@@ -137,5 +146,5 @@ class Chapter:
             from IPython.display import display
             display(figure)
         else:
-            self.print(f"figure: {path}")
+            self.print(f"figure: {_readable(path)}")
         plt.close(figure)
