@@ -10,9 +10,12 @@ The reference is the update rule as a student writes it on paper, for one parame
 """
 import copy
 import inspect
+import os
+import tempfile
 
 import numpy as np
 
+from minnet.checkpoint import load, save
 from minnet.nn.module import Parameter
 from minnet.testing.functions import _name
 from minnet.testing.report import CheckFailure, Report, compare, require_finite
@@ -65,6 +68,26 @@ def _compare_histories(got, expected, atol, rtol, what="parameter"):
             compare(f"after step {step + 1}, {what} {i} (shape {np.shape(e)})", g, e, atol, rtol)
 
 
+def _same_state(loaded, saved, where="state_dict()"):
+    """The loaded state equals the saved one, containers, key types and array dtypes included."""
+    if isinstance(saved, dict):
+        if list(loaded) != list(saved):
+            raise CheckFailure(f"{where} came back with keys {list(loaded)}, saved {list(saved)}")
+        for key in saved:
+            _same_state(loaded[key], saved[key], f"{where}[{key!r}]")
+    elif isinstance(saved, (list, tuple)):
+        if type(loaded) is not type(saved) or len(loaded) != len(saved):
+            raise CheckFailure(f"{where} came back as {loaded!r}, saved {saved!r}")
+        for i, (a, b) in enumerate(zip(loaded, saved)):
+            _same_state(a, b, f"{where}[{i}]")
+    elif isinstance(saved, np.ndarray):
+        compare(where, loaded, saved, 0, 0)
+        if loaded.dtype != saved.dtype:
+            raise CheckFailure(f"{where} came back as {loaded.dtype}, saved {saved.dtype}")
+    elif loaded != saved or type(loaded) is not type(saved):
+        raise CheckFailure(f"{where} came back as {loaded!r}, saved {saved!r}")
+
+
 def check_optimizer(optimizer, reference, settings=None, *, steps=5, shapes=SHAPES, seed=0,
                     atol=1e-10, rtol=1e-7, raise_on_failure=True):
     """Check an optimiser class (or a callable `make(params, **settings)`) against `reference`.
@@ -75,7 +98,8 @@ def check_optimizer(optimizer, reference, settings=None, *, steps=5, shapes=SHAP
     against the reference in float64; two parameter groups, the second with half the lr,
     each following its own settings; float32 parameters staying float32 and close to the
     float64 run; gradients left unmodified by step(); a parameter without a gradient left
-    alone; zero_grad(); state_dict()/load_state_dict() resuming exactly where the run was;
+    alone; zero_grad(); state_dict()/load_state_dict() resuming exactly where the run was,
+    and the state dict coming back unchanged through mn.save and mn.load;
     finite values without warnings for gradients of 0, 1e-30 and 1e4.
 
     Example:
@@ -160,6 +184,14 @@ def check_optimizer(optimizer, reference, settings=None, *, steps=5, shapes=SHAP
             resumed.step()
         _compare_histories([[p.data for p in resumed_params]], [[p.data for p in params]], 0, 0)
     report.run("state_dict() / load_state_dict() resume exactly", resumes)
+
+    def survives_checkpoint():
+        opt, _ = _run(build, _parameters(starts, np.float64), gradients[:2])
+        state = opt.state_dict()
+        with tempfile.TemporaryDirectory() as folder:
+            loaded = load(save(state, os.path.join(folder, "optimizer.npz")))
+        _same_state(loaded, state)
+    report.run("state_dict() survives mn.save / mn.load", survives_checkpoint)
 
     def extremes():
         for scale in (0.0, 1e-30, 1e4):
