@@ -400,3 +400,32 @@ def test_kit_reports_a_parameter_gradient_that_cannot_be_summed_to_its_shape():
     assert row.passed is False
     assert "TransposedGradient.parameter_grads returned a gradient of shape (3, 4) for parameter 'w'" \
         in row.detail
+
+
+# --- the Tensor's differentiable methods and operators --------------------------------------------
+
+TENSOR_CASES = {
+    "sin": (lambda t: t.sin(), {}), "cos": (lambda t: t.cos(), {}), "tanh": (lambda t: t.tanh(), {}),
+    "sigmoid": (lambda t: t.sigmoid(), {}), "relu": (lambda t: t.relu(), {}),
+    "exp": (lambda t: t.exp(), dict(extremes=(-1e4, -100.0, -30.0, 30.0, 80.0))),
+    "log": (lambda t: t.log(), dict(domain=(0.1, 3.0), kinks=())),
+    "sqrt": (lambda t: t.sqrt(), dict(domain=(0.1, 3.0), kinks=())),
+    "abs": (lambda t: t.abs(), {}), "neg": (lambda t: -t, {}),
+    "sum": (lambda t: t.sum(), {}), "mean": (lambda t: t.mean(), {}), "max": (lambda t: t.max(), {}),
+    "logsumexp": (lambda t: t.logsumexp(), {}),
+    "clip": (lambda t: t.clip(-1.0, 1.0), dict(kinks=(-1.0, 1.0))),
+    "maximum": (lambda a, b: a.maximum(b), {}),
+    "add": (lambda a, b: a + b, {}), "sub": (lambda a, b: a - b, {}), "mul": (lambda a, b: a * b, {}),
+    "div": (lambda a, b: a / b, dict(domain=(0.5, 2.0), kinks=(), extremes=(1e-3, 1.0, 1e3))),
+    "pow": (lambda a, b: a ** b, dict(domain=(0.5, 2.0), kinks=(), extremes=(1e-3, 1.0, 10.0))),
+    "matmul": (lambda a, b: a @ b, dict(shapes=[((3, 4), (4, 2)), ((2, 3, 4), (4, 5)), ((4,), (4, 3))],
+                                        kinks=())),
+    "reshape and transpose": (lambda t: t.reshape(1, -1).T, dict(shapes=[(3, 4), (2, 6)])),
+    "getitem": (lambda t: t[1:, ::2], dict(shapes=[(3, 4), (4, 5)])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_CASES))
+def test_tensor_methods_and_operators_pass_the_kit(name):
+    function, options = TENSOR_CASES[name]
+    check_function(function, function.__code__.co_argcount, **options)
