@@ -42,7 +42,10 @@ def run_graders(folder, assignments=None, timeout=600):
 
 
 def _short(message):
-    first = message.strip().splitlines()[0] if message.strip() else ""
+    """A failure in one line: a kit table's first failed check, else the message's first line."""
+    lines = message.strip().splitlines()
+    failed = [line.strip() for line in lines if line.strip().startswith("FAIL ")]
+    first = " ".join(failed[0].split()) if failed else (lines[0] if lines else "")
     return first if len(first) <= MESSAGE_WIDTH else first[:MESSAGE_WIDTH - 3] + "..."
 
 
