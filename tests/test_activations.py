@@ -649,7 +649,8 @@ def test_derivative_from_output_needs_only_y(name):
     np.testing.assert_array_equal(layer.df(None, y), layer.df(x, y))
     # ... and backward keeps only y, not the input.
     out = layer(mn.Tensor(x, requires_grad=True))
-    assert out._ctx.saved[0] is None
+    (cache,) = out._ctx.saved
+    assert cache[0] is None and cache[1] is out.data
 
 
 def test_sigmoid_tanh_and_relu_derive_from_their_output():

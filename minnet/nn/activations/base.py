@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from minnet.config import get_default_dtype
-from minnet.function import Function
+from minnet.function import Function, is_grad_enabled
 from minnet.nn.module import Module, Parameter
 from minnet.tensor import Tensor
 
@@ -17,21 +17,34 @@ REGISTRY = {}        # name -> Activation subclass; published as mn.nn.ACTIVATIO
 
 
 class _ActivationFunction(Function):
-    """y = activation.f(x);  dL/dx = dL/dy * activation.df(x, y), and its parameters' gradients."""
+    """y = activation.f(x);  dL/dx = dL/dy * activation.df(x, y), and its parameters' gradients.
+
+    Without parameters to learn, forward and backward go through the activation's pair
+    forward_with_cache / df_from_cache, which by default are f and df themselves.
+    """
 
     @staticmethod
     def forward(ctx, x, *parameters, activation):
-        y = activation.f(x)
-        ctx.save_for_backward(None if activation.derivative_from_output else x, y)
+        if parameters:          # parameter_grads(x, y, grad) needs x and y
+            y = activation.f(x)
+            ctx.save_for_backward(x, y)
+        elif is_grad_enabled() and ctx.needs_input_grad[0]:
+            y, cache = activation.forward_with_cache(x)
+            ctx.save_for_backward(cache)
+        else:                   # nothing will call backward: no cache to build or keep
+            y = activation.f(x)
         ctx.activation = activation
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved
         activation = ctx.activation
+        if len(ctx.parents) == 1:
+            (cache,) = ctx.saved
+            return (_times_grad(activation.df_from_cache(cache), grad),)
+        x, y = ctx.saved
         grad_x = input_grad(activation, x, y, grad) if ctx.needs_input_grad[0] else None
-        if len(ctx.parents) == 1 or not any(ctx.needs_input_grad[1:]):    # no parameter to learn
+        if not any(ctx.needs_input_grad[1:]):
             return (grad_x,) + (None,) * (len(ctx.parents) - 1)
         grad_parameters = activation.parameter_grads(x, y, grad)
         return (grad_x, *_fitted_parameter_grads(activation, ctx.parents[1:], grad_parameters))
@@ -70,10 +83,14 @@ def _fitted_parameter_grads(activation, parameters, grads):
 
 def input_grad(activation, x, y, grad):
     """dL/dx = dL/dy * activation.df(x, y) for y = activation.f(x)."""
-    derivative = activation.df(x, y)
-    # When nothing but this function holds df's result (a fresh temporary: getrefcount counts
-    # our name and its own argument), the product can overwrite it instead of allocating one
-    # more array: one pass fewer per backward (bench_activations, every row).
+    return _times_grad(activation.df(x, y), grad)
+
+
+def _times_grad(derivative, grad):
+    """derivative * grad, written into derivative when nothing else can see that array."""
+    # When nothing but this function holds the derivative (a fresh temporary: getrefcount
+    # counts our name and its own argument), the product can overwrite it instead of
+    # allocating one more array: one pass fewer per backward (bench_activations, every row).
     if (sys.getrefcount(derivative) <= 2 and isinstance(derivative, np.ndarray)
             and derivative.base is None and derivative.shape == grad.shape and derivative.dtype == grad.dtype
             and derivative.flags.writeable):
@@ -103,6 +120,13 @@ class Activation(Module):
 
     An activation whose derivative needs only the output (sigmoid: y (1 - y)) sets
     `derivative_from_output = True`; backward then keeps y alone and calls df(None, y).
+
+    Optional, for speed only: an activation whose df must recompute something f already
+    had (SiLU's sigmoid(x)) may also define the pair `forward_with_cache(x)`, returning y and
+    whatever backward needs, and `df_from_cache(cache)`, returning f'(x) from that alone.
+    They must agree with f and df, which stay the definition (tests and check_activation
+    check f and df); layers with parameters, and Sequential's fused Dense stack, use f and df.
+    See SiLU, Softsign, Tanhshrink and Mish.
 
     Shape: (*) -> (*), the same shape as the input.
     """
@@ -139,6 +163,16 @@ class Activation(Module):
 
     def df(self, x, y):
         raise NotImplementedError(f"{type(self).__name__} must define df(self, x, y)")
+
+    def forward_with_cache(self, x):
+        """(y, cache): y = f(x) and what df_from_cache needs, by default x and y themselves."""
+        y = self.f(x)
+        return y, (None if self.derivative_from_output else x, y)
+
+    def df_from_cache(self, cache):
+        """f'(x) from forward_with_cache's cache; by default df(x, y)."""
+        x, y = cache
+        return self.df(x, y)
 
     def parameter_grads(self, x, y, grad):
         raise NotImplementedError(f"{type(self).__name__} has parameters, so it must define "
