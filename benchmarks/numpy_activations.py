@@ -3,10 +3,11 @@
 Each function takes the input x and the upstream gradient g (dL/dy) and returns (y, dL/dx),
 written with as few passes over memory as plain numpy allows: one pass is one numpy call that
 reads whole arrays and writes one (a comparison writing a boolean mask counts as one too).
-Unlike a framework, a hand-written version may keep any intermediate between forward and
-backward (sigmoid(x) in SiLU, tanh(softplus(x)) in Mish), so it can need fewer passes than a
-layer that keeps only x and y. Every reference is valid for every value of the layer's
-arguments (it may not drop a term because the default makes it vanish).
+A hand-written version may keep any intermediate between forward and backward (sigmoid(x)
+in SiLU, tanh(softplus(x)) in Mish), so it can need fewer passes than a layer that keeps
+only x and y; minnet's Activation may keep one too, through its optional
+forward_with_cache / df_from_cache pair. Every reference is valid for every value of the
+layer's arguments (it may not drop a term because the default makes it vanish).
 
 `REFERENCES` maps the activation's registry name to (function, forward passes, backward
 passes); the default arguments are PyTorch's, as the benchmark's layers use. Two choices
