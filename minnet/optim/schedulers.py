@@ -311,8 +311,10 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Cut the learning rate by `factor` when a monitored value has stopped improving.
+
+    An LRScheduler (as in PyTorch) without a formula: its step takes the monitored value.
 
     Call step(value) once per epoch with the value (a validation loss, say). A value is an
     improvement when it beats the best so far by the threshold::
@@ -382,17 +384,6 @@ class ReduceLROnPlateau:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The learning rates after the last step, one per parameter group."""
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Everything but the optimiser (which saves its own state)."""
-        return {key: value for key, value in vars(self).items() if key != "optimizer"}
-
-    def load_state_dict(self, state):
-        vars(self).update(state)
 
     def __repr__(self):
         return (f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, patience={self.patience}, "
