@@ -126,7 +126,7 @@ class Activation(Module):
     whatever backward needs, and `df_from_cache(cache)`, returning f'(x) from that alone.
     They must agree with f and df, which stay the definition (tests and check_activation
     check f and df); layers with parameters, and Sequential's fused Dense stack, use f and df.
-    See SiLU, Softsign, Tanhshrink and Mish.
+    See SiLU, Softsign and Mish.
 
     Shape: (*) -> (*), the same shape as the input.
     """

@@ -235,15 +235,6 @@ class Tanhshrink(Activation):
         derivative = np.tanh(x, out=np.empty_like(x))
         return np.square(derivative, out=derivative)
 
-    # The fast pair keeps tanh(x) from forward instead of computing it again in backward;
-    # it keeps neither x nor y (bench_activations: tanhshrink).
-    def forward_with_cache(self, x):
-        tanh_x = np.tanh(x, out=np.empty_like(x))
-        return np.subtract(x, tanh_x, out=np.empty_like(x)), tanh_x
-
-    def df_from_cache(self, tanh_x):
-        return np.square(tanh_x, out=np.empty_like(tanh_x))
-
 
 class Softshrink(Activation):
     """f(x) = x - lambd for x > lambd, x + lambd for x < -lambd, 0 otherwise;
