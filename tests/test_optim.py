@@ -330,3 +330,20 @@ def test_an_optimizer_without_update_says_what_to_define():
     p.grad = np.ones(2)
     with pytest.raises(NotImplementedError, match=r"Incomplete must define update"):
         Incomplete([p], {"lr": 0.1}).step()
+
+
+def test_step_calls_a_closure_first_and_returns_its_loss():
+    w = mn.nn.Parameter(np.array([3.0], np.float32))
+    optimizer = mn.optim.SGD([w], lr=0.25)
+    calls = []
+
+    def closure():
+        calls.append(1)
+        optimizer.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = optimizer.step(closure)
+    assert calls == [1] and float(loss.data) == 9.0
+    np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])

@@ -140,8 +140,13 @@ class Optimizer:
         for p in self.parameters():
             p.grad = None
 
-    def step(self):
-        """Update every parameter that has a gradient, in place."""
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place.
+
+        closure, as in PyTorch: a function that clears the gradients, recomputes the loss,
+        calls backward() and returns the loss. step calls it first and returns its loss.
+        """
+        loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -156,6 +161,7 @@ class Optimizer:
                         f"mn.Tensor). Call backward() on that graph first, or drop it, or build it "
                         f"under mn.no_grad()")
                 self.update(p, group, self.state[p])
+        return loss
 
     def update(self, p, group, state):
         """The update hook: change p.data in place from p.grad, the group's settings and this
