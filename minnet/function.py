@@ -77,6 +77,12 @@ class Context:
     `held` are the arrays of the inputs and the output, read-only until the op is released
     (by backward, or when the graph is dropped): an in-place write into any of them would
     make backward compute a wrong gradient from changed values, so it raises at once instead.
+
+    `last_use`, an optional hint for ops that may consume their saved arrays: True while
+    backward runs for the last time (the graph is released right after it, no retain_graph),
+    so backward may write its result into an array it saved itself, as a hand-written version
+    overwrites its forward intermediate. Never into a held array (those are read-only) nor
+    one it did not create; False (the default) whenever a later backward may need them again.
     """
 
     def __init__(self, function, parents, needs_input_grad):
@@ -88,6 +94,7 @@ class Context:
         self.held = ()
         self.given = None          # the positional inputs as given, when some were not Tensors
         self.released = False
+        self.last_use = False      # set by Tensor.backward just before it calls backward
 
     def save_for_backward(self, *arrays):
         self.saved = arrays

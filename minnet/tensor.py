@@ -212,6 +212,7 @@ class Tensor:
                     f"backward() reached a {ctx.function.__name__} whose graph was already "
                     f"released by an earlier backward(); pass retain_graph=True to the first "
                     f"call to go through the same graph twice")
+            ctx.last_use = not retain_graph     # the op may consume its saved arrays
             for parent, parent_grad in zip(ctx.parents, call_backward(ctx, node_grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue

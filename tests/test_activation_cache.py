@@ -4,8 +4,11 @@ An activation may keep an intermediate of forward for backward (SiLU's sigmoid(x
 stay its definition, checked in test_activations.py; here each activation that defines the
 pair is checked against its own f and df: values and derivatives, on a grid and at the ends
 of the float range, in float32 and float64, through the layer and directly; and that the
-pair keeps no more arrays for backward than a hand-written version does.
+pair keeps no more arrays for backward than a hand-written version does; and that on the last
+backward (no retain_graph) the cache may become the gradient, and with retain_graph it does not.
 """
+import weakref
+
 import numpy as np
 import pytest
 
@@ -14,10 +17,15 @@ from minnet.nn import activations as A
 from minnet.nn.activations import ACTIVATIONS, Activation
 
 # Every registered activation that defines its own pair, with the arguments to build it.
-FAST = {"silu": A.SiLU, "swish": lambda: A.Swish(beta=1.5), "softsign": A.Softsign, "mish": A.Mish}
+FAST = {"silu": A.SiLU, "swish": lambda: A.Swish(beta=1.5), "softsign": A.Softsign, "mish": A.Mish,
+        "tanhshrink": A.Tanhshrink}
 # What backward may keep, at most: what the hand-written numpy version keeps
 # (benchmarks/numpy_activations.py), and which of x and y the pair drops.
-KEPT = {"silu": (2, "x"), "swish": (2, "x"), "softsign": (1, "xy"), "mish": (2, "y")}
+KEPT = {"silu": (2, "x"), "swish": (2, "x"), "softsign": (1, "xy"), "mish": (2, "y"),
+        "tanhshrink": (1, "xy")}
+# Those whose df_from_cache writes f' into the cache on the graph's last backward, as the
+# hand-written version overwrites its intermediate.
+OVERWRITING = ["softsign", "tanhshrink"]
 DTYPES = [np.float32, np.float64]
 
 
@@ -190,3 +198,89 @@ def test_sequential_fused_dense_stack_agrees_with_the_layer_alone(name):
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_conformance_kit_passes(name):
     assert mn.testing.check_activation(FAST[name]()).passed
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_overwrite_gives_what_a_fresh_array_gets_without_float_warnings(name, dtype):
+    layer = FAST[name]()
+    x = inputs(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        fresh = layer.df_from_cache(layer.forward_with_cache(x)[1])
+        overwritten = layer.df_from_cache(layer.forward_with_cache(x)[1], overwrite=True)
+    np.testing.assert_array_equal(overwritten, fresh)
+    assert overwritten.dtype == dtype
+
+
+@pytest.mark.parametrize("name", OVERWRITING)
+def test_overwrite_writes_f_prime_into_the_cache_and_otherwise_leaves_it(name):
+    layer = FAST[name]()
+    x = np.linspace(-3, 3, 12)
+    cache = layer.forward_with_cache(x)[1]
+    before = cache.copy()
+    assert not np.shares_memory(layer.df_from_cache(cache), cache)
+    np.testing.assert_array_equal(cache, before)
+    assert layer.df_from_cache(cache, overwrite=True) is cache
+    cache = layer.forward_with_cache(x)[1]
+    cache.flags.writeable = False               # an array the graph holds is never written
+    assert not np.shares_memory(layer.df_from_cache(cache, overwrite=True), cache)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", OVERWRITING)
+def test_last_backward_turns_the_cache_into_the_gradient(name, dtype):
+    # The hand-written version allocates nothing in backward: f' goes into its intermediate
+    # and the product with the upstream gradient into the same memory. So does the layer.
+    layer = FAST[name]()
+    data = inputs(dtype)
+    upstream = np.random.default_rng(3).standard_normal(data.shape).astype(dtype)
+    x = mn.Tensor(data, requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        y = layer(x)
+        cache = weakref.ref(y._ctx.saved[0])
+        y.backward(upstream)
+        expected = upstream * layer.df(data, layer.f(data))
+    assert x.grad is cache()
+    assert_close(x.grad, expected, dtype, scale=np.abs(upstream))
+
+
+@pytest.mark.parametrize("name", OVERWRITING)
+def test_retained_graph_keeps_its_cache_for_every_later_backward(name):
+    layer = FAST[name]()
+    x = mn.Tensor(np.linspace(-3, 3, 12), requires_grad=True)
+    y = layer(x)
+    cache = weakref.ref(y._ctx.saved[0])
+    before = cache().copy()
+    grads = []
+    for _ in range(2):
+        y.backward(np.ones(12), retain_graph=True)
+        np.testing.assert_array_equal(cache(), before)
+        assert not np.shares_memory(x.grad, cache())
+        grads.append(x.grad)
+        x.grad = None
+    y.backward(np.ones(12))
+    for grad in grads:
+        np.testing.assert_array_equal(x.grad, grad)
+    np.testing.assert_allclose(x.grad, layer.df(x.data, layer.f(x.data)), rtol=1e-15)
+
+
+def test_a_df_from_cache_without_overwrite_still_runs_on_the_last_backward():
+    # Written before `overwrite` existed: backward calls it as df_from_cache(cache).
+    class Cubic(Activation):
+        """f(x) = x^3;  f'(x) = 3 x^2."""
+        def f(self, x):
+            return x ** 3
+
+        def df(self, x, y):
+            return 3 * x ** 2
+
+        def forward_with_cache(self, x):
+            return x ** 3, x * x
+
+        def df_from_cache(self, square):
+            return 3 * square
+
+    x = mn.Tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    Cubic()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [12.0, 0.75, 27.0])
+    assert mn.gradcheck(Cubic(), mn.Tensor([-2.0, 0.5, 3.0], requires_grad=True))

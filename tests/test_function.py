@@ -267,3 +267,28 @@ def test_a_positional_option_that_is_not_data_says_to_pass_it_by_keyword():
                                         r"\('mean'\), neither a Tensor nor numeric data; pass "
                                         r"options by keyword"):
         ScaledSquare.apply(mn.Tensor([1.0]), "mean")
+
+
+class RecordsLastUse(mn.Function):
+    """2 x, remembering ctx.last_use as each backward saw it."""
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        RecordsLastUse.seen.append(ctx.last_use)
+        return 2 * grad
+
+
+def test_last_use_is_true_only_on_a_backward_that_releases_the_graph():
+    RecordsLastUse.seen = []
+    x = mn.Tensor([1.0, -2.0], requires_grad=True)
+    y = RecordsLastUse.apply(x)
+    assert y._ctx.last_use is False             # before any backward
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    assert RecordsLastUse.seen == [False, True]
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])

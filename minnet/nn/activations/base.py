@@ -2,6 +2,7 @@
 
 Also the two stable building blocks several activations share (sigmoid, softplus).
 """
+import inspect
 import math
 import sys
 
@@ -20,7 +21,9 @@ class _ActivationFunction(Function):
     """y = activation.f(x);  dL/dx = dL/dy * activation.df(x, y), and its parameters' gradients.
 
     Without parameters to learn, forward and backward go through the activation's pair
-    forward_with_cache / df_from_cache, which by default are f and df themselves.
+    forward_with_cache / df_from_cache, which by default are f and df themselves. On the
+    graph's last backward (ctx.last_use) the cache is handed over: df_from_cache(cache,
+    overwrite=True) may write f'(x) into it, when the activation's method takes `overwrite`.
     """
 
     @staticmethod
@@ -40,6 +43,8 @@ class _ActivationFunction(Function):
     def backward(ctx, grad):
         activation = ctx.activation
         if len(ctx.parents) == 1:
+            if ctx.last_use and type(activation)._df_overwrites:
+                return (_times_grad(_consumed_cache_derivative(ctx, activation), grad),)
             (cache,) = ctx.saved
             return (_times_grad(activation.df_from_cache(cache), grad),)
         x, y = ctx.saved
@@ -48,6 +53,16 @@ class _ActivationFunction(Function):
             return (grad_x,) + (None,) * (len(ctx.parents) - 1)
         grad_parameters = activation.parameter_grads(x, y, grad)
         return (grad_x, *_fitted_parameter_grads(activation, ctx.parents[1:], grad_parameters))
+
+
+def _consumed_cache_derivative(ctx, activation):
+    """f'(x) from the cache, which ctx gives up: df_from_cache may write into it."""
+    # ctx lets go of the cache first, and this frame's name for it goes when it returns, so
+    # a derivative written into the cache reaches _times_grad with nothing else referring to
+    # it, and the product with grad goes into the same memory (no array allocated at all).
+    (cache,) = ctx.saved
+    ctx.saved = ()
+    return activation.df_from_cache(cache, overwrite=True)
 
 
 def _fitted_parameter_grads(activation, parameters, grads):
@@ -124,9 +139,12 @@ class Activation(Module):
     Optional, for speed only: an activation whose df must recompute something f already
     had (SiLU's sigmoid(x)) may also define the pair `forward_with_cache(x)`, returning y and
     whatever backward needs, and `df_from_cache(cache)`, returning f'(x) from that alone.
-    They must agree with f and df, which stay the definition (tests and check_activation
-    check f and df); layers with parameters, and Sequential's fused Dense stack, use f and df.
-    See SiLU, Softsign and Mish.
+    df_from_cache may take `overwrite=False`: when backward passes overwrite=True the graph
+    is released right after (no retain_graph), so f'(x) may be written into the cache's own
+    arrays (never into x or y, which the graph holds read-only). The pair must agree with f
+    and df, which stay the definition (tests and check_activation check f and df); layers with
+    parameters, and Sequential's fused Dense stack, use f and df.
+    See SiLU, Softsign, Mish and Tanhshrink.
 
     Shape: (*) -> (*), the same shape as the input.
     """
@@ -141,9 +159,13 @@ class Activation(Module):
     # True: df uses y only, so the input is not kept for backward. A net then holds one array
     # per layer, as a hand-written one does, instead of two (bench_deep_sigmoid's peak memory).
     derivative_from_output = False
+    _df_overwrites = True       # df_from_cache takes `overwrite` (set per subclass)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        # Whether df_from_cache takes `overwrite` (one written before it existed does not):
+        # looked up once per class, not on every backward.
+        cls._df_overwrites = "overwrite" in inspect.signature(cls.df_from_cache).parameters
         name = cls.__dict__.get("name")
         if name is None:
             return
@@ -169,8 +191,12 @@ class Activation(Module):
         y = self.f(x)
         return y, (None if self.derivative_from_output else x, y)
 
-    def df_from_cache(self, cache):
-        """f'(x) from forward_with_cache's cache; by default df(x, y)."""
+    def df_from_cache(self, cache, overwrite=False):
+        """f'(x) from forward_with_cache's cache; by default df(x, y).
+
+        overwrite=True: backward will not need the cache again, so f'(x) may be written into
+        its arrays (the default cache is x and y, which are never overwritten).
+        """
         x, y = cache
         return self.df(x, y)
 
@@ -203,6 +229,12 @@ def _float_tensor(x):
 # in place after it): one pass over memory per call and no temporaries, so an activation costs
 # what a hand-written numpy version costs (bench_activations compares the two). `out=` also
 # keeps a 0-d input an array, where a plain ufunc call would return a numpy scalar.
+
+def _cache_or_fresh(cache, overwrite):
+    """Where df_from_cache writes f': the cache array itself when backward hands it over
+    (overwrite=True), else a fresh array. A read-only array (one the graph holds) never."""
+    return cache if overwrite and cache.flags.writeable else np.empty_like(cache)
+
 
 def _positive_part(x):
     """max(x, 0). np.clip with two bounds runs numpy's vectorised clip loop; np.maximum(x, 0)

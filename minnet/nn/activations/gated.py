@@ -205,7 +205,8 @@ class Swish(Activation):
         y = np.multiply(x, s, out=np.empty_like(x))
         return y, (y, s)
 
-    def df_from_cache(self, cache):
+    def df_from_cache(self, cache, overwrite=False):
+        # s is read again after f' is begun, and y is held by the graph: nothing to overwrite.
         # f' = s + beta y (1 - s): where x is huge, 1 - s = 0 keeps beta y (1 - s) from
         # overflowing, and s (1 - y) + y would cancel to 0 instead of 1.
         y, s = cache
@@ -288,7 +289,8 @@ class Mish(Activation):
         np.tanh(t, out=t)
         return np.multiply(x, t, out=np.empty_like(x)), (x, t)
 
-    def df_from_cache(self, cache):
+    def df_from_cache(self, cache, overwrite=False):
+        # t is read again after f' is begun, and x is held by the graph: nothing to overwrite.
         x, t = cache
         derivative = np.square(t, out=np.empty_like(t))
         np.subtract(1, derivative, out=derivative)
