@@ -416,10 +416,12 @@ def test_forward_and_backward_write_into_no_array_the_graph_holds(name):
     for read_only in (False, True):
         layer = build(name)
         tensor = mn.Tensor(x.copy(), requires_grad=True)
-        tensor.data.flags.writeable = not read_only
+        if read_only:
+            tensor.data.flags.writeable = False
         y = layer(tensor)
         grad = np.linspace(-1, 1, y.data.size).reshape(y.shape)
-        y.data.flags.writeable = grad.flags.writeable = not read_only
+        if read_only:
+            y.data.flags.writeable = grad.flags.writeable = False
         y.backward(grad)
         if read_only:
             np.testing.assert_array_equal(tensor.grad, expected_x_grad)

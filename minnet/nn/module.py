@@ -186,7 +186,11 @@ class Module:
         mismatched = [f"{k}: expected {np.shape(own.get(k, buffers.get(k)))}, got {np.shape(state[k])}"
                       for k in expected if k in state
                       and np.shape(state[k]) != np.shape(own[k].data if k in own else buffers[k])]
+        not_numeric = [f"{k} (dtype {np.asarray(state[k]).dtype})" for k in expected
+                       if k in state and np.asarray(state[k]).dtype.kind not in "fiub"]
         problems = []
+        if not_numeric:
+            problems.append(f"non-numeric arrays for {'; '.join(not_numeric)}")
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
