@@ -18,6 +18,7 @@ from minnet import config
 from minnet.callbacks import CallbackList
 from minnet.optim.clip import clip_grad_norm_
 from minnet.function import no_grad
+from minnet.nn.module import evaluating
 from minnet.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss
 from minnet.tensor import Tensor
 
@@ -226,14 +227,10 @@ def predict(model, X, batch_size=256):
         raise ValueError(f"predict expected X with one row per sample and at least one row, "
                          f"got X of shape {X.shape}")
     dtype = _model_dtype(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(Tensor(X[start:start + batch_size].astype(dtype, copy=False))).data
-                       for start in range(0, len(X), batch_size)]
-    finally:
-        model.train(was_training)
+    # evaluating(), not model.eval(): another thread may be training this model meanwhile
+    with evaluating(), no_grad():
+        outputs = [model(Tensor(X[start:start + batch_size].astype(dtype, copy=False))).data
+                   for start in range(0, len(X), batch_size)]
     return np.concatenate(outputs)
 
 

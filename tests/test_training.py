@@ -288,3 +288,37 @@ def test_thousand_training_steps_do_not_grow_memory():
         tracemalloc.stop()
     assert current - baseline < 100_000, f"memory grew by {current - baseline} bytes over 1,000 steps"
     assert peak - baseline < 2_000_000, f"peak memory rose by {peak - baseline} bytes during 1,000 steps"
+
+
+def test_predict_changes_no_shared_mode_while_another_thread_trains():
+    import threading
+    mn.manual_seed(0)
+    model = mn.nn.Sequential(mn.nn.Dense(20, 20), mn.nn.Dropout(0.5))
+    X = np.ones((4, 20), np.float32)
+    expected = mn.predict(model, X)
+    outputs, modes, stop = [], [], threading.Event()
+
+    def train_mode_forward():
+        while not stop.is_set():
+            modes.append(model[1].training)       # Dropout stays in training mode here
+            model(mn.Tensor(X))
+
+    trainer = threading.Thread(target=train_mode_forward)
+    trainer.start()
+    try:
+        for _ in range(40):
+            outputs.append(mn.predict(model, X))
+    finally:
+        stop.set()
+        trainer.join()
+    assert all(np.array_equal(out, expected) for out in outputs)
+    assert all(modes) and model.training and model[1].training
+
+
+def test_evaluating_is_eval_mode_in_this_thread_only():
+    model = mn.nn.Sequential(mn.nn.Dropout(0.5))
+    with mn.nn.evaluating():
+        assert not model[0].training
+    assert model[0].training
+    model.eval()
+    assert not model[0].training and not model.training
