@@ -292,27 +292,35 @@ def test_thousand_training_steps_do_not_grow_memory():
 
 def test_predict_changes_no_shared_mode_while_another_thread_trains():
     import threading
+    inside, release = threading.Event(), threading.Event()
+
+    class Pause(mn.nn.Module):
+        """Holds the predicting thread inside forward while the main thread looks at the model."""
+        def forward(self, x):
+            if threading.current_thread().name == "predict":
+                inside.set()
+                release.wait(10)
+            return x
+
     mn.manual_seed(0)
-    model = mn.nn.Sequential(mn.nn.Dense(20, 20), mn.nn.Dropout(0.5))
+    model = mn.nn.Sequential(mn.nn.Dense(20, 20), mn.nn.Dropout(0.5), Pause())
     X = np.ones((4, 20), np.float32)
-    expected = mn.predict(model, X)
-    outputs, modes, stop = [], [], threading.Event()
-
-    def train_mode_forward():
-        while not stop.is_set():
-            modes.append(model[1].training)       # Dropout stays in training mode here
-            model(mn.Tensor(X))
-
-    trainer = threading.Thread(target=train_mode_forward)
-    trainer.start()
+    with mn.no_grad():
+        expected = model[0](mn.Tensor(X)).data          # no dropout: what predict must give
+    result = {}
+    predicting = threading.Thread(name="predict",
+                                  target=lambda: result.update(y=mn.predict(model, X)))
+    predicting.start()
     try:
-        for _ in range(40):
-            outputs.append(mn.predict(model, X))
+        assert inside.wait(10)
+        assert model[1].training                        # still training mode for this thread
+        dropped = model(mn.Tensor(X)).data
+        assert np.count_nonzero(dropped == 0) > np.count_nonzero(expected == 0)
     finally:
-        stop.set()
-        trainer.join()
-    assert all(np.array_equal(out, expected) for out in outputs)
-    assert all(modes) and model.training and model[1].training
+        release.set()
+        predicting.join()
+    np.testing.assert_array_equal(result["y"], expected)
+    assert model.training and model[1].training
 
 
 def test_evaluating_is_eval_mode_in_this_thread_only():
