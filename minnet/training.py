@@ -113,6 +113,11 @@ def decision_threshold(loss_fn, y, threshold=None):
         f"logits, 0.5 for probabilities)"), "none"
 
 
+def _rows(shape):
+    """A batch shape with its row count written N: (N, 3), (N,)."""
+    return "(N,)" if len(shape) == 1 else "(N, " + ", ".join(map(str, shape[1:])) + ")"
+
+
 def _labels(output, y, threshold):
     """Predicted labels shaped like y: argmax of (N, C) scores for integer labels, else a threshold."""
     if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
@@ -199,6 +204,35 @@ def _check_arrays(X, y, dtype, where):
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
     return X, y
+
+
+def _check_validation_data(model, loss_fn, X, X_val, y_val):
+    """Fail before training, not after an epoch: one row of X_val through the model (in eval
+    mode, without a graph, as validation runs), then the loss of outputs like that row's for
+    every label of y_val. Returns the row's output. PyTorch Lightning's "sanity check", which
+    runs two validation batches first, exists for the same reason."""
+    try:
+        output = predict(model, X_val[:1])
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's X_val of shape {X_val.shape} does not fit "
+                              f"the model, which trains on X of shape {X.shape}: {error}") from error
+    try:
+        with no_grad():
+            loss_fn(Tensor(np.repeat(output, len(y_val), axis=0)), y_val)
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's y_val of shape {y_val.shape} does not fit "
+                              f"{type(loss_fn).__name__} for the model's outputs of shape "
+                              f"{_rows(output.shape)}: {error}") from error
+    return output
+
+
+# How a layer or a loss refuses data (a label past the last class is an IndexError in a loss
+# that indexes by label). Re-raised as the same built-in type, with validation_data named.
+_REFUSALS = (ValueError, TypeError, IndexError)
+
+
+def _refusal(error):
+    return next(kind for kind in _REFUSALS if isinstance(error, kind))
 
 
 def _positive_int(name, value, where="fit"):
@@ -320,6 +354,10 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     gradients of model.parameters() are rescaled by mn.optim.clip_grad_norm_ so that their
     total 2-norm is at most clip_grad_norm. None (the default) leaves them alone.
 
+    Before the first step, fit runs one row of X_val through the model in eval mode without a
+    graph, and the loss on every label of y_val: validation data the model or the loss refuses
+    raises at once, naming validation_data, not after an epoch.
+
     A loss that becomes NaN or infinite stops training with NonFiniteLossError (a
     FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
     at the end.
@@ -339,6 +377,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
                          f"{clip_grad_norm!r}")
     parameters = model.parameters() if clip_grad_norm is not None else ()
     threshold, threshold_reason = decision_threshold(loss_fn, y, threshold)
+    if validation_data is not None:       # whatever would fail after the first epoch fails now
+        _check_validation_data(model, loss_fn, X, X_val, y_val)
     generator = np.random.default_rng(seed) if seed is not None else config.rng()
     n = len(X)
     steps = math.ceil(n / batch_size)
