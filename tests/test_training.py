@@ -275,6 +275,53 @@ def test_a_label_a_hand_written_loss_cannot_index_is_named_as_validation_data():
                            loss_fn=PickedScore(), validation_data=(X[:10], np.full(10, 3)))
 
 
+@pytest.mark.parametrize("metrics", ["accuracy", ["accuracy"], ("accuracy",)])
+def test_one_metric_name_is_one_metric_not_its_letters(metrics):
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, metrics=metrics)
+    assert list(history) == ["loss", "accuracy"]
+
+
+def test_one_callable_metric_needs_no_list():
+    def mean_output(y_true, output):
+        return float(output.mean())
+    assert "mean_output" in _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, metrics=mean_output)
+
+
+@pytest.mark.parametrize("metrics, message", [
+    ([lambda y, out: 1.0, lambda y, out: 2.0], r"two metrics named '<lambda>'.*define it with def"),
+    (["accuracy", "accuracy"], r"two metrics named 'accuracy'"),
+    ([lambda y, out: 1.0, "mse"], None),                            # different names: both kept
+])
+def test_two_metrics_of_one_name_are_refused_not_overwritten(metrics, message):
+    if message is None:
+        assert {"<lambda>", "mse"} <= set(_fit(_model(outputs=1), MSELoss(), Y_REG[:, None], epochs=1, metrics=metrics))
+        return
+    _fails_before_training(ValueError, message, metrics=metrics)
+
+
+def loss(y_true, output):            # a metric named like History's own series
+    return 0.0
+
+
+def test_a_metric_named_like_the_loss_is_refused():
+    _fails_before_training(ValueError, r"metric named 'loss', which History already uses", metrics=[loss])
+
+
+@pytest.mark.parametrize("metric", ["mse", "mae", "r2"])
+def test_value_metric_on_class_scores_fails_before_training(metric):
+    _fails_before_training(ValueError, rf"^fit: metric '{metric}' cannot score the training data: expected one "
+                           r"output per target, got outputs of shape \(N, 3\) for targets of shape \(N,\); "
+                           r"these look like scores for 3 classes", metrics=[metric])
+
+
+def test_label_metric_without_a_threshold_fails_before_training():
+    class Squared(mn.nn.Loss):
+        def forward(self, prediction, target):
+            return ((prediction - target) ** 2).mean()
+    _fails_before_training(ValueError, r"^fit: metric 'accuracy' cannot score the training data: .*pass threshold=",
+                           y=Y_MULTI, loss_fn=Squared(), metrics="accuracy")
+
+
 @pytest.mark.parametrize("name", ["epochs", "batch_size"])
 @pytest.mark.parametrize("value", [False, True, 0, 0.0, 2.0, -1, "3", None, np.float32(4)])
 def test_epochs_and_batch_size_must_be_true_positive_integers(name, value):
