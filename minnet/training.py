@@ -113,13 +113,30 @@ def decision_threshold(loss_fn, y, threshold=None):
         f"logits, 0.5 for probabilities)"), "none"
 
 
+def _rows(shape):
+    """A batch shape with its row count written N: (N, 3), (N,)."""
+    return "(N,)" if len(shape) == 1 else "(N, " + ", ".join(map(str, shape[1:])) + ")"
+
+
+def _values(output, y, threshold=None):
+    """The outputs shaped like y, for a metric that compares them with the targets one by one."""
+    if output.size != y.size:
+        hint = ""
+        if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
+            hint = (f"; these look like scores for {output.shape[1]} classes, which 'accuracy', "
+                    f"'f1_micro' and 'f1_macro' compare with integer labels")
+        raise ValueError(f"expected one output per target, got outputs of shape {_rows(output.shape)} "
+                         f"for targets of shape {_rows(y.shape)}{hint}")
+    return output.reshape(y.shape)
+
+
 def _labels(output, y, threshold):
     """Predicted labels shaped like y: argmax of (N, C) scores for integer labels, else a threshold."""
     if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
         return output.argmax(axis=1)
     if isinstance(threshold, _NoThreshold):
         raise ValueError(threshold.reason)
-    return (output.reshape(y.shape) > threshold).astype(y.dtype)
+    return (_values(output, y) > threshold).astype(y.dtype)
 
 
 def _sklearn_metric(name):
@@ -129,52 +146,71 @@ def _sklearn_metric(name):
     return getattr(metrics, name)
 
 
-def _accuracy(y, output, threshold):
-    return _sklearn_metric("accuracy_score")(y, _labels(output, y, threshold))
+class _Score:
+    """A scikit-learn score of the targets against the outputs, read by `reads` first:
+    `_labels` (as predicted labels) or `_values` (value by value). fit calls `reads` on one
+    row before training, so outputs a score cannot read fail at once, not after an epoch."""
 
+    def __init__(self, sklearn_name, reads, **options):
+        self.sklearn_name, self.reads, self.options = sklearn_name, reads, options
 
-def _f1(average):
-    def f1(y, output, threshold):
-        return _sklearn_metric("f1_score")(y, _labels(output, y, threshold), average=average,
-                                           zero_division=0)
-    return f1
-
-
-def _hamming(y, output, threshold):
-    return _sklearn_metric("hamming_loss")(y, _labels(output, y, threshold))
-
-
-def _regression(score_name):
-    def metric(y, output, threshold):
-        return _sklearn_metric(score_name)(y, output.reshape(y.shape))
-    return metric
+    def __call__(self, y, output, threshold):
+        return _sklearn_metric(self.sklearn_name)(y, self.reads(output, y, threshold), **self.options)
 
 
 METRICS = {
-    "accuracy": _accuracy,            # multi-label: the fraction of rows entirely right
-    "subset_accuracy": _accuracy,
-    "f1_micro": _f1("micro"),
-    "f1_macro": _f1("macro"),
-    "hamming": _hamming,              # multi-label: the fraction of wrong labels (lower is better)
-    "mse": _regression("mean_squared_error"),
-    "mae": _regression("mean_absolute_error"),
-    "r2": _regression("r2_score"),
+    "accuracy": _Score("accuracy_score", _labels),   # multi-label: the fraction of rows entirely right
+    "subset_accuracy": _Score("accuracy_score", _labels),
+    "f1_micro": _Score("f1_score", _labels, average="micro", zero_division=0),
+    "f1_macro": _Score("f1_score", _labels, average="macro", zero_division=0),
+    "hamming": _Score("hamming_loss", _labels),       # multi-label: the fraction of wrong labels (lower is better)
+    "mse": _Score("mean_squared_error", _values),
+    "mae": _Score("mean_absolute_error", _values),
+    "r2": _Score("r2_score", _values),
 }
 
 
-def _metric_functions(metrics):
+def _metric_functions(metrics, validation):
+    """name -> metric(y, output, threshold), one per metric; the names become History's keys."""
+    if metrics is None:
+        metrics = ()
+    elif isinstance(metrics, str) or callable(metrics):   # one metric, not a sequence of letters
+        metrics = (metrics,)
     functions = {}
     for metric in metrics:
         if isinstance(metric, str):
             if metric not in METRICS:
                 raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)} "
                                  f"or a callable metric(y_true, output)")
-            functions[metric] = METRICS[metric]
+            name, function = metric, METRICS[metric]
         elif callable(metric):
-            functions[metric.__name__] = lambda y, output, threshold, f=metric: f(y, output)
+            name = getattr(metric, "__name__", type(metric).__name__)
+            function = lambda y, output, threshold, f=metric: f(y, output)
         else:
             raise TypeError(f"a metric must be a name or a callable, got {type(metric).__name__}")
+        # History keeps one series per name: a second metric of the same name (two lambdas are
+        # both "<lambda>") would silently overwrite the first, so it is refused, not renamed.
+        if name in functions:
+            raise ValueError(f"fit got two metrics named {name!r}; History keeps one series per "
+                             f"name, so one would overwrite the other. Give each its own name "
+                             f"(define it with def, or set its __name__)")
+        functions[name] = function
+    taken = {"loss"} | ({"val_loss"} | {f"val_{name}" for name in functions} if validation else set())
+    for name in functions:
+        if name in taken:
+            raise ValueError(f"fit got a metric named {name!r}, which History already uses for "
+                             f"the {'validation ' if name.startswith('val_') else ''}series "
+                             f"{name!r}; give the metric another name")
     return functions
+
+
+def _check_scores(scores, output, y, threshold, data):
+    """Each named metric (a _Score) must be able to read these outputs for these targets."""
+    for name, score in scores.items():
+        try:
+            score.reads(output, y, threshold)
+        except ValueError as error:
+            raise ValueError(f"fit: metric {name!r} cannot score {data}: {error}") from error
 
 
 # --- checking the data ---------------------------------------------------------------------------
@@ -199,6 +235,35 @@ def _check_arrays(X, y, dtype, where):
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
     return X, y
+
+
+def _check_validation_data(model, loss_fn, X, X_val, y_val):
+    """Fail before training, not after an epoch: one row of X_val through the model (in eval
+    mode, without a graph, as validation runs), then the loss of outputs like that row's for
+    every label of y_val. Returns the row's output. PyTorch Lightning's "sanity check", which
+    runs two validation batches first, exists for the same reason."""
+    try:
+        output = predict(model, X_val[:1])
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's X_val of shape {X_val.shape} does not fit "
+                              f"the model, which trains on X of shape {X.shape}: {error}") from error
+    try:
+        with no_grad():
+            loss_fn(Tensor(np.repeat(output, len(y_val), axis=0)), y_val)
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's y_val of shape {y_val.shape} does not fit "
+                              f"{type(loss_fn).__name__} for the model's outputs of shape "
+                              f"{_rows(output.shape)}: {error}") from error
+    return output
+
+
+# How a layer or a loss refuses data (a label past the last class is an IndexError in a loss
+# that indexes by label). Re-raised as the same built-in type, with validation_data named.
+_REFUSALS = (ValueError, TypeError, IndexError)
+
+
+def _refusal(error):
+    return next(kind for kind in _REFUSALS if isinstance(error, kind))
 
 
 def _positive_int(name, value, where="fit"):
@@ -300,7 +365,9 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     "val_<metric>" computed in eval mode without a graph.
 
     metrics: names from METRICS ("accuracy", "subset_accuracy", "f1_micro", "f1_macro",
-    "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output).
+    "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output);
+    one name or callable alone is one metric. Each becomes a History series under its name
+    (a callable's __name__), so two metrics of one name are refused rather than overwritten.
     Scores of shape (N, C) with 1-D integer labels are turned into labels by argmax; anything
     else (binary or multi-label outputs) by `threshold`, which, when not given, follows from the
     loss (see decision_threshold): 0.5 for BCELoss's probabilities, 0 for BCEWithLogitsLoss's
@@ -320,6 +387,11 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     gradients of model.parameters() are rescaled by mn.optim.clip_grad_norm_ so that their
     total 2-norm is at most clip_grad_norm. None (the default) leaves them alone.
 
+    Before the first step, fit runs one row of X (with named metrics) and one row of X_val
+    through the model in eval mode without a graph, and the loss on every label of y_val:
+    validation data the model or the loss refuses, or a metric that cannot read the model's
+    outputs, raises at once, naming validation_data or the metric, not after an epoch.
+
     A loss that becomes NaN or infinite stops training with NonFiniteLossError (a
     FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
     at the end.
@@ -332,13 +404,21 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit expected validation_data=(X_val, y_val)")
         X_val, y_val = _check_arrays(*validation_data, dtype, "fit(validation_data)")
-    metric_functions = _metric_functions(metrics)
+    metric_functions = _metric_functions(metrics, validation=validation_data is not None)
     if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool) or not isinstance(
             clip_grad_norm, (int, float, np.integer, np.floating)) or not clip_grad_norm > 0):
         raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got "
                          f"{clip_grad_norm!r}")
     parameters = model.parameters() if clip_grad_norm is not None else ()
     threshold, threshold_reason = decision_threshold(loss_fn, y, threshold)
+    # Whatever would fail after the first epoch fails now: named metrics that cannot read the
+    # model's outputs, validation data the model or the loss refuses.
+    scores = {name: f for name, f in metric_functions.items() if isinstance(f, _Score)}
+    if scores:
+        _check_scores(scores, predict(model, X[:1]), y[:1], threshold, "the training data")
+    if validation_data is not None:
+        val_row = _check_validation_data(model, loss_fn, X, X_val, y_val)
+        _check_scores(scores, val_row, y_val[:1], threshold, "validation_data")
     generator = np.random.default_rng(seed) if seed is not None else config.rng()
     n = len(X)
     steps = math.ceil(n / batch_size)
