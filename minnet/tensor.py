@@ -324,14 +324,28 @@ def _unshared(grad, dtype, steal):
     Like PyTorch's AccumulateGrad, a leaf takes over a gradient that nobody else holds
     instead of copying it: matmul and reduction gradients are fresh arrays, and a copy of
     every weight gradient would be a pass over memory for nothing. getrefcount counts the
-    caller's name, our argument and its own argument: 3 means no other grad, saved array or
-    user variable can see this array. Only leaves steal: a retained non-leaf grad is also
-    passed on to backward.
+    caller's name, our argument and its own argument (3 on Python 3.11+; 3.10's calls keep
+    one more on the caller's stack): _ALONE, measured below, means no other grad, saved
+    array or user variable can see this array. Only leaves steal: a retained non-leaf grad
+    is also passed on to backward.
     """
-    if (steal and sys.getrefcount(grad) <= 3 and grad.base is None and grad.dtype == dtype
+    if (steal and sys.getrefcount(grad) <= _ALONE and grad.base is None and grad.dtype == dtype
             and grad.flags.writeable):
         return grad
     return np.array(grad, dtype=dtype)
+
+
+def _references_inside(grad, dtype, steal):
+    return sys.getrefcount(grad)
+
+
+def _references_when_alone():
+    """getrefcount inside a function called as _unshared is, for an array only a local holds."""
+    grad = np.empty(1)
+    return _references_inside(grad, grad.dtype, steal=True)
+
+
+_ALONE = _references_when_alone()
 
 
 def _data(x):
