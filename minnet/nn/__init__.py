@@ -14,6 +14,9 @@ from minnet.nn.losses import (Loss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWith
                               CrossEntropyLoss, NLLLoss)
 from minnet.nn.embedding import Embedding
 from minnet.nn.recurrent import RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell
+from minnet.nn.attention import (MultiheadAttention, PositionalEncoding, TransformerBlock,
+                                 sinusoidal_positions)
+from minnet.nn import functional
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Residual", "Dense",
            "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm", "Loss", "MSELoss", "L1Loss", "HuberLoss",
@@ -23,4 +26,6 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Res
            "Softplus", "LogSigmoid", "HardSigmoid", "HardSwish", "HardTanh", "Tanhshrink",
            "Softshrink", "Hardshrink", "Threshold", "Maxout", "GLU", "Softmax", "LogSoftmax",
            "Softmin", "ACTIVATIONS", "get_activation",
-           "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           "MultiheadAttention", "PositionalEncoding", "TransformerBlock", "sinusoidal_positions",
+           "functional"]
