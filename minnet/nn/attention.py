@@ -180,7 +180,7 @@ class PositionalEncoding(Module):
 
         >>> mn.nn.PositionalEncoding(4)(mn.Tensor(np.zeros((1, 2, 4)))).data.round(3)
         array([[[0.   , 1.   , 0.   , 1.   ],
-                [0.841, 0.54 , 0.01 , 1.   ]]], dtype=float32)
+                [0.841, 0.54 , 0.01 , 1.   ]]])
     """
 
     def __init__(self, d_model, max_len=5000):
