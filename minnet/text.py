@@ -139,12 +139,14 @@ def sample_next(logits, temperature=1.0, top_k=None, seed=None):
     return int(choice[0]) if logits.ndim == 1 else choice
 
 
-def generate(next_logits, prompt, length, temperature=1.0, top_k=None, context=None, seed=None):
+def generate(next_logits, prompt, length, temperature=1.0, top_k=None, context=None, seed=None,
+             class_axis=-1):
     """Extend `prompt` (ids) by `length` sampled tokens; returns all the ids, prompt first.
 
     next_logits(ids) takes a (1, t) int array of the ids so far (the last `context` of them
     when given, for models with a fixed window) and returns logits of shape (V,), (1, V) or
-    (1, t, V) (the last position is used). It runs under mn.no_grad().
+    (1, t, V) (the last position is used); a model that returns (1, V, t), the layout
+    CrossEntropyLoss takes, needs class_axis=1. It runs under mn.no_grad().
 
         >>> ids = generate(lambda ids: model(ids), vocabulary.encode("def "), 100, top_k=5)  # doctest: +SKIP
         >>> print(vocabulary.decode(ids))  # doctest: +SKIP
@@ -159,6 +161,7 @@ def generate(next_logits, prompt, length, temperature=1.0, top_k=None, context=N
             window = np.array(ids[-context:] if context else ids, dtype=np.int64)[None]
             logits = next_logits(window)
             logits = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
+            logits = np.moveaxis(logits, class_axis, -1)
             logits = logits.reshape(-1, logits.shape[-1])[-1]
             ids.append(sample_next(logits, temperature, top_k, seed=rng))
     return np.array(ids, dtype=np.int64)

@@ -325,3 +325,21 @@ def test_state_dict_loads_into_torch_by_name():
     theirs = torch.nn.LSTM(3, 5, num_layers=2).double()
     theirs.load_state_dict({k: torch.from_numpy(v.astype(np.float64))
                             for k, v in LSTM(3, 5, num_layers=2).state_dict().items()})
+
+
+def test_a_cell_loop_keeps_dl_dh_t_at_every_step_for_backprop_through_time():
+    # Chapter 13's measurement: loop over a cell, retain each h_t's gradient, read its norm.
+    cell = RNNCell(2, 3)
+    x = normal((6, 4, 2), 1, requires_grad=False)
+    h0 = normal((4, 3), 2)
+    states, h = [], h0
+    for t in range(6):
+        h = cell(x[t], h).retain_grad()
+        states.append(h)
+    h.sum().backward()
+    # one step of the chain rule: dL/dh_{t-1} = (dL/dh_t * (1 - h_t^2)) @ W_hh
+    for t in range(1, 6):
+        expected = (states[t].grad * (1 - states[t].data ** 2)) @ cell.weight_hh.data
+        np.testing.assert_allclose(states[t - 1].grad, expected, rtol=1e-6, atol=1e-9)
+    expected = (states[0].grad * (1 - states[0].data ** 2)) @ cell.weight_hh.data
+    np.testing.assert_allclose(h0.grad, expected, rtol=1e-6, atol=1e-9)

@@ -17,3 +17,13 @@ def test_docstring_examples_print_what_they_show():
             runner.run(test)
     results = runner.summarize(verbose=False)
     assert results.attempted >= 20 and results.failed == 0
+
+
+def test_the_readme_example_of_sequences_and_attention_runs(capsys):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Sequences and attention", 1)[1].split("\n## ", 1)[0]
+    source = section.split("```python\n", 1)[1].split("```", 1)[0]
+    mn.manual_seed(0)
+    exec(compile(source, "README.md, Sequences and attention", "exec"), {"mn": mn, "np": np})
+    assert capsys.readouterr().out.startswith("def ")

@@ -102,3 +102,9 @@ def test_generate_extends_the_prompt_with_a_models_choices():
     np.testing.assert_array_equal(ids, [0, 1, 2, 3, 4, 0, 1, 2])
     with pytest.raises(ValueError, match="prompt of at least one id"):
         generate(next_logits, [], 3)
+
+
+def test_generate_reads_the_class_axis_of_a_model_in_cross_entropy_layout():
+    def next_logits(ids):                                        # (1, V, t), as for the loss
+        return np.eye(5)[(ids + 1) % 5].transpose(0, 2, 1) * 10
+    np.testing.assert_array_equal(generate(next_logits, [3], 3, temperature=0, class_axis=1), [3, 4, 0, 1])
