@@ -54,11 +54,13 @@ def test_boolean_mask_equals_the_float_mask_of_zeros_and_minus_infinity():
                                   F.scaled_dot_product_attention(q, k, v, attn_mask=additive).data)
 
 
-def test_a_query_with_every_key_masked_gives_nan_without_a_warning():
+def test_a_query_with_every_key_masked_attends_to_nothing_as_in_torch():
     q, k, v = normal((1, 2, 4), 1), normal((1, 3, 4), 2), normal((1, 3, 4), 3)
     mask = np.array([[True, True, True], [False, False, False]])
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).data
-    assert np.all(np.isfinite(out[0, 0])) and np.all(np.isnan(out[0, 1]))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert np.all(np.isfinite(out.data[0, 0])) and np.all(out.data[0, 1] == 0)
+    out.sum().backward()
+    assert np.all(q.grad[0, 1] == 0) and np.all(np.isfinite(k.grad))
 
 
 def test_huge_scores_do_not_overflow():
@@ -268,6 +270,16 @@ def test_attention_matches_torch(dtype, atol, mask):
     torch_options = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
     assert_same(torch, F.scaled_dot_product_attention(*ours, **options),
                 torch.nn.functional.scaled_dot_product_attention(*theirs, **torch_options), ours, theirs, atol)
+
+
+@pytest.mark.parametrize("queries, keys", [(3, 5), (5, 3)])
+def test_causal_attention_with_unequal_lengths_matches_torch(queries, keys):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s) for s in ((2, queries, 4), (2, keys, 4), (2, keys, 3))]
+    ours, theirs = torch_and_ours(torch, np.float64, *arrays)
+    assert_same(torch, F.scaled_dot_product_attention(*ours, is_causal=True),
+                torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True), ours, theirs, 1e-10)
 
 
 def copy_parameters(torch, ours, theirs, dtype, rename=lambda name, a: (name, a)):

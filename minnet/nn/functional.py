@@ -69,12 +69,15 @@ class ScaledDotProductAttention(Function):
         scores *= scale
         if mask is not None:
             scores += mask
-        # softmax with the maximum subtracted: every exp <= 1, no overflow. A row whose keys
-        # are all masked is -inf - (-inf) = NaN, as in PyTorch: no key to attend to.
-        with np.errstate(invalid="ignore"):
-            scores -= scores.max(axis=-1, keepdims=True)
-            probs = np.exp(scores, out=scores)
-            probs /= probs.sum(axis=-1, keepdims=True)
+        # softmax with the maximum subtracted: every exp <= 1, no overflow. A query whose keys
+        # are all masked (maximum -inf) attends to nothing: weights 0, output 0, as PyTorch 2.13.
+        row_max = scores.max(axis=-1, keepdims=True)
+        row_max[np.isneginf(row_max)] = 0
+        scores -= row_max
+        probs = np.exp(scores, out=scores)
+        total = probs.sum(axis=-1, keepdims=True)
+        total[total == 0] = 1
+        probs /= total
         if weights_out is not None:
             weights_out.append(probs)
         dropped = probs
@@ -120,8 +123,8 @@ def attention_mask(owner, attn_mask, is_causal, query_length, key_length, dtype)
         else:
             raise TypeError(f"{owner} expected a boolean or float attn_mask, got dtype {mask.dtype}")
     if is_causal:
-        # Query i may see keys 0 .. i (aligned at the end when there are more keys than queries).
-        allowed = np.tri(query_length, key_length, k=key_length - query_length, dtype=bool)
+        # Query i may see keys 0 .. i (top-left aligned when L != S, as PyTorch's is_causal).
+        allowed = np.tri(query_length, key_length, dtype=bool)
         causal = np.where(allowed, dtype.type(0), dtype.type(-np.inf))
         mask = causal if mask is None else mask + causal
     return mask
@@ -138,7 +141,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores); is_causal: query i attends to keys 0..i only; dropout_p: dropout on the weights.
 
     Shape: query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev); leading axes
-    broadcast. A query whose every key is masked gets NaN (0/0), as in PyTorch's reference.
+    broadcast. A query whose every key is masked gets weights 0 and output 0, as in PyTorch 2.13.
     """
     query, key, value = (x if isinstance(x, Tensor) else Tensor(x) for x in (query, key, value))
     owner = "scaled_dot_product_attention"
