@@ -178,8 +178,10 @@ class Recurrence(Function):
     def forward(ctx, x, *arrays, cell):
         states, (w_ih, w_hh, *biases) = arrays[:cell.states], arrays[cell.states:]
         b_ih, b_hh = biases if biases else (None, None)
-        steps, hidden = x.shape[0], w_hh.shape[1]
-        xw = x @ w_ih.T                         # every step's input projection in one matmul
+        steps, batch = x.shape[0], x.shape[1]
+        # Every step's input projection in one matmul, on (T * N) rows: numpy runs a 3-D @ 2-D
+        # product as T separate matmuls, about twice as slow here (bench_sequences' LSTM).
+        xw = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1)
         if b_ih is not None:
             xw += b_ih
         out = np.empty((steps + cell.states - 1,) + states[0].shape, dtype=xw.dtype)
@@ -194,8 +196,7 @@ class Recurrence(Function):
         if cell.states == 2:
             out[steps] = states[1]
         ctx.save_for_backward(x, w_ih, w_hh, caches)
-        ctx.cell, ctx.has_bias, ctx.h0, ctx.hidden = cell, b_ih is not None, arrays[0], hidden
-        ctx.out = out
+        ctx.cell, ctx.has_bias, ctx.h0, ctx.out = cell, b_ih is not None, arrays[0], out
         return out
 
     @staticmethod
@@ -219,7 +220,7 @@ class Recurrence(Function):
         # h_0 .. h_{T-1}, the states that step 1 .. T read, for dL/dW_hh in one matmul.
         h_before = np.concatenate([ctx.h0[None], ctx.out[:steps - 1]])
         rows = steps * x.shape[1]
-        grad_x = d_xw @ w_ih if ctx.needs_input_grad[0] else None
+        grad_x = (d_xw.reshape(rows, -1) @ w_ih).reshape(x.shape) if ctx.needs_input_grad[0] else None
         grads = [grad_x, dh_next] + ([dc_next] if cell.states == 2 else [])
         grads += [d_xw.reshape(rows, -1).T @ x.reshape(rows, -1),
                   d_hw.reshape(rows, -1).T @ h_before.reshape(rows, -1)]
