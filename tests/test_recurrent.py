@@ -226,6 +226,13 @@ def test_bad_input_or_state_is_a_clear_error(make, call, message):
         call(make())
 
 
+def test_lstm_state_must_be_a_pair():
+    with pytest.raises(TypeError, match=r"LSTM\(3, 4\) expected its initial state as \(h_0, c_0\), got a Tensor"):
+        LSTM(3, 4)(np.zeros((5, 2, 3)), mn.Tensor(np.zeros((1, 2, 4))))
+    with pytest.raises(TypeError, match=r"LSTMCell\(3, 4\) expected its initial state as \(h, c\), got a tuple of 1"):
+        LSTMCell(3, 4)(np.zeros((2, 3)), (np.zeros((2, 4)),))
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: RNN(3, 4, nonlinearity="sigmoid"), "nonlinearity 'tanh' or 'relu'"),
     (lambda: LSTM(0, 4), "positive integer for input_size, got 0"),

@@ -4,11 +4,13 @@ A recurrent layer applies one cell at every step t of a sequence x_1 .. x_T:
 
     state_t = cell(x_t, state_{t-1})        (state = h for RNN and GRU, (h, c) for LSTM)
 
-Every cell here is written the same way. Its input enters through xw_t = W_ih x_t + b_ih and
-its previous hidden state through hw_t = W_hh h_{t-1} + b_hh (each one matmul for all gates
-at once); `step` turns (xw_t, hw_t, state) into the next state, and `step_backward` turns the
-gradient of the next state into the gradients of xw_t, hw_t and (for the parts of the state
-that skip the matmul, such as the LSTM's cell c) of the previous state.
+Each cell's arithmetic is a small class here (RNNTanhStep, RNNReLUStep, LSTMStep, GRUStep;
+the Modules RNNCell, LSTMCell, GRUCell in recurrent.py hold the parameters), all written the
+same way. The input enters through xw_t = W_ih x_t + b_ih and the previous hidden state
+through hw_t = W_hh h_{t-1} + b_hh (each one matmul for all gates at once); `step` turns
+(xw_t, hw_t, state) into the next state, and `step_backward` turns the gradient of the next
+state into the gradients of xw_t, hw_t and (for the parts of the state that skip the matmul,
+such as the LSTM's cell c) of the previous state.
 
 `Recurrence` runs a whole layer as one op: forward loops over t calling `step`; backward
 loops over t in reverse calling `step_backward`, carrying dL/dh_{t-1} = dL/dhw_t @ W_hh back
@@ -29,7 +31,7 @@ def _sigmoid(x):
     return y
 
 
-class RNNTanhCell:
+class RNNTanhStep:
     """h' = tanh(xw + hw),  xw = W_ih x + b_ih,  hw = W_hh h + b_hh;
     dL/dxw = dL/dhw = dL/dh' * (1 - h'^2)."""
 
@@ -47,7 +49,7 @@ class RNNTanhCell:
         return d_pre, d_pre, (None,)
 
 
-class RNNReLUCell:
+class RNNReLUStep:
     """h' = max(0, xw + hw);  dL/dxw = dL/dhw = dL/dh' where h' > 0, else 0."""
 
     gates, states = 1, 1
@@ -64,7 +66,7 @@ class RNNReLUCell:
         return d_pre, d_pre, (None,)
 
 
-class LSTMCell:
+class LSTMStep:
     """Long short-term memory (Hochreiter & Schmidhuber 1997), PyTorch's gate order i, f, g, o:
 
         i = sigma(xw_i + hw_i)     input gate: how much of the candidate to write
@@ -121,7 +123,7 @@ class LSTMCell:
         return d_gates, d_gates, (None, dc * f)
 
 
-class GRUCell:
+class GRUStep:
     """Gated recurrent unit (Cho et al. 2014), PyTorch's gate order r, z, n:
 
         r = sigma(xw_r + hw_r)        reset gate: how much of h the candidate sees
@@ -167,7 +169,7 @@ class GRUCell:
 class Recurrence(Function):
     """One recurrent layer over a whole sequence, time first: x (T, N, in) -> (T, N, H).
 
-    apply(x, *initial_states, weight_ih, weight_hh[, bias_ih, bias_hh], cell=LSTMCell):
+    apply(x, *initial_states, weight_ih, weight_hh[, bias_ih, bias_hh], cell=LSTMStep):
     initial states of shape (N, H) (h, or h and c); weights in PyTorch's layout
     (gates * H, in) and (gates * H, H). The output holds h_1 .. h_T, and for an LSTM one more
     row after them: the last cell state c_T (an op has one output, and c_T is needed for the
@@ -204,7 +206,7 @@ class Recurrence(Function):
         x, w_ih, w_hh, caches = ctx.saved
         cell, steps = ctx.cell, x.shape[0]
         d_xw = np.empty(x.shape[:2] + (w_ih.shape[0],), dtype=grad.dtype)
-        d_hw = d_xw if cell is not GRUCell else np.empty_like(d_xw)  # the same for LSTM and RNN
+        d_hw = d_xw if cell is not GRUStep else np.empty_like(d_xw)  # the same for LSTM and RNN
         dh_next = np.zeros_like(grad[0])
         dc_next = grad[steps] if cell.states == 2 else None
         for t in reversed(range(steps)):

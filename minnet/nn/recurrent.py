@@ -16,12 +16,11 @@ import numpy as np
 from minnet import config
 from minnet.nn.layers import DropoutFunction
 from minnet.nn.module import Module, Parameter
-from minnet.nn.recurrence import GRUCell as _GRUMath, LSTMCell as _LSTMMath
-from minnet.nn.recurrence import Recurrence, RNNReLUCell, RNNTanhCell
+from minnet.nn.recurrence import GRUStep, LSTMStep, Recurrence, RNNReLUStep, RNNTanhStep
 from minnet.ops import stack
 from minnet.tensor import Tensor
 
-_RNN_CELLS = {"tanh": RNNTanhCell, "relu": RNNReLUCell}
+_RNN_CELLS = {"tanh": RNNTanhStep, "relu": RNNReLUStep}
 
 
 def _uniform(shape, hidden_size):
@@ -49,6 +48,12 @@ def _check_state(owner, state, expected, what):
     if tuple(state.shape) != tuple(expected):
         raise ValueError(f"{owner} expected {what} of shape {tuple(expected)}, got {tuple(state.shape)}")
     return state
+
+
+def _check_state_count(owner, states, kinds):
+    if not isinstance(states, (tuple, list)) or len(states) != len(kinds):
+        given = f"a {type(states).__name__}" + (f" of {len(states)}" if isinstance(states, (tuple, list)) else "")
+        raise TypeError(f"{owner} expected its initial state as ({', '.join(kinds)}), got {given}")
 
 
 class _RecurrentLayer(Module):
@@ -98,6 +103,7 @@ class _RecurrentLayer(Module):
         if states is None:
             states = [Tensor(np.zeros(expected, dtype=x.dtype)) for _ in kinds]
         else:
+            _check_state_count(owner, states, kinds)
             shown = expected if batched else (self.num_layers, self.hidden_size)
             states = [_check_state(owner, s, shown, kind).reshape(expected)
                       for s, kind in zip(states, kinds)]
@@ -177,7 +183,7 @@ class LSTM(_RecurrentLayer):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0):
-        super().__init__(_LSTMMath, input_size, hidden_size, num_layers, bias, batch_first, dropout)
+        super().__init__(LSTMStep, input_size, hidden_size, num_layers, bias, batch_first, dropout)
 
     def forward(self, x, hx=None):
         output, (h_n, c_n) = self.run(x, hx)
@@ -199,7 +205,7 @@ class GRU(_RecurrentLayer):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0):
-        super().__init__(_GRUMath, input_size, hidden_size, num_layers, bias, batch_first, dropout)
+        super().__init__(GRUStep, input_size, hidden_size, num_layers, bias, batch_first, dropout)
 
     def forward(self, x, h_0=None):
         output, (h_n,) = self.run(x, None if h_0 is None else (h_0,))
@@ -231,6 +237,7 @@ class _Cell(Module):
         if states is None:
             states = [Tensor(np.zeros(expected, dtype=x.dtype)) for _ in range(self.cell.states)]
         else:
+            _check_state_count(owner, states, ("h", "c")[:self.cell.states])
             shown = expected if batched else (self.hidden_size,)
             states = [_check_state(owner, s, shown, kind).reshape(expected)
                       for s, kind in zip(states, ("h", "c"))]
@@ -275,7 +282,7 @@ class LSTMCell(_Cell):
     """
 
     def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__(_LSTMMath, input_size, hidden_size, bias)
+        super().__init__(LSTMStep, input_size, hidden_size, bias)
 
     def forward(self, x, hx=None):
         h, c = self.step(x, hx)
@@ -293,7 +300,7 @@ class GRUCell(_Cell):
     """
 
     def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__(_GRUMath, input_size, hidden_size, bias)
+        super().__init__(GRUStep, input_size, hidden_size, bias)
 
     def forward(self, x, h=None):
         return self.step(x, None if h is None else (h,))[0]
