@@ -212,7 +212,7 @@ def test_float32_layer_gives_float32_output_for_integer_input():
 
 @pytest.mark.parametrize("make, call, message", [
     (lambda: LSTM(3, 4), lambda m: m(np.zeros((5, 2, 4))), r"LSTM\(3, 4\) expected input of shape \(T, N, 3\).*got \(5, 2, 4\)"),
-    (lambda: GRU(3, 4, batch_first=True), lambda m: m(np.zeros((5, 3))[None, :, :2]), r"batch_first.*got \(1, 5, 2\)"),
+    (lambda: GRU(3, 4, batch_first=True), lambda m: m(np.zeros((5, 3))[None, :, :2]), r"\(N, T, 3\) as batch_first or unbatched \(T, 3\), got \(1, 5, 2\)"),
     (lambda: RNN(3, 4), lambda m: m(np.zeros((0, 2, 3))), r"empty sequence"),
     (lambda: RNN(3, 4, num_layers=2), lambda m: m(np.zeros((5, 2, 3)), np.zeros((1, 2, 4))),
      r"expected h_0 of shape \(2, 2, 4\), got \(1, 2, 4\)"),

@@ -87,9 +87,9 @@ class _RecurrentLayer(Module):
         owner = f"{type(self).__name__}({self.extra_repr()})"
         x = _as_float(x, self.weight_ih_l0)
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
-            raise ValueError(f"{owner} expected input of shape (T, N, {self.input_size}) "
-                             f"{'(batch_first: (N, T, ' + str(self.input_size) + ')) ' if self.batch_first else ''}"
-                             f"or unbatched (T, {self.input_size}), got {tuple(x.shape)}")
+            batched = f"(N, T, {self.input_size}) as batch_first" if self.batch_first else f"(T, N, {self.input_size})"
+            raise ValueError(f"{owner} expected input of shape {batched} or unbatched "
+                             f"(T, {self.input_size}), got {tuple(x.shape)}")
         batched = x.ndim == 3
         if not batched:
             x = x.reshape(x.shape[0], 1, self.input_size)
