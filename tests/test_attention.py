@@ -343,3 +343,19 @@ def test_transformer_block_matches_torchs_pre_norm_encoder_layer(dtype, atol):
     mask = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=getattr(torch, np.dtype(dtype).name))
     assert_same(torch, ours(xo, is_causal=True), theirs(xt, src_mask=mask, is_causal=True), (xo,), (xt,), atol, pairs)
 
+
+
+def test_attention_dropout_acts_in_training_only_and_keeps_exact_gradients():
+    attention = MultiheadAttention(4, 2, dropout=0.5, batch_first=True)
+    x = normal((2, 3, 4), 1)
+    assert not np.allclose(attention(x, x, x)[0].data, attention(x, x, x)[0].data)
+
+    class SelfAttention(mn.nn.Module):
+        def __init__(self):
+            self.attention = attention
+
+        def forward(self, x):
+            return weighted_sum(self.attention(x, x, x, need_weights=False)[0])
+    assert mn.gradcheck(SelfAttention(), x)
+    attention.eval()
+    np.testing.assert_array_equal(attention(x, x, x)[0].data, attention(x, x, x)[0].data)
