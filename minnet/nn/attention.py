@@ -34,7 +34,8 @@ class Projection(Module):
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ("" if self.bias is not None else ", bias=False")
+        bias = "" if self.bias is not None else ", bias=False"
+        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}{bias}"
 
 
 class MultiheadAttention(Module):
@@ -66,10 +67,12 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
         for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"MultiheadAttention expected a positive integer for {name}, got {value!r}")
+                raise ValueError(f"MultiheadAttention expected a positive integer for {name}, "
+                                 f"got {value!r}")
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by "
-                             f"num_heads ({num_heads}), each head takes embed_dim / num_heads features")
+                             f"num_heads ({num_heads}): each head takes embed_dim / num_heads "
+                             f"features")
         if not 0 <= dropout < 1:
             raise ValueError(f"MultiheadAttention expected 0 <= dropout < 1, got {dropout!r}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
@@ -97,9 +100,10 @@ class MultiheadAttention(Module):
         batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
         if key.shape[:2] != value.shape[:2] or key.shape[0] != batch:
             raise ValueError(f"{owner} expected key and value of one batch and length, matching "
-                             f"query's batch, got query {tuple(query.shape)}, key {tuple(key.shape)}, "
-                             f"value {tuple(value.shape)} (batch first)")
-        mask = self._mask(owner, attn_mask, key_padding_mask, is_causal, batch, length, keys, query.dtype)
+                             f"query's batch, got query {tuple(query.shape)}, key "
+                             f"{tuple(key.shape)}, value {tuple(value.shape)} (batch first)")
+        mask = self._mask(owner, attn_mask, key_padding_mask, is_causal, batch, length, keys,
+                          query.dtype)
 
         heads = (self.num_heads, self.head_dim)
         if self_attention:       # one matmul for Q, K and V
@@ -107,16 +111,17 @@ class MultiheadAttention(Module):
             qkv = qkv.reshape(batch, length, 3, *heads).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]                           # (N, heads, L, d) each
         else:
-            E = self.embed_dim
-            q, k, v = (linear(x, self.in_proj_weight[i * E:(i + 1) * E],
-                              None if self.in_proj_bias is None else self.in_proj_bias[i * E:(i + 1) * E])
+            rows = [slice(i * self.embed_dim, (i + 1) * self.embed_dim) for i in range(3)]
+            biases = [None if self.in_proj_bias is None else self.in_proj_bias[r] for r in rows]
+            q, k, v = (linear(x, self.in_proj_weight[r], b)
                        .reshape(batch, x.shape[1], *heads).transpose(0, 2, 1, 3)
-                       for i, x in enumerate((query, key, value)))
+                       for x, r, b in zip((query, key, value), rows, biases))
         weights = [] if need_weights else None
         heads_out = ScaledDotProductAttention.apply(
             q, k, v, mask=mask, scale=1 / math.sqrt(self.head_dim),
             dropout_p=self.dropout if self.training else 0.0, weights_out=weights)
-        output = self.out_proj(heads_out.transpose(0, 2, 1, 3).reshape(batch, length, self.embed_dim))
+        concatenated = heads_out.transpose(0, 2, 1, 3).reshape(batch, length, self.embed_dim)
+        output = self.out_proj(concatenated)
 
         if not batched:
             output = output.reshape(length, self.embed_dim)
@@ -133,8 +138,9 @@ class MultiheadAttention(Module):
             attn_mask = np.asarray(getattr(attn_mask, "data", attn_mask))
             if attn_mask.ndim == 3:
                 if attn_mask.shape[0] != batch * self.num_heads:
-                    raise ValueError(f"{owner} expected a 3-D attn_mask of shape ({batch * self.num_heads}, "
-                                     f"{length}, {keys}) (N * heads, L, S), got {attn_mask.shape}")
+                    raise ValueError(f"{owner} expected a 3-D attn_mask of shape "
+                                     f"({batch * self.num_heads}, {length}, {keys}) (N * heads, L, S), "
+                                     f"got {attn_mask.shape}")
                 attn_mask = attn_mask.reshape(batch, self.num_heads, *attn_mask.shape[1:])
             if attn_mask.dtype == bool:
                 attn_mask = ~attn_mask             # PyTorch's MHA: True = not allowed
@@ -144,8 +150,9 @@ class MultiheadAttention(Module):
             if padding.shape != (batch, keys):
                 raise ValueError(f"{owner} expected key_padding_mask of shape ({batch}, {keys}) "
                                  f"(N, S), got {padding.shape}")
-            padding = (np.where(padding, dtype.type(-np.inf), dtype.type(0)) if padding.dtype == bool
-                       else padding.astype(dtype))[:, None, None, :]
+            if padding.dtype == bool:
+                padding = np.where(padding, dtype.type(-np.inf), dtype.type(0))
+            padding = padding.astype(dtype)[:, None, None, :]
             mask = padding if mask is None else mask + padding
         return mask
 
@@ -190,8 +197,8 @@ class PositionalEncoding(Module):
     def forward(self, x):
         if x.ndim < 2 or x.shape[-1] != self.d_model or x.shape[-2] > self.max_len:
             raise ValueError(f"PositionalEncoding({self.extra_repr()}) expected input of shape "
-                             f"(N, T, {self.d_model}) or (T, {self.d_model}) with T <= {self.max_len}, "
-                             f"got {tuple(x.shape)}")
+                             f"(N, T, {self.d_model}) or (T, {self.d_model}) with "
+                             f"T <= {self.max_len}, got {tuple(x.shape)}")
         return x + self.table[:x.shape[-2]].astype(x.dtype, copy=False)
 
     def extra_repr(self):
@@ -218,7 +225,8 @@ class TransformerBlock(Module):
 
     def __init__(self, d_model, num_heads, d_ff=None, dropout=0.0, activation="gelu"):
         d_ff = 4 * d_model if d_ff is None else d_ff
-        activation = activation if isinstance(activation, Activation) else get_activation(activation)
+        if not isinstance(activation, Activation):
+            activation = get_activation(activation)
         self.norm1 = LayerNorm(d_model)
         self.self_attn = MultiheadAttention(d_model, num_heads, dropout, batch_first=True)
         self.norm2 = LayerNorm(d_model)

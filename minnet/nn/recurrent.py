@@ -46,13 +46,16 @@ def _as_float(x, like):
 def _check_state(owner, state, expected, what):
     state = _as_float(state, Tensor(np.zeros(0, dtype=config.get_default_dtype())))
     if tuple(state.shape) != tuple(expected):
-        raise ValueError(f"{owner} expected {what} of shape {tuple(expected)}, got {tuple(state.shape)}")
+        raise ValueError(f"{owner} expected {what} of shape {tuple(expected)}, "
+                         f"got {tuple(state.shape)}")
     return state
 
 
 def _check_state_count(owner, states, kinds):
     if not isinstance(states, (tuple, list)) or len(states) != len(kinds):
-        given = f"a {type(states).__name__}" + (f" of {len(states)}" if isinstance(states, (tuple, list)) else "")
+        given = f"a {type(states).__name__}"
+        if isinstance(states, (tuple, list)):
+            given += f" of {len(states)}"
         raise TypeError(f"{owner} expected its initial state as ({', '.join(kinds)}), got {given}")
 
 
@@ -66,8 +69,8 @@ class _RecurrentLayer(Module):
         if not 0 <= dropout < 1:
             raise ValueError(f"{owner} expected 0 <= dropout < 1, got {dropout!r}")
         self.cell, self.input_size, self.hidden_size = cell, int(input_size), int(hidden_size)
-        self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), bool(batch_first)
-        self.dropout = float(dropout)
+        self.num_layers, self.bias = int(num_layers), bool(bias)
+        self.batch_first, self.dropout = bool(batch_first), float(dropout)
         gates = cell.gates * hidden_size
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size
@@ -87,9 +90,9 @@ class _RecurrentLayer(Module):
         owner = f"{type(self).__name__}({self.extra_repr()})"
         x = _as_float(x, self.weight_ih_l0)
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
-            batched = f"(N, T, {self.input_size}) as batch_first" if self.batch_first else f"(T, N, {self.input_size})"
-            raise ValueError(f"{owner} expected input of shape {batched} or unbatched "
-                             f"(T, {self.input_size}), got {tuple(x.shape)}")
+            layout = "(N, T, {}) as batch_first" if self.batch_first else "(T, N, {})"
+            raise ValueError(f"{owner} expected input of shape {layout.format(self.input_size)} or "
+                             f"unbatched (T, {self.input_size}), got {tuple(x.shape)}")
         batched = x.ndim == 3
         if not batched:
             x = x.reshape(x.shape[0], 1, self.input_size)
@@ -97,7 +100,8 @@ class _RecurrentLayer(Module):
             x = x.transpose(1, 0, 2)
         steps, batch = x.shape[0], x.shape[1]
         if steps == 0:
-            raise ValueError(f"{owner} got an empty sequence (0 steps); input shape {tuple(x.shape)}")
+            raise ValueError(f"{owner} got an empty sequence (0 steps), input shape "
+                             f"{tuple(x.shape)}")
         expected = (self.num_layers, batch, self.hidden_size)
         kinds = ("h_0", "c_0")[:self.cell.states]
         if states is None:
@@ -123,7 +127,8 @@ class _RecurrentLayer(Module):
 
     def extra_repr(self):
         extras = [f"{self.input_size}, {self.hidden_size}"]
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0)):
+        defaults = (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0))
+        for name, default in defaults:
             if getattr(self, name) != default:
                 extras.append(f"{name}={getattr(self, name)}")
         return ", ".join(extras)
@@ -159,7 +164,7 @@ class RNN(_RecurrentLayer):
 
     def extra_repr(self):
         text = super().extra_repr()
-        return text if self.nonlinearity == "tanh" else text + f", nonlinearity={self.nonlinearity!r}"
+        return text + ("" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}")
 
 
 class LSTM(_RecurrentLayer):
@@ -245,10 +250,12 @@ class _Cell(Module):
                       if p is not None]
         y = Recurrence.apply(x.reshape(1, batch, self.input_size), *states, *parameters,
                              cell=self.cell)
-        return [y[k] if batched else y[k].reshape(self.hidden_size) for k in range(self.cell.states)]
+        return [y[k] if batched else y[k].reshape(self.hidden_size)
+                for k in range(self.cell.states)]
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else ", bias=False")
+        bias = "" if self.bias_ih is not None else ", bias=False"
+        return f"{self.input_size}, {self.hidden_size}{bias}"
 
 
 class RNNCell(_Cell):
@@ -262,7 +269,8 @@ class RNNCell(_Cell):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
         if nonlinearity not in _RNN_CELLS:
-            raise ValueError(f"RNNCell expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(f"RNNCell expected nonlinearity 'tanh' or 'relu', "
+                             f"got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__(_RNN_CELLS[nonlinearity], input_size, hidden_size, bias)
 
