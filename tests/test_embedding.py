@@ -81,8 +81,19 @@ def test_matches_torch_with_copied_weights(dtype, atol):
         theirs.weight.copy_(torch.from_numpy(ours.weight.data))
     indices = np.random.default_rng(1).integers(0, 7, (3, 5))
     upstream = np.random.default_rng(2).standard_normal((3, 5, 4)).astype(dtype)
-    out_ours, out_theirs = ours(indices), theirs(torch.from_numpy(indices))
+    out_theirs, out_ours = theirs(torch.from_numpy(indices)), ours(indices)
     np.testing.assert_allclose(out_ours.data, out_theirs.detach().numpy(), atol=atol)
     out_ours.backward(upstream)
     out_theirs.backward(torch.from_numpy(upstream))
     np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), atol=atol)
+
+
+def test_indices_stay_read_only_until_backward_has_used_them():
+    table = Embedding(5, 3)
+    indices = np.array([1, 2, 3])
+    out = table(indices)
+    with pytest.raises(ValueError, match="read-only"):
+        indices[0] = 4
+    out.sum().backward()
+    indices[0] = 4                       # released: writeable again
+    np.testing.assert_array_equal(table.weight.grad[1:4], 1)

@@ -17,17 +17,21 @@ class EmbeddingLookup(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx=None):
-        ctx.indices, ctx.shape, ctx.padding_idx = indices, weight.shape, padding_idx
+        # indices come as a constant input, not an option, so the in-place guard keeps them
+        # read-only until backward has used them.
+        ctx.save_for_backward(indices)
+        ctx.shape, ctx.padding_idx = weight.shape, padding_idx
         return weight[indices]
 
     @staticmethod
     def backward(ctx, grad):
+        (indices,) = ctx.saved
         grad_weight = np.zeros(ctx.shape, dtype=grad.dtype)
         # add.at, not grad_weight[indices] += grad: a repeated index must add every time.
-        np.add.at(grad_weight, ctx.indices.reshape(-1), grad.reshape(-1, ctx.shape[1]))
+        np.add.at(grad_weight, indices.reshape(-1), grad.reshape(-1, ctx.shape[1]))
         if ctx.padding_idx is not None:
             grad_weight[ctx.padding_idx] = 0
-        return grad_weight
+        return grad_weight, None
 
 
 def check_indices(owner, indices, num_embeddings):
@@ -80,7 +84,7 @@ class Embedding(Module):
 
     def forward(self, indices):
         indices = check_indices(f"Embedding({self.extra_repr()})", indices, self.num_embeddings)
-        return EmbeddingLookup.apply(self.weight, indices=indices, padding_idx=self.padding_idx)
+        return EmbeddingLookup.apply(self.weight, indices, padding_idx=self.padding_idx)
 
     def extra_repr(self):
         extra = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
