@@ -122,6 +122,11 @@ def test_parameters_have_pytorchs_names_and_shapes():
                       "out_proj.bias": (8,)}
 
 
+def test_repr_shows_the_arguments():
+    assert repr(MultiheadAttention(8, 2, dropout=0.1, batch_first=True)) == \
+        "MultiheadAttention(8, num_heads=2, dropout=0.1, batch_first=True)"
+
+
 def test_one_head_is_attention_between_the_projections():
     attention = MultiheadAttention(4, 1, batch_first=True)
     x = normal((2, 3, 4), 1, requires_grad=False)

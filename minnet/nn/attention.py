@@ -156,6 +156,11 @@ class MultiheadAttention(Module):
             mask = padding if mask is None else mask + padding
         return mask
 
+    def __repr__(self):
+        # One line, as a layer: the summary table would list out_proj alone and hide the
+        # in_proj parameters, which live on this module itself.
+        return f"MultiheadAttention({self.extra_repr()})"
+
     def extra_repr(self):
         extras = [f"{self.embed_dim}, num_heads={self.num_heads}"]
         if self.dropout:
