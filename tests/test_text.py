@@ -1,6 +1,7 @@
 """Text helpers: the character vocabulary, next-token windows, sampling with temperature and top-k."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minnet as mn
 from minnet.text import CharVocabulary, generate, next_token_windows, random_windows, sample_next
@@ -108,3 +109,23 @@ def test_generate_reads_the_class_axis_of_a_model_in_cross_entropy_layout():
     def next_logits(ids):                                        # (1, V, t), as for the loss
         return np.eye(5)[(ids + 1) % 5].transpose(0, 2, 1) * 10
     np.testing.assert_array_equal(generate(next_logits, [3], 3, temperature=0, class_axis=1), [3, 4, 0, 1])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(min_size=1, max_size=200))
+def test_any_text_encodes_and_decodes_back(text):
+    vocabulary = CharVocabulary(text)
+    ids = vocabulary.encode(text)
+    assert vocabulary.decode(ids) == text and ids.max() < len(vocabulary)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 60), st.integers(1, 10), st.integers(1, 7))
+def test_windows_cover_the_ids_and_each_target_is_the_next_id(size, length, stride):
+    ids = np.arange(size) * 3
+    if size < length + 1:
+        return
+    inputs, targets = next_token_windows(ids, length, stride)
+    assert inputs.shape == targets.shape == ((size - 1 - length) // stride + 1, length)
+    np.testing.assert_array_equal(targets, inputs + 3)
+    assert inputs[0, 0] == 0 and targets.max() <= ids[-1]
