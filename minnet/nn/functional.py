@@ -80,22 +80,23 @@ class ScaledDotProductAttention(Function):
         probs /= total
         if weights_out is not None:
             weights_out.append(probs)
-        dropped = probs
+        dropped, scaled_keep = probs, None
         if dropout_p:
             keep = config.rng().random(probs.shape, dtype=np.float32) >= dropout_p
-            dropped = probs * (keep / probs.dtype.type(1 - dropout_p))
-        ctx.save_for_backward(q, k, v, probs, dropped)
+            scaled_keep = keep / probs.dtype.type(1 - dropout_p)
+            dropped = probs * scaled_keep
+        ctx.save_for_backward(q, k, v, probs, dropped, scaled_keep)
         ctx.scale, ctx.shapes = scale, (q.shape, k.shape, v.shape)
         return dropped @ v
 
     @staticmethod
     def backward(ctx, grad):
-        q, k, v, probs, dropped = ctx.saved
+        q, k, v, probs, dropped, scaled_keep = ctx.saved
         q_shape, k_shape, v_shape = ctx.shapes
         grad_v = unbroadcast(dropped.swapaxes(-1, -2) @ grad, v_shape)
         grad_probs = grad @ v.swapaxes(-1, -2)
-        if dropped is not probs:
-            grad_probs *= dropped / np.where(probs > 0, probs, 1)     # keep / (1 - p)
+        if scaled_keep is not None:
+            grad_probs *= scaled_keep
         grad_scores = grad_probs
         grad_scores -= (grad_probs * probs).sum(axis=-1, keepdims=True)
         grad_scores *= probs
