@@ -188,8 +188,11 @@ class Recurrence(Function):
             xw += b_ih
         out = np.empty((steps + cell.states - 1,) + states[0].shape, dtype=xw.dtype)
         caches = []
+        # W_hh^T copied once, contiguous: OpenBLAS multiplies the small (N, H) states by it
+        # about 1.4x faster than by the transposed view, once per step (bench_sequences).
+        w_hh_t = np.ascontiguousarray(w_hh.T)
         for t in range(steps):
-            hw = states[0] @ w_hh.T
+            hw = states[0] @ w_hh_t
             if b_hh is not None:
                 hw += b_hh
             states, cache = cell.step(xw[t], hw, states)
