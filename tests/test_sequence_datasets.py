@@ -15,6 +15,11 @@ def test_python_docs_split_is_deterministic_and_covers_the_text():
     assert train.endswith("\n") and load_python_docs("train") == train
 
 
+def test_a_vocabulary_of_the_training_text_encodes_the_validation_text():
+    vocabulary = mn.text.CharVocabulary(load_python_docs("train"))
+    assert len(vocabulary.encode(load_python_docs("validation"))) == len(load_python_docs("validation"))
+
+
 def test_python_docs_is_reachable_from_mn_datasets():
     assert mn.datasets.load_python_docs is load_python_docs
 
