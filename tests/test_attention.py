@@ -139,6 +139,19 @@ def test_one_head_is_attention_between_the_projections():
     np.testing.assert_allclose(returned.data, weights, rtol=1e-5, atol=1e-7)
 
 
+def test_attention_layer_gradients_through_the_returned_weights_match_finite_differences():
+    attention = MultiheadAttention(4, 2, batch_first=True)
+
+    class Weights(mn.nn.Module):
+        def __init__(self):
+            self.attention = attention
+
+        def forward(self, x):
+            output, weights = self.attention(x, x, x, average_attn_weights=False)
+            return weighted_sum(output) + weighted_sum(weights * weights)
+    assert mn.gradcheck(Weights(), normal((2, 3, 4), 1))
+
+
 def test_returned_weights_sum_to_one_over_the_keys_and_ignore_padding():
     attention = MultiheadAttention(8, 2, batch_first=True)
     x = normal((2, 4, 8), 1, requires_grad=False)
@@ -327,8 +340,14 @@ def test_multihead_attention_matches_torch(dtype, atol, case):
             options = {"attn_mask": rng.standard_normal((4, 6)).astype(dtype)}
     out_ours, weights_ours = ours(*args_ours, **options)
     out_theirs, weights_theirs = theirs(*args_theirs, **{k: torch.from_numpy(v) for k, v in options.items()})
+    np.testing.assert_allclose(out_ours.data, out_theirs.detach().numpy(), atol=atol, rtol=atol)
     np.testing.assert_allclose(weights_ours.data, weights_theirs.detach().numpy(), atol=atol)
-    assert_same(torch, out_ours, out_theirs, *inputs, atol, pairs)
+    # One scalar from the output and the weights: both send gradients back, as in PyTorch.
+    w = np.random.default_rng(8).standard_normal(weights_ours.shape).astype(dtype)
+    total_ours = weighted_sum(out_ours) + (weights_ours * mn.Tensor(w)).sum()
+    upstream = torch.from_numpy(normal(out_ours.shape, seed=99, requires_grad=False).data.astype(dtype))
+    total_theirs = (out_theirs * upstream).sum() + (weights_theirs * torch.from_numpy(w)).sum()
+    assert_same(torch, total_ours, total_theirs, *inputs, atol, pairs)
 
 
 @pytest.mark.parametrize("dtype, atol", DTYPES, ids=["float32", "float64"])

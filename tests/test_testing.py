@@ -75,7 +75,7 @@ LAYER_CASES = {
     "LSTMCell": [lambda: (_Flat(L.LSTMCell(3, 2)), (4, 3))],
     "GRUCell": [lambda: (L.GRUCell(3, 2), (4, 3))],
     "MultiheadAttention": [lambda: (_Flat(L.MultiheadAttention(4, 2, batch_first=True),
-                                          lambda m, x: m(x, x, x, is_causal=True, need_weights=False)), (2, 3, 4))],
+                                          lambda m, x: m(x, x, x, is_causal=True)), (2, 3, 4))],
     "PositionalEncoding": [lambda: (L.PositionalEncoding(4, max_len=8), (2, 3, 4))],
     "TransformerBlock": [lambda: (L.TransformerBlock(4, 2, d_ff=6), (2, 3, 4))],
     "Dense": [lambda: (L.Dense(3, 2), (4, 3)), lambda: (L.Dense(3, 2, bias=False), (4, 3))],

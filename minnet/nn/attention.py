@@ -52,7 +52,8 @@ class MultiheadAttention(Module):
     where attention is NOT allowed, a float one is added to the scores; key_padding_mask
     (N, S) is True at padding keys. is_causal=True masks the future (query i sees keys <= i).
     weights (N, L, S), averaged over heads unless average_attn_weights=False (N, heads, L, S),
-    are returned without gradient; need_weights=False returns None (and skips the copy).
+    are differentiable, as PyTorch's; need_weights=False returns None and runs attention as
+    one op, skipping the weights' extra matmul (use it when the weights are not needed).
 
     Shape: query (N, L, E) with batch_first=True, (L, N, E) otherwise, or unbatched (L, E);
     key and value (N, S, E) likewise; output like query.
@@ -116,10 +117,16 @@ class MultiheadAttention(Module):
             q, k, v = (linear(x, self.in_proj_weight[r], b)
                        .reshape(batch, x.shape[1], *heads).transpose(0, 2, 1, 3)
                        for x, r, b in zip((query, key, value), rows, biases))
-        weights = [] if need_weights else None
-        heads_out = ScaledDotProductAttention.apply(
-            q, k, v, mask=mask, scale=1 / math.sqrt(self.head_dim),
-            dropout_p=self.dropout if self.training else 0.0, weights_out=weights)
+        options = dict(mask=mask, scale=1 / math.sqrt(self.head_dim),
+                       dropout_p=self.dropout if self.training else 0.0)
+        if need_weights:
+            # The weights as an op's output, so that they carry gradients as PyTorch's do:
+            # attention over the identity matrix as values gives the weights themselves (P I = P),
+            # after dropout, as PyTorch returns them; the output is then P V.
+            weights = ScaledDotProductAttention.apply(q, k, np.eye(keys, dtype=q.dtype), **options)
+            heads_out = weights @ v
+        else:
+            heads_out = ScaledDotProductAttention.apply(q, k, v, **options)
         concatenated = heads_out.transpose(0, 2, 1, 3).reshape(batch, length, self.embed_dim)
         output = self.out_proj(concatenated)
 
@@ -129,8 +136,9 @@ class MultiheadAttention(Module):
             output = output.transpose(1, 0, 2)
         if not need_weights:
             return output, None
-        probs = weights[0].mean(axis=1) if average_attn_weights else weights[0].copy()
-        return output, Tensor(probs if batched else probs[0])
+        if average_attn_weights:
+            weights = weights.mean(axis=1)
+        return output, weights if batched else weights[0]
 
     def _mask(self, owner, attn_mask, key_padding_mask, is_causal, batch, length, keys, dtype):
         """One additive mask (N or 1, heads or 1, L, S): 0 where allowed, -inf where not."""

@@ -64,7 +64,7 @@ class ScaledDotProductAttention(Function):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, mask=None, scale=1.0, dropout_p=0.0, weights_out=None):
+    def forward(ctx, q, k, v, mask=None, scale=1.0, dropout_p=0.0):
         scores = q @ k.swapaxes(-1, -2)
         scores *= scale
         if mask is not None:
@@ -78,8 +78,6 @@ class ScaledDotProductAttention(Function):
         total = probs.sum(axis=-1, keepdims=True)
         total[total == 0] = 1
         probs /= total
-        if weights_out is not None:
-            weights_out.append(probs)
         dropped, scaled_keep = probs, None
         if dropout_p:
             keep = config.rng().random(probs.shape, dtype=np.float32) >= dropout_p
