@@ -34,7 +34,8 @@ import threading
 
 import numpy as np
 
-from minnet.tensor import Tensor, as_tensor, _hold, _let_go
+from minnet import guard
+from minnet.tensor import Tensor, as_tensor
 
 _op_numbers = itertools.count()      # Context.number: the order in which ops were recorded
 
@@ -110,12 +111,16 @@ class Context:
         self.parents = ()
         self.released = True
         held, self.held = self.held, ()
-        _let_go(held)
+        guard.let_go(held)
 
     def __del__(self):
-        # A graph dropped without backward() gives its arrays back too.
+        # A graph dropped without backward() gives its arrays back too. This may run inside
+        # the garbage collector, so it must never wait for a lock (see minnet.guard).
         if self.held:
-            _let_go(self.held)
+            try:
+                guard.let_go_later(self.held)
+            except (AttributeError, TypeError):     # interpreter shutdown: modules torn down
+                pass
 
 
 class Function:
@@ -142,7 +147,7 @@ class Function:
         if given is not None:
             ctx.given = given
         try:
-            output = cls.forward(ctx, *[p.data for p in parents], **options)
+            output = cls.forward(ctx, *[p._data for p in parents], **options)
         except ValueError as error:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
@@ -150,7 +155,7 @@ class Function:
             return Tensor._wrap(output)
         result = Tensor._wrap(output, requires_grad=True)
         result._ctx = ctx
-        ctx.held = _hold([p.data for p in parents] + [result.data])
+        ctx.held = guard.hold([p._data for p in parents] + [result._data], cls.__name__)
         return result
 
 
@@ -214,7 +219,7 @@ def checked_grad(ctx, parent, grad):
     right shape (a number, a list, or a wrong shape), so the usual case costs one comparison.
     """
     grad = np.asarray(grad, dtype=parent.dtype)
-    if grad.shape != parent.data.shape:
+    if grad.shape != parent._data.shape:
         i = next(i for i, p in enumerate(ctx.parents) if p is parent)
         raise RuntimeError(
             f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} for "
