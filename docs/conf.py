@@ -36,6 +36,8 @@ html_title = "minnet"
 html_favicon = "_static/favicon.svg"     # else every browser asks for /favicon.ico and logs a 404
 exclude_patterns = ["_build", "_chapters", "**.ipynb_checkpoints", "chapters/*.ipynb"]
 nitpicky = True
+# Keep ' and " as typed: smart quotes would turn the prime of f'(x) into a closing quote.
+smartquotes = False
 
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS / "_chapters"),
