@@ -156,11 +156,11 @@ def training_curves(histories, path=None, metrics=None):
 
 
 # --------------------------------------------------------------------------------------------
-def gradient_norms(runs, path=None, title="Gradient norm per layer"):
+def gradient_norms(runs, path=None, title="Gradient norm per layer", ylabel="weight gradient norm ||dL/dW||"):
     """Per-layer gradient norms (log scale), one line per run, first layer on the left.
 
     runs: dict label -> {layer name: norm} (what mn.diagnostics.gradient_norms returns),
-    or a single {layer name: norm}.
+    or a single {layer name: norm}. `ylabel` names what was measured (weights by default).
     """
     if runs and all(np.isscalar(v) for v in runs.values()):
         runs = {"": runs}
@@ -174,7 +174,7 @@ def gradient_norms(runs, path=None, title="Gradient norm per layer"):
     crowded = sum(len(name) + 2 for name in layers) > 60      # long names would overlap: slant them
     ax.set_xticklabels(layers, rotation=35 if crowded else 0, ha="right" if crowded else "center")
     ax.set_xlabel("layer (input side on the left)")
-    ax.set_ylabel("weight gradient norm (log scale)")
+    ax.set_ylabel(f"{ylabel} (log scale)")
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     if any(runs):
