@@ -917,7 +917,7 @@ RECORDED = CHAPTERS / "findings"
 # What a number in a sentence may be without being a finding: maths ($...$), code, links,
 # years and citations, chapter numbers, list numbers, headings, and the opening's run times.
 NOT_FINDINGS = [r"\$\$.*?\$\$", r"\$[^$]*\$", r"`[^`]*`", r"https?://\S+", r"\b(?:19|20)\d\d[a-z]?\b",
-                r"\b[Cc]hapters? \d\d(?:(?:,| and| or) \d\d)*\b", r"\bsections? [\d.]+\d", r"\b[A-Za-z]+\d+[A-Za-z\d]*\b", r"\b\d+-bit\b",
+                r"\b[Cc]hapters? \d\d(?:(?:,| and| or) \d\d)*\b", r"\b(?:[Ss]ections?|Figure|Table) \d[\d.]*", r"\b[A-Za-z]+\d+[A-Za-z\d]*\b", r"\b\d+-bit\b",
                 r"\b(?:layers?|gain)[- ]\d+\b", r"(?:^|\s)\d+\.(?=\s|$)", r"\*\*Runs in\*\*.*"]
 
 
