@@ -159,9 +159,9 @@ ch.record(deep_conv_layers=deep_conv)
 
 # %% [markdown]
 # ## Training: depth without nonlinearity buys nothing
-# Three classifiers on the same two-dimensional data: scikit-learn's LogisticRegression (one linear
-# boundary by design), a three-layer Dense network with no activation, and the same network
-# with a ReLU after each hidden layer. If the algebra above is right, the deep linear network
+# Three classifiers on the same two-dimensional data: scikit-learn's LogisticRegression (one
+# linear boundary by design), a three-layer Dense network with no activation, and the same
+# network with a ReLU after each hidden layer. If the algebra above is right, the deep linear network
 # can do no better than logistic regression: its decision boundary is a straight line.
 
 # %%
