@@ -324,8 +324,8 @@ ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declare
 # how close to zero its mean output must be, and its printed mean on standard-normal inputs
 # lies between ReLU's and SELU's. A one-dimensional slice of a vector-valued activation
 # (Maxout, GLU, the softmax family) only shows one view of it. Sigmoid's steepest slope is a
-# quarter (printed):
-# the reason deep sigmoid networks lose their gradient (chapter 03; Glorot and Bengio 2010).
+# quarter (printed): the reason deep sigmoid networks lose their gradient (chapter 03;
+# Glorot and Bengio 2010).
 #
 # The timings show what "hard" buys in numpy: the lines under the timing table say, from
 # this run's numbers, whether hard-sigmoid and hard-swish were faster than, slower than or
