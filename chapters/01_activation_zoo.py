@@ -1,4 +1,4 @@
-"""Chapter 01: the activation zoo, measured rather than recited.
+"""Chapter 01: the activation zoo, measured rather than recited
 
 Every activation minnet knows, drawn with its derivative; its properties (range,
 zero-centred, monotonic, smooth, largest slope, saturating) measured numerically and held

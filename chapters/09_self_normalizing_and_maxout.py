@@ -1,4 +1,4 @@
-"""Chapter 09: activations that do more than bend: SELU, Maxout, and the hard variants.
+"""Chapter 09: activations that do more than bend: SELU, Maxout, and the hard variants
 
 Three activations that were designed for a purpose beyond "be nonlinear": SELU keeps the
 signal at mean 0 and variance 1 through a deep network by itself; Maxout learns the shape of
