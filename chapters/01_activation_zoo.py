@@ -76,10 +76,10 @@ def values_and_slopes(name, activation, grid):
 # (sigmoid, tanh: saturating).
 
 # %%
-cols = 5
+cols = 4
 rows = -(-len(names) // cols)
 # shared axes: one scale to compare shapes by, and far fewer tick labels to draw
-figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), sharex=True, sharey=True)
+figure, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.3 * rows), sharex=True, sharey=True)
 grid = np.linspace(-5, 5, 401)
 for ax, name in zip(axes.flat, names):
     activation = build(name)
@@ -101,7 +101,7 @@ axes.flat[0].legend(loc="upper left", fontsize=8)
 figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
                 "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
 # fixed spacing: tight_layout on 30 panels costs more than all the measurements together
-figure.subplots_adjust(left=0.05, right=0.99, bottom=0.04, top=0.94, hspace=0.3, wspace=0.08)
+figure.subplots_adjust(left=0.07, right=0.99, bottom=0.03, top=0.95, hspace=0.3, wspace=0.08)
 ch.show(figure, "zoo", tight=False)
 
 # %% [markdown]

@@ -132,7 +132,7 @@ ch.table({name: {"measured": measured_factor[name], "predicted": predicted_facto
                  f"predicted^{DEPTH - 1}": predicted_factor[name] ** (DEPTH - 1)} for name in INITIALISERS},
          fmt=".4g", key="ReLU, std factor per layer")
 
-figure, axes = plt.subplots(1, len(spreads), figsize=(4.2 * len(spreads), 3.6), layout="constrained")
+figure, axes = plt.subplots(1, len(spreads), figsize=(3.7 * len(spreads), 3.6), layout="constrained")
 # one marker and line style per recipe: on square layers LeCun's 1/n equals Xavier's
 # 2/(n + n), so their lines coincide and only the styles tell them apart
 STYLES = {"N(0, 0.01)": dict(marker="s", markersize=4, linestyle="-"),
@@ -144,8 +144,11 @@ for ax, (activation, by_init) in zip(axes, spreads.items()):
     for name, layer_stds in by_init.items():
         # float32 can underflow to exactly 0; draw those points at the smallest positive float
         ax.plot(range(1, len(layer_stds) + 1), np.maximum(layer_stds, np.finfo(np.float32).tiny),
-                label=name, **STYLES[name])
+                label=name + (" (leaves the frame)" if min(layer_stds) < 1e-9 else ""), **STYLES[name])
     ax.set_yscale("log")
+    # N(0, 0.01^2) falls off the bottom within a few layers; a frame down to its last value
+    # (1e-30 and less) would squash the lines that matter into the top few millimetres
+    ax.set_ylim(1e-9, 1e2)
     ax.set_xlabel("layer (input side on the left)")
     ax.set_ylabel("std of the layer's output (log scale)")
     ax.set_title(f"{activation}, width {width}, at initialisation")

@@ -126,11 +126,10 @@ for name in ("L1", "L2", "L1L2"):
 # scale so that both the spike at zero and the tails are visible.
 
 # %%
-figure, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.2), sharex=True,
-                            layout="constrained")
+figure, axes = plt.subplots(2, 2, figsize=(8.4, 6.2), sharex=True, layout="constrained")
 limit = max(np.abs(r["weights"]).max() for r in results.values())
 bins = np.linspace(-limit, limit, 81)
-for ax, (name, result) in zip(axes, results.items()):
+for ax, (name, result) in zip(axes.flat, results.items()):
     ax.hist(result["weights"], bins=bins, color="tab:green", log=True)
     ax.set_title(f"{name}: {result['near_zero']:.0%} with |w| < {NEAR_ZERO:g}\n"
                  f"||W|| = {result['weight_norm']:.1f}", fontsize="small")

@@ -255,7 +255,9 @@ figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
 for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
                                         shifted),
                                        ("large learning rate (plain SGD, lr 1.0)", large))):
-    for (name, run), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+    for name, run in runs.items():
+        # each activation in its colour on every page; the bias-0.1 ReLU in grey beside ReLU
+        color = "0.45" if "bias" in name else mn.plot.activation_colour(name)
         label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
         ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
         ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)

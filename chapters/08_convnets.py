@@ -203,7 +203,7 @@ for number, (ax, kernel) in enumerate(zip(axes, weights)):
     ax.set_yticks([])
 figure.colorbar(image, ax=axes, shrink=0.8, label="weight")
 figure.suptitle("First-layer 3x3 filters learned on digits")
-ch.show(figure, "filters", dpi=110)
+ch.show(figure, "filters")
 
 # %%
 digit, label = X_test[0], int(y_test[0])

@@ -103,7 +103,7 @@ ch.record(depth=DEPTH, last_layer=last, selu_std_range=(float(selu_stds.min()), 
 ch.table(last, fmt="+.3g", key=f"layer {DEPTH} at initialisation")
 ch.print(f"SELU (LeCun normal) std over all {DEPTH} layers: {selu_stds.min():.3f} to {selu_stds.max():.3f}")
 
-figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10.5, 4), layout="constrained")
 layers = np.arange(1, DEPTH + 1)
 for label, (means, stds) in profiles.items():
     style = "--" if "input std" in label else "-"
@@ -116,7 +116,7 @@ ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel
            ylabel="std over batch and units", yscale="log")
 ax_std.legend(fontsize="small")
 figure.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
-ch.show(figure, "signal_through_depth", dpi=110)
+ch.show(figure, "signal_through_depth")
 
 # %% [markdown]
 # ## Part 2: Maxout fitting convex functions
@@ -205,7 +205,8 @@ rows[f"k = {max(pieces_list)}, random start"] = {
     for name in TARGET_NAMES}
 ch.table(rows, key="pieces", title="Maxout RMS error (pieces still on the envelope)")
 
-figure, axes = plt.subplots(1, len(TARGET_NAMES) + 1, figsize=(15, 3.8), layout="constrained")
+figure, axes = plt.subplots(2, 2, figsize=(10, 7.2), layout="constrained")
+axes = axes.ravel()
 shown = [k for k in (1, 2, 4, max(pieces_list)) if k in maxout["fits"]]
 for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
     ax.plot(maxout["x"], maxout["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
@@ -268,7 +269,7 @@ ch.table({f"{hard} vs {smooth}": {"largest |gap| on [-8, 8]": gaps[smooth]}
           for smooth, (name, hard) in SMOOTH_AND_HARD.items()}, fmt=".4f", key="pair")
 ch.print(f"hard-swish's largest gap to swish is at |x| = {ch.findings['swish_gap_at']:.2f}")
 
-figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
+figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(11.5, 3.6), layout="constrained")
 drawn = grid[::4]                                           # every 4th point is plenty to draw
 for name, style in (("silu", "-"), ("mish", "-."), ("gelu", ":"), ("hard_swish", "--")):
     ax_swish.plot(drawn, curve(name, drawn), style, label=name)

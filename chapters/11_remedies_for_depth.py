@@ -168,10 +168,11 @@ ch.print(f"ReLU, residual: {first_error}")
 
 # %%
 def heatmaps(keys, title):
-    figure, axes = plt.subplots(2, len(keys) // 2, figsize=(3.3 * len(keys) // 2, 6.4), layout="constrained",
-                                squeeze=False)
+    rows = len(keys) // 2               # one column per net, one row per variant
+    figure, axes = plt.subplots(rows, 2, figsize=(8.4, 2.6 * rows), layout="constrained", squeeze=False)
     total_steps = EPOCHS * (ROWS // BATCH)
-    for i, (ax, key) in enumerate(zip(axes.ravel(), keys)):
+    for i, key in enumerate(keys):
+        ax = axes[i % rows, i // rows]
         grid = np.log10(np.maximum(np.stack(list(norms[key].values())), 1e-30))
         # a run stopped after one recorded step gets a column wide enough to see
         spacing = steps[key][1] - steps[key][0] if len(steps[key]) > 1 else max(2, total_steps // 40)
@@ -184,7 +185,7 @@ def heatmaps(keys, title):
             ax.text(0.55, 0.5, f"gradient norms {10 ** grid.min():.0e}\nto {10 ** grid.max():.0e}, then NaN",
                     transform=ax.transAxes, ha="center", va="center", fontsize="small")
         ax.set_xlabel("step")
-        if i % axes.shape[1] == 0:
+        if i < rows:
             ax.set_ylabel("Dense layer (input at the bottom)")
     figure.colorbar(image, ax=axes, label="log10 gradient norm (clipped to [-8, 5])")
     figure.suptitle(title)

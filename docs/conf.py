@@ -58,6 +58,9 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib", "gallery_hooks.reset_figures"),
     "reset_modules_order": "before",
     "capture_repr": (),                          # what a cell shows is what it prints
+    # Link names in the code by what they are, never by the type a variable happened to hold
+    # when the chapter ended (`activation` would link to whichever class came last).
+    "inspect_global_variables": False,
     "download_all_examples": False,
     "write_computation_times": False,
     "show_memory": False,
