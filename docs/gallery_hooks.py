@@ -43,7 +43,7 @@ def gallery_script(path):
     notebook = chapter_notebook(path)
     parts = [f'"""\n{title}\n{"=" * len(title)}\n\n{markdown_to_rst(body)}\n"""\n' if body
              else f'"""\n{title}\n{"=" * len(title)}\n"""\n']
-    for cell in notebook.cells[1:]:           # the first cell is the docstring, already above
+    for cell in notebook.cells[2:]:           # the docstring (already above) and the install cell
         if cell.cell_type == "markdown":
             parts.append(f"# %%\n{_comment(markdown_to_rst(cell.source))}\n")
         elif cell.source.strip():

@@ -179,7 +179,6 @@ def test_page_never_scrolls_sideways_in_a_400_pixel_window(browser, server, page
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_page_downloads_the_chapter_and_its_notebook(browser, server, chapter):
     page, *_ = _open(browser, f"{server}/chapters/{chapter}.html")
     try:
