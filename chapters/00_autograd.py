@@ -9,7 +9,7 @@ autograd and by finite differences), and see where finite differences go wrong.
 # **You will learn** how reverse-mode automatic differentiation turns a formula into its
 # derivative by applying the chain rule one operation at a time, how to check a gradient
 # with finite differences, and why their error has two sources. **You need** derivatives
-# and the chain rule from calculus, and numpy arrays. **Runs in** about 1 s (1 s in quick
+# and the chain rule from calculus, and numpy arrays. **Runs in** about 1.5 s (1 s in quick
 # mode) on one core.
 #
 # ## The question

@@ -9,7 +9,7 @@ posts on activation functions this project started from, checked with numbers.
 # **You will learn** what the usual adjectives for activation functions (bounded,
 # zero-centred, monotonic, smooth, saturating) mean as measurable facts, how each registered
 # activation scores, what each costs in numpy, and three mistakes from blog posts. **You
-# need** chapter 00 (autograd gives derivatives). **Runs in** about 2 s (2 s in quick mode)
+# need** chapter 00 (autograd gives derivatives). **Runs in** about 2.5 s (2 s in quick mode)
 # on one core.
 #
 # ## The question

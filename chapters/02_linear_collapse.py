@@ -8,7 +8,7 @@ dataset exactly where logistic regression fails, and one ReLU fix it.
 # %% [markdown]
 # **You will learn** why a stack of layers without an activation between them is one layer,
 # for Dense layers and for convolutions alike, and what a single nonlinearity changes.
-# **You need** matrix products and chapter 00. **Runs in** about 3 s (3 s in quick mode) on
+# **You need** matrix products and chapter 00. **Runs in** about 3 s (2 s in quick mode) on
 # one core.
 #
 # ## The question

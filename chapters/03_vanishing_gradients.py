@@ -7,7 +7,7 @@ network side by side on handwritten digits to see what those gradients do to lea
 # %% [markdown]
 # **You will learn** why the gradient fades layer by layer in a deep sigmoid network, what
 # that does to training, and what tanh and ReLU change. **You need** the chain rule and
-# chapter 00 (autograd). **Runs in** about 3 s (2 s in quick mode) on one core.
+# chapter 00 (autograd). **Runs in** about 3 s (1 s in quick mode) on one core.
 #
 # ## The question
 # Backpropagation sends the gradient of the loss $L$ from the output back to the input, one

@@ -9,7 +9,7 @@ digits (several right answers) and measure which output layer can express what.
 # **You will learn** when an output layer should be a softmax and when one sigmoid per
 # output, the loss that goes with each, and what goes wrong when a softmax is asked a
 # multi-label question. **You need** chapter 00 and the idea of a probability.
-# **Runs in** about 1 s (1 s in quick mode) on one core.
+# **Runs in** about 1 s (0.5 s in quick mode) on one core.
 #
 # ## The question
 # For logits $z \in \mathbb{R}^K$,

@@ -9,7 +9,7 @@ on handwritten digits, once with Xavier and once with He initialisation.
 # **You will learn** how large the first random weights should be, the variance argument
 # behind Xavier, He and LeCun initialisation, and what the wrong choice does to a deep ReLU
 # network. **You need** chapter 03 and the rules for the variance of a sum.
-# **Runs in** about 2 s (2 s in quick mode) on one core.
+# **Runs in** about 2.5 s (1.5 s in quick mode) on one core.
 #
 # ## The question
 # Before the first step of training, every weight is a random number. How large should it

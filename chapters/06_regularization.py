@@ -9,7 +9,7 @@ the strength of the penalty over a log grid and read the validation curve.
 # **You will learn** what an L1 or L2 penalty does to a network's weights and why, how to
 # choose a penalty's strength on held-out data, and how dropout and early stopping
 # regularise without a penalty. **You need** chapter 04 (classifiers on digits) and the
-# gradient of $|w|$ and $w^2$. **Runs in** about 8 s (3 s in quick mode) on one core.
+# gradient of $|w|$ and $w^2$. **Runs in** about 8 s (2.5 s in quick mode) on one core.
 #
 # ## The question
 # ReLU's output is unbounded above, and with few examples a network can fit its training set

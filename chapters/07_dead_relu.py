@@ -10,7 +10,7 @@ and count the exact zeros that make ReLU's representations sparse.
 # **You will learn** what a dead ReLU unit is, the two ways units die, which of them a
 # small positive bias or a leaky activation prevents, and why ReLU outputs are sparse.
 # **You need** chapter 03 (gradients through layers) and chapter 05 (He initialisation).
-# **Runs in** about 3 s (2 s in quick mode) on one core.
+# **Runs in** about 3 s (1.5 s in quick mode) on one core.
 #
 # ## The question
 # $\mathrm{ReLU}(z) = \max(0, z)$ has derivative $0$ for $z < 0$. A unit whose pre-activation

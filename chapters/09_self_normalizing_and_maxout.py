@@ -9,7 +9,7 @@ arithmetic. We measure each claim.
 # **You will learn** how SELU keeps a deep network's signal at mean $0$ and variance $1$
 # by itself, how Maxout learns the shape of its own activation, and what the "hard" variants of
 # sigmoid and swish approximate and save. **You need** chapter 05 (the variance argument of
-# initialisation) and chapter 07 (dead units). **Runs in** about 5 s (3 s in quick mode) on
+# initialisation) and chapter 07 (dead units). **Runs in** about 4 s (2 s in quick mode) on
 # one core.
 #
 # ## The question

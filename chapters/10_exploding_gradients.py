@@ -7,7 +7,7 @@ train it again with the gradient clipped, by its norm and by value.
 # %% [markdown]
 # **You will learn** why a per-layer factor above one makes gradients explode, how clipping
 # by norm and by value tame them, and how the two differ. **You need** chapter 03 and
-# chapter 05. **Runs in** about 9 s (3 s in quick mode) on one core.
+# chapter 05. **Runs in** about 9 s (2.5 s in quick mode) on one core.
 #
 # ## The question
 # Chapter 03 watched a per-layer factor below $1$ make the gradient vanish. A factor above $1$

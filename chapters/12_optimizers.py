@@ -10,7 +10,7 @@ inside Adam's first steps, and see what a warm-up is for.
 # **You will learn** the update rules of SGD, momentum, Nesterov, RMSprop and Adam, what each
 # fixes, how the learning rate decides between crawling and diverging, why Adam corrects its
 # running means, and what a warm-up is for. **You need** chapter 00 and chapter 04.
-# **Runs in** about 4 s (2 s in quick mode) on one core.
+# **Runs in** about 4 s (2.5 s in quick mode) on one core.
 #
 # ## The question
 # Plain gradient descent takes the step $w \leftarrow w - \eta\, g$ with $g = \nabla_w L$ and
