@@ -23,12 +23,17 @@ figures went, which mode it runs in) is printed: a chapter's output is its lesso
 Creating a `Chapter` pins numpy's BLAS to one thread (threadpoolctl): a matrix product summed
 by several threads adds its terms in an order that depends on the thread count, so the same
 seed would give different numbers on different machines, and deep nets amplify the difference.
+It also keeps freed memory for reuse (minnet.allocator, unless MINNET_KEEP_FREED_MEMORY=0), as
+the runner always did: otherwise a chapter's timings would differ between the terminal, a
+notebook and the site (each fresh temporary array costing page faults in the last two).
 """
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from minnet import allocator
 
 
 def quick_mode() -> bool:
@@ -114,6 +119,7 @@ class Chapter:
     def __init__(self, name):
         _choose_backend()
         pin_blas_threads(1)
+        allocator.configure_from_environment()
         self.name = name
         self.quick = quick_mode()
         self.seed = int(os.environ.get("MINNET_SEED", "0"))

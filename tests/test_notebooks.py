@@ -72,6 +72,13 @@ def test_chapter_notebook_shows_an_inline_figure_before_its_last_cell(notebooks,
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_notebook_bears_out_every_claim_of_its_prose(notebooks, chapter):
+    printed = "".join(output.text for cell in notebooks[chapter].cells if cell.cell_type == "code"
+                      for output in cell.outputs if output.output_type == "stream")
+    assert "claims in this page" in printed and "does NOT hold" not in printed, f"{chapter}: a claim fails"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_notebook_writes_nothing_to_stderr(notebooks, chapter):
     warnings = [output.text for cell in notebooks[chapter].cells if cell.cell_type == "code"
                 for output in cell.outputs if output.output_type == "stream" and output.name == "stderr"]

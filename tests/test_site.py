@@ -120,6 +120,13 @@ def test_chapter_page_loads_without_errors_and_its_figures_render(browser, serve
 BUILD_PATHS = [str(ROOT), "/tmp/", "/home/", "/root/", "/private/var/", "\\Users\\"]
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_bears_out_every_claim_of_its_prose(site, chapter):
+    """The page's own run (in the site build's processes, not the tests') checks its claims."""
+    text = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "claims in this page" in text and "does NOT hold" not in text, f"{chapter}: a claim fails on its page"
+
+
 def test_no_page_shows_a_build_path(site):
     for page in sorted(site.glob("**/*.html")):
         text = page.read_text(encoding="utf-8")
