@@ -58,6 +58,10 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib", "gallery_hooks.reset_figures"),
     "reset_modules_order": "before",
     "capture_repr": (),                          # what a cell shows is what it prints
+    # Run every chapter on every build: sphinx-gallery would otherwise reuse a chapter's output
+    # while its file is unchanged, and a full build after a quick one (MINNET_QUICK=1, as the
+    # tests build) would publish the quick run's numbers.
+    "run_stale_examples": True,
     # Link names in the code by what they are, never by the type a variable happened to hold
     # when the chapter ended (`activation` would link to whichever class came last).
     "inspect_global_variables": False,
