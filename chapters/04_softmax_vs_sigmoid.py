@@ -213,7 +213,7 @@ ch.print(f"top-k softmax, handed the true k, reaches micro-F1 {top_k_f1:.3f}; "
 # ## One image, both ways
 # The figure shows the first test image with three digits, and the probability each model
 # gives each digit. The sigmoid bars are free to be high together; the softmax bars share one
-# unit of probability, so at most one of them can clear the threshold. The lines under it say
+# unit of probability, so at most one of them can clear the threshold. Two printed lines say
 # what each model reports for this image, computed from its probabilities.
 
 # %%
