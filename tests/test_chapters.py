@@ -1,10 +1,14 @@
 """Each chapter, run top to bottom in quick mode, shows its phenomenon: its findings are asserted here.
 
 Every sentence of a chapter's prose that states a measured direction or number is either
-printed from the chapter's findings or checked here against `ch.findings`.
+printed from the chapter's findings or quoted in the chapter's `ch.claims` table; the tests at
+the end require every claim to quote the prose and to hold in quick mode and in the recorded
+full run (chapters/findings/), and every number-bearing sentence to be covered by a claim.
 """
 import ast
 import importlib
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +84,35 @@ def test_chapter_object_picks_records_tabulates_and_saves(tmp_path, monkeypatch,
     assert not plt.fignum_exists(figure.number)                          # closed after saving
     printed = capsys.readouterr().out
     assert "figure" not in printed and str(tmp_path) not in printed    # no build paths on a page
+
+
+def test_chapter_claims_print_how_many_hold_and_record_the_ones_that_do_not(tmp_path, monkeypatch, capsys):
+    from chapters._common import Chapter
+
+    monkeypatch.setenv("MINNET_FIGURES", str(tmp_path))
+    ch = Chapter("99_example")
+    ch.record(ratio=np.float32(0.25), sizes=(1, 2))
+    failed = ch.claims({"the ratio is a quarter": lambda f: f["ratio"] == 0.25,
+                        "the sizes are a list, as JSON keeps them": lambda f: f["sizes"] == [1, 2],
+                        "the ratio is a half": lambda f: f["ratio"] == 0.5})
+    assert failed == ch.findings["claims_failed"] == ["the ratio is a half"]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["2 of 3 claims in this page's prose hold in this run", "does NOT hold: the ratio is a half"]
+
+
+def test_runner_records_full_findings_and_refuses_to_record_quick_ones(tmp_path, monkeypatch):
+    import chapters.__main__ as runner
+    from chapters._common import Chapter
+
+    monkeypatch.setenv("MINNET_FIGURES", str(tmp_path))
+    ch = Chapter("99_example")
+    ch.record(losses={1: np.float64(0.5)}, accuracy=np.array([0.25, 0.75]))
+    runner.record_findings(ch, 1.234, folder=tmp_path / "findings")
+    saved = json.loads((tmp_path / "findings" / "99_example.json").read_text())
+    assert saved == {"seconds": 1.2, "findings": {"losses": {"1": 0.5}, "accuracy": [0.25, 0.75]}}
+    monkeypatch.setenv("MINNET_QUICK", "1")
+    with pytest.raises(SystemExit, match="full runs"):
+        runner.main(["chapters", "--record", "00"])
 
 
 def test_runner_prints_the_full_report_and_the_real_figure_folder(tmp_path):
@@ -904,9 +937,6 @@ def test_optimizers_chapter_writes_its_figures(optimizers_chapter):
 
 
 # --- every chapter: its prose against its findings, in quick mode and in the recorded full run ---
-
-import json  # noqa: E402
-import re  # noqa: E402
 
 FIXTURES = {"00_autograd": "autograd", "01_activation_zoo": "zoo_chapter", "02_linear_collapse": "collapse_chapter",
             "03_vanishing_gradients": "vanishing_chapter", "04_softmax_vs_sigmoid": "softmax_chapter",

@@ -115,6 +115,18 @@ def test_chapter_page_loads_without_errors_and_its_figures_render(browser, serve
         page.close()
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_ends_with_exercises_and_folded_solutions(browser, server, chapter):
+    page, *_ = _open(browser, f"{server}/chapters/{chapter}.html")
+    try:
+        headings = page.eval_on_selector_all("article h2", "hs => hs.map(h => h.textContent.replace(/[#¶]/g, '').trim())")
+        assert headings[-2:] == ["Exercises", "References"], f"{chapter}: last sections {headings[-2:]}"
+        toggles = page.eval_on_selector_all("details", "ds => ds.map(d => [d.open, d.querySelector('summary').textContent])")
+        assert toggles == [[False, "Solutions"]], f"{chapter}: solution toggles {toggles}"
+    finally:
+        page.close()
+
+
 # A build path is a folder of the machine that built the site: the tests' temporary folders,
 # the repository's own folder, or anyone's home folder.
 BUILD_PATHS = [str(ROOT), "/tmp/", "/home/", "/root/", "/private/var/", "\\Users\\"]
