@@ -271,12 +271,13 @@ ch.print(f"hard-swish's largest gap to swish is at |x| = {ch.findings['swish_gap
 
 figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(11.5, 3.6), layout="constrained")
 drawn = grid[::4]                                           # every 4th point is plenty to draw
+colour = mn.plot.activation_colour                          # each activation's colour on every page
 for name, style in (("silu", "-"), ("mish", "-."), ("gelu", ":"), ("hard_swish", "--")):
-    ax_swish.plot(drawn, curve(name, drawn), style, label=name)
+    ax_swish.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
 for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
-    ax_sigmoid.plot(drawn, curve(name, drawn), style, label=name)
+    ax_sigmoid.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
 for smooth, (name, hard) in SMOOTH_AND_HARD.items():
-    ax_gap.plot(drawn, curve(hard, drawn) - curve(name, drawn), label=f"{hard} - {name}")
+    ax_gap.plot(drawn, curve(hard, drawn) - curve(name, drawn), color=colour(name), label=f"{hard} - {name}")
 ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
 ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
 ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")

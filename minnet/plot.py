@@ -20,7 +20,8 @@ DECADES_FOR_LOG_SCALE = 2   # values spanning more than 10^2 are read on a log a
 # chapter (the Okabe-Ito palette, which colour-blind readers can tell apart; Okabe and Ito 2008).
 ACTIVATION_COLOURS = {"sigmoid": "#E69F00", "tanh": "#56B4E9", "relu": "#009E73", "leakyrelu": "#0072B2",
                       "leaky_relu": "#0072B2", "prelu": "#D55E00", "elu": "#CC79A7", "selu": "#000000",
-                      "gelu": "#999999", "silu": "#882255", "swish": "#882255", "mish": "#44AA99"}
+                      "gelu": "#999999", "silu": "#882255", "swish": "#882255", "mish": "#44AA99",
+                      "hard_swish": "#332288", "hard_sigmoid": "#DDCC77"}
 LINE_STYLES = ("-", "--", "-.", ":")
 
 
