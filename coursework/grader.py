@@ -1,0 +1,183 @@
+"""The teacher's grader: runs an assignment's tasks against a student's sandboxed worker.
+
+A grader (teacher/NN_topic/grade_topic.py) names its starter file in STARTER and defines its
+tasks, each a function of one `Check`, with its points and the built-ins it forbids:
+
+    @task(points=2, forbidden=["minnet.ops.Mul"])
+    def mul(check):
+        '''Mul: forward and backward, with broadcasting'''
+        a = check.wide((3, 4))
+        check.same("function", name="Mul", inputs=[a, a.T[:1].T], upstream=..., what="Mul")
+
+`check.same` runs a driver (coursework/drivers.py) on the student's file, in the worker, and on
+the teacher's reference solution, here, and compares the two; `check.student` returns the
+student's value for the task to judge. Every verdict is made in this process. Inputs come
+from `check.rng`, seeded by the grading seed and the task, so they change from one grading
+run to the next. A task with `partial=True` scores the fraction of its `with check.part(...)`
+blocks that passed.
+"""
+import ast
+import contextlib
+import importlib.util
+import sys
+import time
+import zlib
+
+import numpy as np
+
+from coursework.sandbox import TaskFailure
+
+TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-9), np.dtype(np.float32): (1e-4, 1e-6)}
+
+
+class Failure(AssertionError):
+    """A check failed; the message says what was expected and what came."""
+
+
+def task(points=1, forbidden=(), targets=None, partial=False):
+    """Mark a grader function as a task worth `points`; `forbidden` built-ins may not be used
+    (called or subclassed) by the `targets` (the names in the student's file, default: the
+    names in the task's title before ':')."""
+    def mark(function):
+        title = (function.__doc__ or function.__name__).strip().splitlines()[0]
+        function.task = dict(points=points, forbidden=list(forbidden), partial=partial, title=title,
+                             name=function.__name__,
+                             targets=targets or [n.strip() for n in title.split(":")[0].split(" and ")])
+        return function
+    return mark
+
+
+def tasks_of(grader):
+    return [f for f in vars(grader).values() if callable(f) and hasattr(f, "task")]
+
+
+def _call_driver(driver, module, args):
+    from coursework import drivers
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return drivers.DRIVERS[driver](module, **args)
+
+
+def _worst(got, expected, rtol, atol):
+    error = np.abs(got.astype(np.float64) - expected) - rtol * np.abs(expected)
+    return np.unravel_index(int(np.nanargmax(np.where(np.isnan(error), np.inf, error))), got.shape)
+
+
+def compare(got, expected, what, where=None):
+    """Raise Failure unless `got` matches `expected` (same structure, dtypes, values within
+    the dtype's tolerance); `where` (an input array of the same shape) is quoted on a miss."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            raise Failure(f"{what}: got keys {sorted(got) if isinstance(got, dict) else got!r}, "
+                          f"expected {sorted(expected)}")
+        for key in expected:
+            compare(got[key], expected[key], f"{what}[{key!r}]", where)
+        return
+    if isinstance(expected, list):
+        if not isinstance(got, list) or len(got) != len(expected):
+            raise Failure(f"{what}: got {len(got) if isinstance(got, list) else got!r} items, "
+                          f"expected {len(expected)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            compare(g, e, f"{what}[{i}]", where)
+        return
+    if expected is None or isinstance(expected, (str, bool)):
+        if got != expected:
+            raise Failure(f"{what}: got {got!r}, expected {expected!r}")
+        return
+    expected = np.asarray(expected)
+    if got is None:
+        raise Failure(f"{what}: got None, expected an array of shape {expected.shape}")
+    got = np.asarray(got)
+    if got.shape != expected.shape:
+        raise Failure(f"{what}: shape {got.shape}, expected {expected.shape}")
+    if expected.dtype.kind == "f" and got.dtype != expected.dtype:
+        raise Failure(f"{what}: dtype {got.dtype}, expected {expected.dtype} (keep the input's "
+                      f"dtype: Python numbers, not np.float64 constants)")
+    rtol, atol = TOLERANCES.get(expected.dtype, (1e-6, 1e-9))
+    scale = max(1.0, float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)))
+    if not np.allclose(got, expected, rtol=rtol, atol=atol * scale, equal_nan=True):
+        index = _worst(got, expected.astype(np.float64), rtol, atol * scale) if got.ndim else ()
+        at = f" at index {tuple(map(int, index))}" if got.ndim else ""
+        if where is not None and np.shape(where) == got.shape:
+            at += f", where the input is {np.asarray(where)[index]:.6g}"
+        raise Failure(f"{what}: {got[index]:.8g}{at}, expected {expected[index]:.8g}")
+
+
+class Check:
+    """What a task uses: the student's worker, the reference, a seeded rng, the deadline."""
+
+    def __init__(self, box, reference, seed, meta, seconds):
+        self.box, self.reference, self.meta = box, reference, meta
+        self.rng = np.random.default_rng([seed, zlib.crc32(meta["title"].encode())])
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.parts = []
+
+    def student(self, driver, **args):
+        """The value of the driver on the student's file (run in the sandboxed worker)."""
+        return self.box.run(driver, args, self.deadline, self.seconds, self.meta["forbidden"],
+                            self.meta["targets"])
+
+    def expected(self, driver, **args):
+        """The value of the driver on the teacher's reference solution (run here)."""
+        return _call_driver(driver, self.reference, args)
+
+    def same(self, driver, what, where=None, **args):
+        """Student and reference agree on this driver call; returns the student's value."""
+        expected = self.expected(driver, **args)
+        got = self.student(driver, **args)
+        compare(got, expected, what, where)
+        return got
+
+    def wide(self, shape, dtype=np.float64, low=1e-3, high=1e4):
+        """Inputs over the whole domain: a third in [-5, 5], a third in [-30, 30], a third of
+        magnitude low..high on a log scale, with random signs."""
+        size = int(np.prod(shape))
+        parts = [self.rng.uniform(-5, 5, size), self.rng.uniform(-30, 30, size),
+                 self.rng.choice([-1.0, 1.0], size) * np.exp(self.rng.uniform(np.log(low), np.log(high), size))]
+        pick = self.rng.integers(0, 3, size)
+        values = np.choose(pick, parts)
+        return np.asarray(values.reshape(shape), dtype=dtype)
+
+    @contextlib.contextmanager
+    def part(self, title):
+        """One check of a task with partial credit: a failure is recorded, not raised."""
+        try:
+            yield
+            self.parts.append((title, None))
+        except (Failure, AssertionError, TaskFailure) as error:
+            self.parts.append((title, error))
+            if isinstance(error, TaskFailure) and error.kind in ("timeout", "exit", "memory"):
+                raise
+
+
+def forbidden_in_source(source, meta):
+    """A task's forbidden built-ins named in the student's source (read, never run): imported
+    by name, or written as an attribute such as mn.nn.Softsign inside the task's targets."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    found = []
+    for dotted in meta["forbidden"]:
+        module, name = dotted.rsplit(".", 1)
+        tail = module.split(".")[-1] + "." + name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == module.split(".")[-1] \
+                    and any(alias.name == name for alias in node.names):
+                found.append(dotted)
+        for node in tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name in meta["targets"]:
+                if any(ast.unparse(n).endswith(tail) for n in ast.walk(node) if isinstance(n, ast.Attribute)):
+                    found.append(dotted)
+    return sorted(set(found))
+
+
+def load_module(path, name):
+    """Import a trusted file (a grader, a reference solution) in this process."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
