@@ -110,7 +110,20 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
             except Exception as error:     # a bug in a grader: say so, do not blame the student
                 earned, message = 0, f"the grader itself failed ({type(error).__name__}: {error})"
             results.append(_result(assignment.name, meta, earned, message))
+        _warn_unconfined(box.confinement)
     return results
+
+
+_warned = set()
+
+
+def _warn_unconfined(confinement):
+    """Say once per process when a worker ran without Landlock (an older kernel)."""
+    if confinement and confinement != "landlock" and confinement not in _warned:
+        _warned.add(confinement)
+        print(f"grade: warning: the workers ran with {confinement}: student code could read and "
+              f"write wherever you can; grade as an unprivileged user in a container",
+              file=sys.stderr)
 
 
 def grade_folder(folder, bundle=None, assignments=None, seed=None, timeout=TIMEOUT,
