@@ -85,10 +85,10 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
     """Results of one assignment's tasks for the student's assignment folder."""
     grader, reference = _grader(bundle, assignment)
     results = []
-    starter = Path(folder) / grader.STARTER
-    source = starter.read_text(errors="replace") if starter.is_file() else ""
     hidden = [bundle, *hidden]
     with Sandbox(folder, memory_mb, hidden, prepare=_notebook_to_script(grader.STARTER)) as box:
+        starter = box.submission / grader.STARTER          # the copy: no links followed
+        source = starter.read_text(errors="replace") if starter.is_file() else ""
         box.load(grader.STARTER)
         for function in tasks_of(grader):
             meta = function.task
@@ -98,7 +98,7 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
                     f"uses {', '.join(named)}, which this task asks you to write yourself")))
                 continue
             check = Check(box, reference, seed, meta, timeout)
-            check.folder = Path(folder)
+            check.folder = box.submission
             try:
                 function(check)
                 earned, message = (_part_credit(check, meta) if meta["partial"] and check.parts

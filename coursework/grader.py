@@ -64,36 +64,40 @@ def _worst(got, expected, rtol, atol):
     return np.unravel_index(int(np.nanargmax(np.where(np.isnan(error), np.inf, error))), got.shape)
 
 
-def compare(got, expected, what, where=None):
+def compare(got, expected, what, where=None, path=""):
     """Raise Failure unless `got` matches `expected` (same structure, dtypes, values within
-    the dtype's tolerance); `where` (an input array of the same shape) is quoted on a miss."""
+    the dtype's tolerance); `where` (an input array of the same shape) is quoted on a miss.
+    `path` names the part of a driver's result being compared (e.g. "grads[0]")."""
+    label = f"{what}: {path}" if path else what
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
-            raise Failure(f"{what}: got keys {sorted(got) if isinstance(got, dict) else got!r}, "
+            raise Failure(f"{label}: got keys {sorted(got) if isinstance(got, dict) else got!r}, "
                           f"expected {sorted(expected)}")
         for key in expected:
-            compare(got[key], expected[key], f"{what}[{key!r}]", where)
+            compare(got[key], expected[key], what, where, f"{path}.{key}" if path else key)
         return
     if isinstance(expected, list):
         if not isinstance(got, list) or len(got) != len(expected):
-            raise Failure(f"{what}: got {len(got) if isinstance(got, list) else got!r} items, "
+            raise Failure(f"{label}: got {len(got) if isinstance(got, list) else got!r} items, "
                           f"expected {len(expected)}")
         for i, (g, e) in enumerate(zip(got, expected)):
-            compare(g, e, f"{what}[{i}]", where)
+            compare(g, e, what, where, f"{path}[{i}]")
         return
     if expected is None or isinstance(expected, (str, bool)):
         if got != expected:
-            raise Failure(f"{what}: got {got!r}, expected {expected!r}")
+            raise Failure(f"{label}: got {got!r}, expected {expected!r}")
         return
     expected = np.asarray(expected)
     if got is None:
-        raise Failure(f"{what}: got None, expected an array of shape {expected.shape}")
+        raise Failure(f"{label}: got None, expected an array of shape {expected.shape}")
     got = np.asarray(got)
     if got.shape != expected.shape:
-        raise Failure(f"{what}: shape {got.shape}, expected {expected.shape}")
+        raise Failure(f"{label}: shape {got.shape}, expected {expected.shape}")
     if expected.dtype.kind == "f" and got.dtype != expected.dtype:
-        raise Failure(f"{what}: dtype {got.dtype}, expected {expected.dtype} (keep the input's "
+        raise Failure(f"{label}: dtype {got.dtype}, expected {expected.dtype} (keep the input's "
                       f"dtype: Python numbers, not np.float64 constants)")
+    if expected.dtype.kind in "fiu" and got.dtype.kind not in "fiub":
+        raise Failure(f"{label}: got an array of {got.dtype}, expected numbers")
     rtol, atol = TOLERANCES.get(expected.dtype, (1e-6, 1e-9))
     scale = max(1.0, float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)))
     if not np.allclose(got, expected, rtol=rtol, atol=atol * scale, equal_nan=True):
@@ -101,7 +105,7 @@ def compare(got, expected, what, where=None):
         at = f" at index {tuple(map(int, index))}" if got.ndim else ""
         if where is not None and np.shape(where) == got.shape:
             at += f", where the input is {np.asarray(where)[index]:.6g}"
-        raise Failure(f"{what}: {got[index]:.8g}{at}, expected {expected[index]:.8g}")
+        raise Failure(f"{label}: {got[index]:.8g}{at}, expected {expected[index]:.8g}")
 
 
 class Check:

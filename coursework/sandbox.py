@@ -24,6 +24,7 @@ from coursework import protocol
 
 WORKER = Path(__file__).resolve().parent / "_worker.py"
 START_SECONDS = 60           # importing numpy and minnet in a fresh worker
+SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
 
 class TaskFailure(Exception):
@@ -36,7 +37,17 @@ class TaskFailure(Exception):
 
 
 def _read_only_copy(source, target):
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    """Copy the regular files and folders under `source`; never follow a link (a student's
+    ops.py -> the teacher's reference must not bring the reference in), skip caches."""
+    for folder, subfolders, files in os.walk(source):
+        subfolders[:] = [d for d in subfolders if d not in SKIPPED
+                         and not os.path.islink(os.path.join(folder, d))]
+        here = target / os.path.relpath(folder, source)
+        here.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path) and os.path.isfile(path):
+                shutil.copyfile(path, here / name)
     for path in sorted(target.rglob("*"), reverse=True) + [target]:
         path.chmod(0o555 if path.is_dir() else 0o444)
 
@@ -90,8 +101,6 @@ class Sandbox:
         self.scratch = scratch
         hello = self._reply(time.monotonic() + START_SECONDS, START_SECONDS)
         self.confinement = hello["confinement"]
-        if self.file:
-            self._load()
 
     def stop(self):
         """Kill the worker and everything it started (its process group)."""
@@ -136,26 +145,33 @@ class Sandbox:
             raise TaskFailure(kind, message)
         return reply
 
-    def _load(self):
-        protocol.send(self.requests, {"op": "load", "file": self.file})
+    def _load(self, deadline, seconds):
+        """Import the student's file in the fresh worker; a failure (which would recur in
+        every worker) is kept and answers every later request."""
         try:
-            self._reply(time.monotonic() + START_SECONDS, START_SECONDS)
-            self.load_error = None
+            protocol.send(self.requests, {"op": "load", "file": self.file})
+            self._reply(deadline, seconds)
+        except BrokenPipeError:
+            self.load_error = self._death()
         except TaskFailure as failure:
             self.load_error = failure
+        if self.load_error and not self.load_error.args[0].startswith("importing"):
+            self.load_error = TaskFailure(self.load_error.kind,
+                                          f"importing {self.file}: {self.load_error.args[0]}")
 
     def load(self, file):
-        """Name the student's file (relative to the assignment folder); imported in each worker."""
+        """Name the student's file (relative to the assignment folder); each worker imports it."""
         self.file = file
-        if self.process is not None:
-            self._load()
 
     def run(self, driver, args, deadline, seconds, forbidden=(), targets=()):
         """The value of drivers.<driver>(student module, **args); TaskFailure when it fails."""
-        if self.process is None:
-            self._start(cpu_seconds=max(seconds, 1) * 4 + START_SECONDS)
         if self.load_error:
             raise self.load_error
+        if self.process is None:
+            self._start(cpu_seconds=max(seconds, 1) * 4 + START_SECONDS)
+            self._load(deadline, seconds)
+            if self.load_error:
+                raise self.load_error
         try:
             protocol.send(self.requests, {"op": "run", "driver": driver, "args": args,
                                           "forbidden": list(forbidden), "targets": list(targets)})

@@ -200,3 +200,16 @@ def test_grading_an_unknown_assignment_says_which_exist():
 def test_grading_without_the_teacher_bundle_says_how_to_get_it(tmp_path):
     result = run("grade", tmp_path, "--teacher", tmp_path / "nowhere")
     assert result.returncode == 2 and "no teacher's bundle" in result.stderr
+
+
+def test_a_task_with_partial_credit_scores_the_share_of_its_checks_that_passed(tmp_path):
+    reference = (TEACHER / "01_autograd" / "ops.py").read_text()
+    right = "return np.squeeze(m + np.log(total), axis=axis)"
+    assert right in reference
+    student = tmp_path / "student" / "01_autograd"
+    student.mkdir(parents=True)
+    (student / "ops.py").write_text(reference.replace(right, right + ".astype(np.float64)"))
+    (logsumexp,) = [r for r in grade_folder(tmp_path / "student", TEACHER, ["01_autograd"], seed=4)
+                    if r["name"] == "logsumexp"]
+    assert logsumexp["earned"] == 1.2 and not logsumexp["passed"], logsumexp     # 2 of 5 checks
+    assert "axis=-1, float32: " in logsumexp["message"] and "dtype float64, expected float32" in logsumexp["message"]

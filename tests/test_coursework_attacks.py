@@ -6,9 +6,11 @@ bundle and files untouched. The bundle here is a copy in a temporary folder, so 
 attack that got through could not damage the repository.
 """
 import hashlib
+import signal
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +212,32 @@ def test_the_inputs_change_with_the_grading_seed_so_a_table_of_answers_fails():
     draws = [Check(None, None, seed, meta, 1).wide((8,)) for seed in (1, 1, 2)]
     assert np.array_equal(draws[0], draws[1]) and not np.array_equal(draws[0], draws[2])
     assert np.abs(draws[0]).max() > 5 or np.abs(draws[2]).max() > 5
+
+
+def test_a_link_to_the_reference_brings_nothing_in(tmp_path, teacher):
+    student = tmp_path / "student" / "01_autograd"
+    student.mkdir(parents=True)
+    (student / "ops.py").symlink_to(teacher / "01_autograd" / "ops.py")
+    results = grade_folder(tmp_path / "student", teacher, ["01_autograd"], seed=5)
+    assert all(r["earned"] == 0 and "ops.py not found" in r["message"] for r in results), results
+
+
+@pytest.mark.skipif(landlock.available() < 6, reason="signals are scoped from Landlock ABI 6")
+def test_a_submission_cannot_signal_the_grader(tmp_path, teacher):
+    received = []
+    previous = signal.signal(signal.SIGUSR2, lambda number, frame: received.append(number))
+    try:
+        attack = "\nimport os, signal\nos.kill(os.getppid(), signal.SIGUSR2)\n"
+        rows = grade(tmp_path, teacher, {"01_autograd/ops.py": REFERENCE["ops.py"] + attack})
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert not received, "the student's file signalled the grader's process"
+    assert all(r["earned"] == 0 and "PermissionError" in r["message"] for r in rows.values()), rows
+
+
+def test_a_file_that_hangs_at_import_times_out_once(tmp_path, teacher):
+    start = time.perf_counter()
+    rows = grade(tmp_path, teacher, {"01_autograd/ops.py": "while True:\n    pass\n"}, timeout=2)
+    assert all(r["earned"] == 0 and r["message"] == "importing ops.py: timed out after 2 s"
+               for r in rows.values()), rows
+    assert time.perf_counter() - start < 8, "the import was retried for every task"
