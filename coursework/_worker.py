@@ -89,7 +89,7 @@ def _load(path, submission):
         failure = _failure(error, submission)
         failure["message"] = f"importing {path.name}: {failure['message']}"
         return None, failure
-    return module, {"ok": True}
+    return module, {"ok": True, "value": None}
 
 
 def serve(settings, requests, replies):

@@ -24,6 +24,7 @@ from coursework import protocol
 
 WORKER = Path(__file__).resolve().parent / "_worker.py"
 START_SECONDS = 60           # importing numpy and minnet in a fresh worker
+MESSAGE_LIMIT = 4000         # characters of a student's error message kept
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
 
@@ -137,9 +138,13 @@ class Sandbox:
         except protocol.ProtocolError as error:
             self.stop()
             raise TaskFailure("error", f"the worker sent something unreadable ({error})") from None
+        if not isinstance(reply, dict) or ("value" not in reply and "confinement" not in reply
+                                           and reply.get("ok")):
+            self.stop()                  # what came is not the worker's own: trust it no more
+            raise TaskFailure("error", "the worker sent a reply that is not one")
         if not reply.get("ok"):
             kind = reply.get("kind", "error")
-            message = str(reply.get("message", ""))
+            message = str(reply.get("message", ""))[:MESSAGE_LIMIT]
             if kind == "memory":
                 message = f"exceeded {self.memory_mb} MB of memory ({message})"
             raise TaskFailure(kind, message)

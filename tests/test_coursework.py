@@ -213,3 +213,26 @@ def test_a_task_with_partial_credit_scores_the_share_of_its_checks_that_passed(t
                     if r["name"] == "logsumexp"]
     assert logsumexp["earned"] == 1.2 and not logsumexp["passed"], logsumexp     # 2 of 5 checks
     assert "axis=-1, float32: " in logsumexp["message"] and "dtype float64, expected float32" in logsumexp["message"]
+
+
+@pytest.mark.parametrize("right, wrong, task, message", [
+    ("        ctx.save_for_backward(a, b)\n        return a * b\n",
+     "        ctx.save_for_backward(a, b)\n        a *= 2\n        return a * b / 2\n", "mul",
+     "input 0 was changed in place"),
+    ("    output_range = (-1.0, 1.0)\n\n    def f(self, x):\n        # HINT: np.abs",
+     "    output_range = (-1.0, 1.0)\n    name = 'my_softsign'\n\n    def f(self, x):\n        # HINT: np.abs",
+     None, None),
+])
+def test_in_place_changes_fail_and_a_registered_name_is_not_compared(tmp_path, right, wrong, task, message):
+    assignment, starter = ("01_autograd", "ops.py") if task else ("02_activations", "activations.py")
+    reference = (TEACHER / assignment / starter).read_text()
+    assert right in reference
+    student = tmp_path / "student" / assignment
+    student.mkdir(parents=True)
+    (student / starter).write_text(reference.replace(right, wrong, 1))
+    results = grade_folder(tmp_path / "student", TEACHER, [assignment], seed=4)
+    for r in results:
+        if r["name"] == task:
+            assert r["earned"] == 0 and message in r["message"], r
+        else:
+            assert r["passed"], r

@@ -22,7 +22,6 @@ def _agrees(check, name, init=None, params=None, shapes=((), (7,), (4, 5), (2, 3
             what = f"{name}({init or ''}) on x of shape {shape} in {np.dtype(dtype).name}"
             got = check.same("activation", name=name, x=x, upstream=upstream, init=init, params=cast,
                              what=what, where=x)
-            assert not got["changed"], f"{what}: x was changed in place"
     return got
 
 
