@@ -64,3 +64,5 @@ def gradient_flow(check):
         f"ReLU + He: first/last = {relu[0] / relu[-1]:.3g}, expected between 0.1 and 10")
     again = check.student("depth_experiment", activation="relu", init="he_normal", seed=seed)
     assert again == relu, "gradient_norms with the same seed gave different results: use np.random.default_rng(seed)"
+    other = check.student("depth_experiment", activation="relu", init="he_normal", seed=seed + 1)
+    assert other != relu, "gradient_norms gave the same norms for two seeds: draw from np.random.default_rng(seed)"
