@@ -236,3 +236,15 @@ def test_in_place_changes_fail_and_a_registered_name_is_not_compared(tmp_path, r
             assert r["earned"] == 0 and message in r["message"], r
         else:
             assert r["passed"], r
+
+
+def test_package_data_installs_the_students_part_and_never_the_teachers_bundle():
+    import configparser
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    patterns = config["options.package_data"]["coursework"].split()
+    installed = {p for pattern in patterns for p in COURSEWORK.glob(pattern)}
+    students = {p for p in ASSIGNMENTS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert students <= installed and (COURSEWORK / "STUDENTS.md") in installed
+    assert not any(TEACHER in p.parents for p in installed)
+    assert "coursework.*" not in config["options.packages.find"]["include"].split()
