@@ -164,8 +164,8 @@ class Check:
             self.parts.append((title, None))
         except (Failure, AssertionError, TaskFailure) as error:
             self.parts.append((title, error))
-            if isinstance(error, TaskFailure) and error.kind in ("timeout", "exit", "memory"):
-                raise
+            if isinstance(error, TaskFailure) and error.kind in ("timeout", "exit", "memory", "delegation"):
+                raise                   # these cost the whole task
 
 
 def forbidden_in_source(source, meta):

@@ -248,3 +248,11 @@ def test_package_data_installs_the_students_part_and_never_the_teachers_bundle()
     assert students <= installed and (COURSEWORK / "STUDENTS.md") in installed
     assert not any(TEACHER in p.parents for p in installed)
     assert "coursework.*" not in config["options.packages.find"]["include"].split()
+
+
+def test_a_teacher_copies_the_bundle_out_and_grades_with_it(tmp_path):
+    result = run("teacher-bundle", tmp_path / "bundle")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "bundle" / "05_optimizers" / "grade_optimizers.py").exists()
+    result = run("grade", tmp_path / "bundle", "05_optimizers", "--teacher", tmp_path / "bundle")
+    assert result.returncode == 0 and "total  10/10  (100%)" in result.stdout, result.stdout + result.stderr
