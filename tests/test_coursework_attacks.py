@@ -82,8 +82,11 @@ def test_monkeypatching_the_checks_earns_nothing(tmp_path, teacher):
                     if hasattr(module, attribute):
                         setattr(module, attribute, lambda *args, **kwargs: None)
     """)
-    rows = grade(tmp_path, teacher, {"01_autograd/ops.py": BLANK_OPS + attack})
-    assert all(r["earned"] == 0 for r in rows.values()), rows
+    blank = {f"{a}/{f}": strip_solutions((TEACHER / a / f).read_text())
+             for a, f in [("04_convolution", "conv.py"), ("05_optimizers", "optimizers.py")]}
+    rows = grade(tmp_path, teacher, {"01_autograd/ops.py": BLANK_OPS + attack, **blank},
+                 assignments=("01_autograd", "04_convolution", "05_optimizers"))
+    assert len(rows) == 12 and all(r["earned"] == 0 for r in rows.values()), rows
 
 
 def test_a_submission_can_neither_rewrite_the_graders_nor_write_outside_its_scratch(tmp_path, teacher):
@@ -109,6 +112,11 @@ def test_a_submission_can_neither_rewrite_the_graders_nor_write_outside_its_scra
     """)
     rows = grade(tmp_path, teacher, {"01_autograd/ops.py": BLANK_OPS + attack})
     assert all(r["earned"] == 0 for r in rows.values()), rows
+    (tmp_path / "next").mkdir()
+    (tmp_path / "next" / "01_autograd").mkdir()
+    (tmp_path / "next" / "01_autograd" / "ops.py").write_text(BLANK_OPS)
+    after = grade_folder(tmp_path / "next", teacher, ["01_autograd"], seed=6)   # the next student
+    assert all(r["earned"] == 0 for r in after), after
     assert canary.read_text() == "marks"
     for path in (ROOT / "coursework" / "pwned.txt", tmp_path / "pwned.txt", Path("/tmp/coursework-pwned.txt")):
         assert not path.exists(), f"the student wrote {path}"
