@@ -86,6 +86,10 @@ def main(argv=None):
     except (FileExistsError, MarkerError, BundleError, ValueError) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        print(f"{args.command}: {error.name or error} is needed: pip install 'minnet[grading]'",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

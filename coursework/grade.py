@@ -58,14 +58,25 @@ def _grader(bundle, assignment):
     return _loaded[key]
 
 
-def _notebook_to_script(starter):
-    """A prepare hook: a submitted STARTER.ipynb becomes STARTER (jupytext reads it as data)."""
-    def prepare(copy):
-        notebook = copy / Path(starter).with_suffix(".ipynb")
-        if not (copy / starter).exists() and notebook.exists():
+class _NotebookToScript:
+    """A prepare hook: a submitted STARTER.ipynb becomes STARTER in the sandbox's copy
+    (jupytext reads the notebook as data, nothing in it runs here). A notebook that cannot
+    be read leaves `error` for every task's row."""
+
+    def __init__(self, starter):
+        self.starter, self.error = starter, None
+
+    def __call__(self, copy):
+        notebook = copy / Path(self.starter).with_suffix(".ipynb")
+        if (copy / self.starter).exists() or not notebook.exists():
+            return
+        try:
             import jupytext
-            jupytext.write(jupytext.read(notebook), copy / starter, fmt="py:percent")
-    return prepare
+            jupytext.write(jupytext.read(notebook), copy / self.starter, fmt="py:percent")
+        except ImportError:
+            self.error = f"{notebook.name} needs jupytext to be graded: pip install 'minnet[grading]'"
+        except Exception as error:          # not a notebook: the student's problem, not ours
+            self.error = f"{notebook.name} is not a readable notebook ({type(error).__name__}: {error})"
 
 
 def _result(assignment, meta, earned, message):
@@ -86,12 +97,16 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
     grader, reference = _grader(bundle, assignment)
     results = []
     hidden = [bundle, *hidden]
-    with Sandbox(folder, memory_mb, hidden, prepare=_notebook_to_script(grader.STARTER)) as box:
+    notebook = _NotebookToScript(grader.STARTER)
+    with Sandbox(folder, memory_mb, hidden, prepare=notebook) as box:
         starter = box.submission / grader.STARTER          # the copy: no links followed
         source = starter.read_text(errors="replace") if starter.is_file() else ""
         box.load(grader.STARTER)
         for function in tasks_of(grader):
             meta = function.task
+            if notebook.error:
+                results.append(_result(assignment.name, meta, 0, notebook.error))
+                continue
             named = forbidden_in_source(source, meta) if meta["forbidden"] else []
             if named:
                 results.append(_result(assignment.name, meta, 0, (

@@ -158,6 +158,9 @@ def test_a_notebook_submission_is_graded_like_its_script(tmp_path):
     jupytext.write(notebook, student / "01_autograd" / "ops.ipynb")
     results = grade_folder(student, TEACHER, ["01_autograd"], seed=2)
     assert all(r["passed"] for r in results), results
+    (student / "01_autograd" / "ops.ipynb").write_text("{not json")
+    results = grade_folder(student, TEACHER, ["01_autograd"], seed=2)
+    assert all(r["earned"] == 0 and "ops.ipynb is not a readable notebook" in r["message"] for r in results)
 
 
 def test_strip_solutions_keeps_the_indentation_and_turns_the_hint_into_the_message():
