@@ -87,7 +87,7 @@ def _result(assignment, meta, earned, message):
 def _part_credit(check, meta):
     failed = [(title, error) for title, error in check.parts if error is not None]
     earned = meta["points"] * (len(check.parts) - len(failed)) / max(1, len(check.parts))
-    message = "\n".join(f"{title}: {error}" for title, error in failed)
+    message = "\n".join(f"{title}: {error}" if title else str(error) for title, error in failed)
     return earned, message
 
 
@@ -121,6 +121,7 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
             except (Failure, AssertionError, TaskFailure) as error:
                 earned, message = 0, str(error).strip() or "assertion failed"
                 if meta["partial"] and check.parts and not isinstance(error, TaskFailure):
+                    check.parts.append(("", error))        # a check outside the parts failed
                     earned, message = _part_credit(check, meta)
             except Exception as error:     # a bug in a grader: say so, do not blame the student
                 earned, message = 0, f"the grader itself failed ({type(error).__name__}: {error})"
