@@ -108,6 +108,7 @@ def write_gradebook(path, graded):
         if isinstance(results, list):
             columns += [f"{r['assignment']}.{r['name']}" for r in results]
     columns = list(dict.fromkeys(columns))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["student", *columns, "total", "out_of", "note"])
