@@ -80,7 +80,9 @@ def minnet_step(sizes, activation, x, y, reference):
     loss_fn = mn.nn.CrossEntropyLoss()
     optimizer = mn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     inputs = mn.Tensor(x)
-    return training_step(model, loss_fn, optimizer, inputs, y)
+    step = training_step(model, loss_fn, optimizer, inputs, y)
+    step.model = model
+    return step
 
 
 def torch_step(torch, sizes, activation, x, y, reference):

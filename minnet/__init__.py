@@ -9,7 +9,7 @@ dataset loaders are imported on first use (`mn.estimators`, `mn.plot`, `mn.datas
 """
 import importlib
 
-from minnet import allocator
+from minnet import allocator, guard
 from minnet.config import get_default_dtype, manual_seed, set_default_dtype
 from minnet.tensor import Tensor, tensor, from_numpy
 from minnet.function import Function, no_grad, is_grad_enabled
@@ -32,7 +32,7 @@ _LAZY_SUBMODULES = ("datasets", "plot", "estimators", "testing")
 __all__ = ["Tensor", "tensor", "from_numpy", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "draw_graph", "manual_seed", "get_default_dtype",
            "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict",
-           "History", "callbacks", "save", "load", "allocator", "data", "diagnostics", *_LAZY_SUBMODULES]
+           "History", "callbacks", "save", "load", "allocator", "guard", "data", "diagnostics", *_LAZY_SUBMODULES]
 
 
 def __getattr__(name):

@@ -4,7 +4,9 @@ The file is an ordinary numpy .npz archive: a zip file with one `<name>.npy` mem
 array, readable with np.load. Saving writes a temporary file in the same folder and renames
 it over the target (os.replace is atomic), so a crash mid-save never leaves half a
 checkpoint; the file gets the mode any new file gets (0o666 minus the umask), or keeps the
-mode of the checkpoint it replaces.
+mode of the checkpoint it replaces. Through a symbolic link, the target is the file the link
+points to, and the link stays. Both functions also take a binary file object (io.BytesIO, a
+file opened "wb" or "rb"), as np.save and torch.save do.
 
 Loading trusts nothing in the file. It reads numbers only (never pickled objects, which
 could run code), and it checks every size the file declares against the bytes really there
@@ -14,6 +16,7 @@ for terabytes. Whatever is wrong with a file, `load` raises ValueError naming it
     >>> mn.save(model, "model.npz")                 # or mn.save(model.state_dict(), ...)
     >>> model.load_state_dict(mn.load("model.npz"))
 """
+import io
 import math
 import os
 import stat
@@ -74,6 +77,28 @@ def _create_temporary(folder, mode):
             continue
 
 
+def _save_error(error, path, folder):
+    """The OSError of a failed save, naming the user's path rather than the hidden temporary."""
+    reason = error.strerror or str(error)
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(folder):
+        reason = f"the folder {folder!r} does not exist"
+    # OSError(errno, ...) builds the matching subclass: FileNotFoundError, PermissionError, ...
+    return OSError(error.errno, f"save could not write the checkpoint: {reason}", path)
+
+
+def _check_file_object(file, who, mode):
+    """A file object to save to or load from must be binary, as for np.save and torch.save."""
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(f"{who} expected a path or a file opened in binary mode ({mode!r}), got "
+                        f"a text file {_describe(file)}")
+
+
+def _describe(file):
+    """How a message names a file object: its path when it has one."""
+    name = getattr(file, "name", None)
+    return repr(name) if isinstance(name, str) else f"the {type(file).__name__} object"
+
+
 def save(obj, path):
     """Write a state dict (name -> array), or a Module's state_dict(), to `path` as .npz.
 
@@ -84,19 +109,32 @@ def save(obj, path):
 
     The path is used as given (numpy's habit of appending ".npz" is avoided). A new file gets
     the mode 0o666 minus the umask (0o644 under umask 022); an existing checkpoint is replaced
-    atomically and keeps its mode. Returns the path.
+    atomically and keeps its mode. A symbolic link stays a link: the file it points to is
+    replaced. `path` may also be a file object opened for writing in binary mode ("wb", or
+    io.BytesIO), as with np.save and torch.save; the archive is written at its position, and
+    atomicity is then the caller's. Returns `path`.
 
         >>> mn.save({"w": np.ones((2, 3))}, "w.npz")
         'w.npz'
     """
     arrays = _arrays_to_save(obj)
+    if hasattr(path, "write"):
+        _check_file_object(path, "save", "wb")
+        np.savez(path, **arrays)
+        return path
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    # Through a symbolic link the checkpoint is the file it points to: renaming over the link
+    # would replace the link with a file and leave that file, read through any other path, stale.
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = 0o666
-    handle, temporary = _create_temporary(folder, mode)
+    try:
+        handle, temporary = _create_temporary(folder, mode)
+    except OSError as error:
+        raise _save_error(error, path, folder) from None
     try:
         with os.fdopen(handle, "wb") as file:
             if mode != 0o666:
@@ -104,10 +142,12 @@ def save(obj, path):
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
+        os.replace(temporary, target)
+    except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError):
+            raise _save_error(error, path, folder) from None
         raise
     return path
 
@@ -185,7 +225,9 @@ def _check_member_count(file, file_size, archive):
 
 def _read_checkpoint(file):
     """name -> array from an open .npz file, in the archive's order."""
-    file_size = os.fstat(file.fileno()).st_size
+    start = file.tell()
+    file_size = file.seek(0, os.SEEK_END)      # a file object too may hold no more than this
+    file.seek(start)
     state = OrderedDict()
     with zipfile.ZipFile(file) as archive:
         _check_member_count(file, file_size, archive)
@@ -204,24 +246,41 @@ def load(path):
     """Read a checkpoint written by `save`: an OrderedDict name -> numpy array, in saved order,
     or the nested state dict that was saved (an optimiser's, ready for load_state_dict).
 
+    `path` may also be a file object opened for reading in binary mode ("rb", or io.BytesIO)
+    and seekable, as with np.load and torch.load; it is read as a file at that path would be,
+    and left open.
+
     Raises ValueError naming the path for any file that is not an intact .npz of numeric
     arrays: truncated, corrupt, declaring sizes its bytes do not back, or holding pickled
-    Python objects (refused, never unpickled). A missing file raises FileNotFoundError.
+    Python objects (refused, never unpickled: numpy's allow_pickle=False, always). A missing
+    file raises FileNotFoundError.
 
         >>> mn.load("w.npz")["w"].shape
         (2, 3)
     """
+    if hasattr(path, "read"):
+        _check_file_object(path, "load", "rb")
+        if hasattr(path, "seekable") and not path.seekable():
+            # zip keeps its directory at the end: reading one means seeking back and forth
+            raise ValueError(f"load: {_describe(path)} is not seekable; read it into "
+                             f"io.BytesIO(file.read()) and load that")
+        return _load_from(path, _describe(path))
     path = os.fspath(path)
     with open(path, "rb") as file:       # a missing or unreadable path is an OSError, as usual
-        try:
-            state = _read_checkpoint(file)
-            return unflatten(state) if STRUCTURE_KEY in state else state
-        except _RefusedCheckpoint as error:
-            raise ValueError(f"load: {path!r} {error}") from None
-        except MemoryError:
-            raise                        # sizes are checked first: this is a real shortage
-        except Exception as error:
-            # zipfile and its decompressors raise a dozen types on damaged input (BadZipFile,
-            # zlib.error, EOFError, struct.error, NotImplementedError, ...): one promise, one type.
-            raise ValueError(f"load: {path!r} is not a readable minnet checkpoint (truncated "
-                             f"or corrupt?): {type(error).__name__}: {error}") from None
+        return _load_from(file, repr(path))
+
+
+def _load_from(file, name):
+    """load's promise for an open file: the state, or a ValueError naming the file."""
+    try:
+        state = _read_checkpoint(file)
+        return unflatten(state) if STRUCTURE_KEY in state else state
+    except _RefusedCheckpoint as error:
+        raise ValueError(f"load: {name} {error}") from None
+    except MemoryError:
+        raise                        # sizes are checked first: this is a real shortage
+    except Exception as error:
+        # zipfile and its decompressors raise a dozen types on damaged input (BadZipFile,
+        # zlib.error, EOFError, struct.error, NotImplementedError, ...): one promise, one type.
+        raise ValueError(f"load: {name} is not a readable minnet checkpoint (truncated "
+                         f"or corrupt?): {type(error).__name__}: {error}") from None

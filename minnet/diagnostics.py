@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from minnet.function import no_grad
+from minnet.nn.module import evaluating
 from minnet.tensor import Tensor
 
 SATURATION_TOLERANCE = 0.01   # "saturated": within 1% of the output range's width of a bound
@@ -62,13 +63,10 @@ def layer_outputs(model, X, layer_types=None):
         def record(module, inputs, output, name=name):
             outputs[name] = np.array(getattr(output, "data", output))
         handles.append(module.register_forward_hook(record))
-    was_training = model.training
-    model.eval()
     try:
-        with no_grad():
+        with evaluating(), no_grad():
             model(X if isinstance(X, Tensor) else Tensor(X))
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     return outputs

@@ -34,7 +34,8 @@ import threading
 
 import numpy as np
 
-from minnet.tensor import Tensor, as_tensor, _hold, _let_go
+from minnet import guard
+from minnet.tensor import Tensor, as_tensor
 
 _op_numbers = itertools.count()      # Context.number: the order in which ops were recorded
 
@@ -110,12 +111,16 @@ class Context:
         self.parents = ()
         self.released = True
         held, self.held = self.held, ()
-        _let_go(held)
+        guard.let_go(held)
 
     def __del__(self):
-        # A graph dropped without backward() gives its arrays back too.
+        # A graph dropped without backward() gives its arrays back too. This may run inside
+        # the garbage collector, so it must never wait for a lock (see minnet.guard).
         if self.held:
-            _let_go(self.held)
+            try:
+                guard.let_go_later(self.held)
+            except (AttributeError, TypeError):     # interpreter shutdown: modules torn down
+                pass
 
 
 class Function:
@@ -150,7 +155,7 @@ class Function:
             return Tensor._wrap(output)
         result = Tensor._wrap(output, requires_grad=True)
         result._ctx = ctx
-        ctx.held = _hold([p.data for p in parents] + [result.data])
+        ctx.held = guard.hold([p.data for p in parents] + [result.data])
         return result
 
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from minnet import config
+from minnet.inplace import writable_data
 
 _GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
           "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,
@@ -156,7 +157,8 @@ def orthogonal(shape, gain=1.0, dtype=None):
 
 def _in_place(function):
     def fill_(tensor, *args, **kwargs):
-        tensor.data[...] = function(tensor.shape, *args, dtype=tensor.dtype, **kwargs)
+        values = function(tensor.shape, *args, dtype=tensor.dtype, **kwargs)
+        writable_data(tensor, fill_.__name__ + "()")[...] = values
         return tensor
     fill_.__name__ = function.__name__ + "_"
     fill_.__doc__ = f"In place on a Parameter: {function.__doc__.splitlines()[0]}"
@@ -191,7 +193,8 @@ def initialize(parameter, init):
         if name not in INITIALIZERS:
             raise ValueError(f"unknown initialiser {init!r}; expected one of "
                              f"{sorted(INITIALIZERS) + sorted(_ALIASES)} or a callable")
-        parameter.data[...] = INITIALIZERS[name](parameter.shape, dtype=parameter.dtype)
+        values = INITIALIZERS[name](parameter.shape, dtype=parameter.dtype)
+        writable_data(parameter, f"initialize({init!r})")[...] = values
     elif callable(init):
         result = init(parameter)
         if result is not None and result is not parameter:
@@ -199,7 +202,7 @@ def initialize(parameter, init):
             if result.shape != parameter.shape:
                 raise ValueError(f"init callable returned shape {result.shape} for a parameter "
                                  f"of shape {parameter.shape}")
-            parameter.data[...] = result
+            writable_data(parameter, "initialize(callable)")[...] = result
     else:
         raise TypeError(f"init must be a name or a callable, got {type(init).__name__}")
     return parameter

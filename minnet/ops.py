@@ -130,9 +130,9 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            # Where b = 0 the derivative is 0, also at a = 0, where b a^(b-1) would be 0 * inf:
-            # raising a to 1 there instead keeps the product finite.
-            grad_a = unbroadcast(grad * b * a ** np.where(b == 0, 1, b - 1), a.shape)
+            # Where b = 0 the derivative is 0, also at a = 0 or +/-inf, where b a^(b-1) would be
+            # 0 * inf: raising a to 0 there instead (a^0 = 1 for every a) keeps the product 0.
+            grad_a = unbroadcast(grad * b * a ** np.where(b == 0, 0, b - 1), a.shape)
         if need_b:
             # ln a is undefined for a <= 0; log of 1 there avoids the warning, the mask the value.
             log_a = np.log(np.where(a > 0, a, 1))

@@ -229,17 +229,12 @@ def _predict_classes(model_or_predict_fn, points, threshold=None):
     """Class labels for points (M, 2), from a Module's outputs or a function's, and the
     threshold used on one score per point (None where there was none to use)."""
     from minnet.function import no_grad
-    from minnet.nn.module import Module
+    from minnet.nn.module import Module, evaluating
     from minnet.tensor import Tensor
 
     if isinstance(model_or_predict_fn, Module):
-        model, was_training = model_or_predict_fn, model_or_predict_fn.training
-        model.eval()
-        try:
-            with no_grad():
-                output = model(Tensor(points)).data
-        finally:
-            model.train(was_training)
+        with evaluating(), no_grad():
+            output = model_or_predict_fn(Tensor(points)).data
     else:
         output = np.asarray(model_or_predict_fn(points))
         output = getattr(output, "data", output)

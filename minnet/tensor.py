@@ -11,7 +11,6 @@ in reverse topological order and applies each op's local backward rule (the chai
 import heapq
 import numbers
 import sys
-import threading
 
 import numpy as np
 
@@ -41,42 +40,6 @@ def _to_array(data, dtype=None, copy=False):
     return array
 
 
-# Arrays that a recorded op will read again in backward, each with how many ops hold it.
-# They stay read-only while held (see Context.held). An array that was read-only before is
-# left out: it needs no protection and must never be made writeable.
-_held = {}
-_held_lock = threading.Lock()
-
-
-def _hold(arrays):
-    """Make `arrays` read-only until as many _let_go calls; returns them."""
-    with _held_lock:
-        for array in arrays:
-            entry = _held.get(id(array))
-            if entry is not None:
-                entry[1] += 1
-            elif array.flags.writeable:
-                _held[id(array)] = [array, 1]
-                array.setflags(write=False)
-    return arrays
-
-
-def _let_go(arrays):
-    """Undo one _hold: an array that no op holds any more becomes writeable again."""
-    with _held_lock:
-        for array in arrays:
-            entry = _held.get(id(array))
-            if entry is None:
-                continue
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _held[id(array)]
-                try:
-                    array.setflags(write=True)
-                except ValueError:          # a view whose base another op holds
-                    pass
-
-
 class Tensor:
     """An n-dimensional array with an optional gradient.
 
@@ -85,9 +48,11 @@ class Tensor:
     tensor. `mn.from_numpy(array)` shares the array's memory instead. Arrays keep their dtype;
     numbers and lists become `mn.get_default_dtype()`. Only floating tensors can require grad.
 
-    While a recorded op waits for backward, its inputs' and output's arrays are read-only: an
-    in-place write such as `x.data[:] = 0` raises ValueError ("assignment destination is
-    read-only") instead of making the gradient silently wrong. backward() releases them.
+    While a recorded op waits for backward, its inputs' and output's arrays are read-only: a
+    numpy write such as `x.data[:] = 0` raises ValueError ("assignment destination is
+    read-only") instead of making the gradient silently wrong (minnet.guard). The tensor's
+    own in-place operators (`-=`, `zero_()`, ...) and optimisers copy a held array instead
+    (minnet.inplace). backward() releases the arrays, and so does dropping the graph.
     """
 
     # Makes `ndarray + Tensor` call Tensor.__radd__ instead of numpy broadcasting over it.
@@ -255,6 +220,32 @@ class Tensor:
     def __neg__(self): return ops.Neg.apply(self)
     def __getitem__(self, index): return ops.GetItem.apply(self, index=_index_data(index))
 
+    # In place (minnet/inplace.py): under no_grad they change this tensor's array, as in
+    # `p -= lr * p.grad`; on a parameter outside no_grad they raise PyTorch's error.
+    def __iadd__(self, other): return inplace.arithmetic(self, other, "+")
+    def __isub__(self, other): return inplace.arithmetic(self, other, "-")
+    def __imul__(self, other): return inplace.arithmetic(self, other, "*")
+    def __itruediv__(self, other): return inplace.arithmetic(self, other, "/")
+
+    def zero_(self):
+        """Set every element to 0 in place (under no_grad for a parameter)."""
+        return inplace.method(self, "zero_", lambda a: a.fill(0))
+
+    def fill_(self, value):
+        """Set every element to `value` in place."""
+        return inplace.method(self, "fill_", lambda a: a.fill(_data(value)))
+
+    def copy_(self, source):
+        """Copy `source` (broadcast to this shape) into this tensor in place."""
+        return inplace.method(self, "copy_", lambda a: np.copyto(a, _data(source), casting="same_kind"),
+                              source=source)
+
+    def clamp_(self, min=None, max=None):
+        """Clip every element into [min, max] in place."""
+        if min is None and max is None:
+            raise ValueError("clamp_() needs min, max or both")
+        return inplace.method(self, "clamp_", lambda a: np.clip(a, min, max, out=a))
+
     # Comparisons give boolean tensors and record no gradient.
     def __lt__(self, other): return Tensor._wrap(self.data < _data(other))
     def __le__(self, other): return Tensor._wrap(self.data <= _data(other))
@@ -373,3 +364,4 @@ def as_tensor(x, like=None):
 # the operators above look them up only when they run.
 from minnet import ops, math_ops  # noqa: E402
 from minnet.function import call_backward, checked_grad  # noqa: E402
+from minnet import inplace  # noqa: E402

@@ -18,7 +18,9 @@ from minnet import config
 from minnet.callbacks import CallbackList
 from minnet.optim.clip import clip_grad_norm_
 from minnet.function import no_grad
-from minnet.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss
+from minnet.nn.module import evaluating
+from minnet.metrics import (METRICS, _NoThreshold, _Score, _check_scores, _metric_functions, _rows,
+                            decision_threshold)
 from minnet.tensor import Tensor
 
 
@@ -74,108 +76,6 @@ class History:
         return f"History(epochs={self.epochs}" + (f", last: {last})" if last else ")")
 
 
-# --- metrics -------------------------------------------------------------------------------------
-
-class _NoThreshold:
-    """Stands for a threshold fit could not derive; a metric that needs one raises its reason."""
-
-    def __init__(self, reason):
-        self.reason = reason
-
-
-def decision_threshold(loss_fn, y, threshold=None):
-    """(threshold, reason): where one output per label becomes a 0/1 prediction, and why.
-
-    Given explicitly, it is used. Otherwise it follows from the loss: BCELoss takes
-    probabilities (0.5), BCEWithLogitsLoss logits (0); MSELoss, L1Loss and HuberLoss regress
-    onto the two label values, so the cut is their midpoint (0.5 for 0/1 labels). For any
-    other loss it cannot be known, and a metric that needs it raises, asking for threshold=.
-    """
-    if threshold is not None:
-        return float(threshold), f"threshold={threshold:g} as given"
-    if isinstance(loss_fn, BCELoss):
-        return 0.5, "0.5: BCELoss takes probabilities"
-    if isinstance(loss_fn, BCEWithLogitsLoss):
-        return 0.0, "0: BCEWithLogitsLoss takes logits"
-    name = type(loss_fn).__name__
-    if isinstance(loss_fn, (MSELoss, L1Loss, HuberLoss)):
-        values = np.unique(y)
-        if len(values) == 2:
-            middle = float(values.mean())
-            return middle, (f"{middle:g}: the midpoint of the labels {values[0]:g} and {values[1]:g}, "
-                            f"onto which {name} regresses")
-        return _NoThreshold(f"{name} regresses, and y has {len(values)} distinct values, not two "
-                            f"class labels; pass threshold= to fit"), "none"
-    return _NoThreshold(
-        f"fit cannot tell whether the outputs of {name} are logits, probabilities or label values, "
-        f"so it will not guess where to cut them into labels; pass threshold= to fit (0 for "
-        f"logits, 0.5 for probabilities)"), "none"
-
-
-def _labels(output, y, threshold):
-    """Predicted labels shaped like y: argmax of (N, C) scores for integer labels, else a threshold."""
-    if y.ndim == 1 and output.ndim == 2 and output.shape[1] > 1:
-        return output.argmax(axis=1)
-    if isinstance(threshold, _NoThreshold):
-        raise ValueError(threshold.reason)
-    return (output.reshape(y.shape) > threshold).astype(y.dtype)
-
-
-def _sklearn_metric(name):
-    """scikit-learn's metrics.<name>, imported on first use: `import minnet` stays fast."""
-    from sklearn import metrics
-
-    return getattr(metrics, name)
-
-
-def _accuracy(y, output, threshold):
-    return _sklearn_metric("accuracy_score")(y, _labels(output, y, threshold))
-
-
-def _f1(average):
-    def f1(y, output, threshold):
-        return _sklearn_metric("f1_score")(y, _labels(output, y, threshold), average=average,
-                                           zero_division=0)
-    return f1
-
-
-def _hamming(y, output, threshold):
-    return _sklearn_metric("hamming_loss")(y, _labels(output, y, threshold))
-
-
-def _regression(score_name):
-    def metric(y, output, threshold):
-        return _sklearn_metric(score_name)(y, output.reshape(y.shape))
-    return metric
-
-
-METRICS = {
-    "accuracy": _accuracy,            # multi-label: the fraction of rows entirely right
-    "subset_accuracy": _accuracy,
-    "f1_micro": _f1("micro"),
-    "f1_macro": _f1("macro"),
-    "hamming": _hamming,              # multi-label: the fraction of wrong labels (lower is better)
-    "mse": _regression("mean_squared_error"),
-    "mae": _regression("mean_absolute_error"),
-    "r2": _regression("r2_score"),
-}
-
-
-def _metric_functions(metrics):
-    functions = {}
-    for metric in metrics:
-        if isinstance(metric, str):
-            if metric not in METRICS:
-                raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)} "
-                                 f"or a callable metric(y_true, output)")
-            functions[metric] = METRICS[metric]
-        elif callable(metric):
-            functions[metric.__name__] = lambda y, output, threshold, f=metric: f(y, output)
-        else:
-            raise TypeError(f"a metric must be a name or a callable, got {type(metric).__name__}")
-    return functions
-
-
 # --- checking the data ---------------------------------------------------------------------------
 
 def _check_arrays(X, y, dtype, where):
@@ -198,6 +98,35 @@ def _check_arrays(X, y, dtype, where):
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
     return X, y
+
+
+def _check_validation_data(model, loss_fn, X, X_val, y_val):
+    """Fail before training, not after an epoch: one row of X_val through the model (in eval
+    mode, without a graph, as validation runs), then the loss of outputs like that row's for
+    every label of y_val. Returns the row's output. PyTorch Lightning's "sanity check", which
+    runs two validation batches first, exists for the same reason."""
+    try:
+        output = predict(model, X_val[:1])
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's X_val of shape {X_val.shape} does not fit "
+                              f"the model, which trains on X of shape {X.shape}: {error}") from error
+    try:
+        with no_grad():
+            loss_fn(Tensor(np.repeat(output, len(y_val), axis=0)), y_val)
+    except _REFUSALS as error:
+        raise _refusal(error)(f"fit: validation_data's y_val of shape {y_val.shape} does not fit "
+                              f"{type(loss_fn).__name__} for the model's outputs of shape "
+                              f"{_rows(output.shape)}: {error}") from error
+    return output
+
+
+# How a layer or a loss refuses data (a label past the last class is an IndexError in a loss
+# that indexes by label). Re-raised as the same built-in type, with validation_data named.
+_REFUSALS = (ValueError, TypeError, IndexError)
+
+
+def _refusal(error):
+    return next(kind for kind in _REFUSALS if isinstance(error, kind))
 
 
 def _positive_int(name, value, where="fit"):
@@ -226,14 +155,10 @@ def predict(model, X, batch_size=256):
         raise ValueError(f"predict expected X with one row per sample and at least one row, "
                          f"got X of shape {X.shape}")
     dtype = _model_dtype(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(Tensor(X[start:start + batch_size].astype(dtype, copy=False))).data
-                       for start in range(0, len(X), batch_size)]
-    finally:
-        model.train(was_training)
+    # evaluating(), not model.eval(): another thread may be training this model meanwhile
+    with evaluating(), no_grad():
+        outputs = [model(Tensor(X[start:start + batch_size].astype(dtype, copy=False))).data
+                   for start in range(0, len(X), batch_size)]
     return np.concatenate(outputs)
 
 
@@ -303,7 +228,9 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     "val_<metric>" computed in eval mode without a graph.
 
     metrics: names from METRICS ("accuracy", "subset_accuracy", "f1_micro", "f1_macro",
-    "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output).
+    "hamming", "mse", "mae", "r2"), computed with scikit-learn, or callables f(y_true, output);
+    one name or callable alone is one metric. Each becomes a History series under its name
+    (a callable's __name__), so two metrics of one name are refused rather than overwritten.
     Scores of shape (N, C) with 1-D integer labels are turned into labels by argmax; anything
     else (binary or multi-label outputs) by `threshold`, which, when not given, follows from the
     loss (see decision_threshold): 0.5 for BCELoss's probabilities, 0 for BCEWithLogitsLoss's
@@ -323,6 +250,11 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
     gradients of model.parameters() are rescaled by mn.optim.clip_grad_norm_ so that their
     total 2-norm is at most clip_grad_norm. None (the default) leaves them alone.
 
+    Before the first step, fit runs one row of X (with named metrics) and one row of X_val
+    through the model in eval mode without a graph, and the loss on every label of y_val:
+    validation data the model or the loss refuses, or a metric that cannot read the model's
+    outputs, raises at once, naming validation_data or the metric, not after an epoch.
+
     A loss that becomes NaN or infinite stops training with NonFiniteLossError (a
     FloatingPointError) naming the epoch and step. The model's train/eval mode is restored
     at the end.
@@ -335,13 +267,21 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, validation_dat
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit expected validation_data=(X_val, y_val)")
         X_val, y_val = _check_arrays(*validation_data, dtype, "fit(validation_data)")
-    metric_functions = _metric_functions(metrics)
+    metric_functions = _metric_functions(metrics, validation=validation_data is not None)
     if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool) or not isinstance(
             clip_grad_norm, (int, float, np.integer, np.floating)) or not clip_grad_norm > 0):
         raise ValueError(f"fit expected clip_grad_norm to be a positive max_norm or None, got "
                          f"{clip_grad_norm!r}")
     parameters = model.parameters() if clip_grad_norm is not None else ()
     threshold, threshold_reason = decision_threshold(loss_fn, y, threshold)
+    # Whatever would fail after the first epoch fails now: named metrics that cannot read the
+    # model's outputs, validation data the model or the loss refuses.
+    scores = {name: f for name, f in metric_functions.items() if isinstance(f, _Score)}
+    if scores:
+        _check_scores(scores, predict(model, X[:1]), y[:1], threshold, "the training data")
+    if validation_data is not None:
+        val_row = _check_validation_data(model, loss_fn, X, X_val, y_val)
+        _check_scores(scores, val_row, y_val[:1], threshold, "validation_data")
     generator = np.random.default_rng(seed) if seed is not None else config.rng()
     n = len(X)
     steps = math.ceil(n / batch_size)

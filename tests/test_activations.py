@@ -416,10 +416,12 @@ def test_forward_and_backward_write_into_no_array_the_graph_holds(name):
     for read_only in (False, True):
         layer = build(name)
         tensor = mn.Tensor(x.copy(), requires_grad=True)
-        tensor.data.flags.writeable = not read_only
+        if read_only:
+            tensor.data.flags.writeable = False
         y = layer(tensor)
         grad = np.linspace(-1, 1, y.data.size).reshape(y.shape)
-        y.data.flags.writeable = grad.flags.writeable = not read_only
+        if read_only:
+            y.data.flags.writeable = grad.flags.writeable = False
         y.backward(grad)
         if read_only:
             np.testing.assert_array_equal(tensor.grad, expected_x_grad)
@@ -655,3 +657,44 @@ def test_derivative_from_output_needs_only_y(name):
 
 def test_sigmoid_tanh_and_relu_derive_from_their_output():
     assert {n for n in ELEMENTWISE if CASES[n].make().derivative_from_output} >= {"sigmoid", "tanh", "relu"}
+
+
+# --- infinities, NaN and empty inputs (issue 22) ------------------------------------------------
+
+def _value_and_grad(layer, values):
+    x = mn.Tensor(np.array(values, np.float32), requires_grad=True)
+    y = layer(x)
+    y.backward(np.ones(y.shape, np.float32))
+    return y.data, x.grad
+
+
+@pytest.mark.parametrize("layer, expected_y, expected_grad", [
+    (mn.nn.ELU(), [np.inf, -1.0], [1.0, 0.0]),
+    (mn.nn.ELU(alpha=-0.5), [np.inf, 0.5], [1.0, 0.0]),
+    (mn.nn.HardSwish(), [np.inf, 0.0], [1.0, 0.0]),
+])
+def test_derivatives_at_infinity_are_the_limits_not_nan(layer, expected_y, expected_grad):
+    y, grad = _value_and_grad(layer, [np.inf, -np.inf])       # warnings are errors here
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+@pytest.mark.parametrize("layer", [mn.nn.ReLU(), mn.nn.ReLU6(), mn.nn.HardTanh(),
+                                   mn.nn.HardTanh(-2.0, 0.5), mn.nn.Threshold(0.5, -2.0)],
+                         ids=repr)
+def test_a_nan_input_gives_a_nan_gradient_not_zero(layer):
+    y, grad = _value_and_grad(layer, [np.nan, -7.0, 0.25, 9.0])
+    assert np.isnan(y[0]) and np.isnan(grad[0])
+    expected = layer.df(np.array([-7.0, 0.25, 9.0]), layer.f(np.array([-7.0, 0.25, 9.0])))
+    np.testing.assert_array_equal(grad[1:], expected)
+    assert set(np.unique(expected)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("layer", [mn.nn.Softmax(), mn.nn.LogSoftmax(), mn.nn.Softmin(),
+                                   mn.nn.Softmax(axis=0)], ids=repr)
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (0, 3)])
+def test_softmax_family_on_an_empty_input_gives_an_empty_result(layer, shape):
+    x = mn.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+    y = layer(x)
+    y.backward(np.ones(shape, np.float32))
+    assert y.shape == shape and x.grad.shape == shape

@@ -224,3 +224,95 @@ def test_save_over_an_existing_checkpoint_keeps_its_mode(tmp_path):
     mn.save({"x": np.ones(2)}, path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     np.testing.assert_array_equal(mn.load(path)["x"], np.ones(2))
+
+
+# --- symbolic links, missing folders, file objects -----------------------------------------------
+
+def test_save_through_a_symlink_replaces_the_file_it_points_to_and_keeps_the_link(tmp_path):
+    (tmp_path / "runs").mkdir()
+    target, link = tmp_path / "runs" / "epoch3.npz", tmp_path / "latest.npz"
+    mn.save({"x": np.zeros(2)}, target)
+    target.chmod(0o640)
+    link.symlink_to(os.path.join("runs", "epoch3.npz"))        # relative, as `ln -s` makes them
+    assert mn.save({"x": np.ones(2)}, link) == str(link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", "epoch3.npz")
+    np.testing.assert_array_equal(mn.load(target)["x"], np.ones(2))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["latest.npz", "runs"] and os.listdir(tmp_path / "runs") == ["epoch3.npz"]
+
+
+def test_save_through_a_dangling_symlink_creates_the_file_it_points_to(tmp_path):
+    link = tmp_path / "latest.npz"
+    link.symlink_to(tmp_path / "new.npz")
+    mn.save(SMALL_STATE, link)
+    assert link.is_symlink()
+    np.testing.assert_array_equal(mn.load(tmp_path / "new.npz")["bias"], SMALL_STATE["bias"])
+
+
+def test_save_into_a_missing_folder_names_the_users_path_not_a_temporary(tmp_path):
+    path = tmp_path / "missing" / "model.npz"
+    with pytest.raises(FileNotFoundError) as error:
+        mn.save(SMALL_STATE, path)
+    assert error.value.filename == str(path)
+    assert f"the folder {str(tmp_path / 'missing')!r} does not exist" in str(error.value)
+    assert ".tmp" not in str(error.value)
+
+
+def test_save_onto_a_folder_names_the_users_path(tmp_path):
+    (tmp_path / "model.npz").mkdir()
+    with pytest.raises(IsADirectoryError) as error:
+        mn.save(SMALL_STATE, tmp_path / "model.npz")
+    assert error.value.filename == str(tmp_path / "model.npz") and ".tmp" not in str(error.value)
+    assert os.listdir(tmp_path) == ["model.npz"]                   # no temporary left behind
+
+
+def test_save_and_load_take_binary_file_objects_as_numpy_and_torch_do(tmp_path):
+    buffer = io.BytesIO()
+    assert mn.save(_model(0), buffer) is buffer
+    buffer.seek(0)
+    target = _model(1)
+    target.load_state_dict(mn.load(buffer))
+    for a, b in zip(_model(0).parameters(), target.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    with open(tmp_path / "model.npz", "wb") as file:
+        mn.save(SMALL_STATE, file)
+    with open(tmp_path / "model.npz", "rb") as file:
+        np.testing.assert_array_equal(mn.load(file)["weight"], SMALL_STATE["weight"])
+        assert not file.closed
+
+
+def test_a_checkpoint_after_other_bytes_in_a_file_object_loads_from_its_position():
+    buffer = io.BytesIO()
+    buffer.write(b"a header of my own")
+    mn.save(SMALL_STATE, buffer)
+    buffer.seek(len(b"a header of my own"))
+    np.testing.assert_array_equal(mn.load(buffer)["bias"], SMALL_STATE["bias"])
+
+
+def test_load_from_a_file_object_still_refuses_pickled_objects():
+    buffer = io.BytesIO()
+    np.savez(buffer, payload=np.array([{"run": "code"}], dtype=object))
+    buffer.seek(0)
+    with pytest.raises(ValueError, match=r"^load: the BytesIO object holds pickled Python objects.*refused"):
+        mn.load(buffer)
+
+
+def test_damaged_file_object_is_a_value_error_naming_its_path(tmp_path):
+    (tmp_path / "notes.npz").write_text("hello")
+    with open(tmp_path / "notes.npz", "rb") as file, pytest.raises(ValueError, match="notes.npz"):
+        mn.load(file)
+
+
+def test_text_mode_file_objects_are_refused_with_the_mode_to_use(tmp_path):
+    with open(tmp_path / "model.npz", "w") as file, pytest.raises(TypeError, match=r"binary mode \('wb'\)"):
+        mn.save(SMALL_STATE, file)
+    with open(tmp_path / "model.npz") as file, pytest.raises(TypeError, match=r"binary mode \('rb'\)"):
+        mn.load(file)
+
+
+def test_an_unseekable_file_object_is_refused_with_a_way_out():
+    class Stream(io.BytesIO):
+        def seekable(self):
+            return False
+    with pytest.raises(ValueError, match=r"not seekable; read it into io.BytesIO"):
+        mn.load(Stream())

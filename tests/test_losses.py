@@ -245,3 +245,32 @@ def test_loss_and_gradient_match_pytorch(name, options, prediction, target, redu
     ours.sum().backward()
     np.testing.assert_allclose(ours.data, reference.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(x.grad, reference_input.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_bce_refuses_targets_outside_zero_one():
+    with pytest.raises(ValueError, match="BCELoss expected targets in \\[0, 1\\], got values from "
+                                         "-0.5 to 2"):
+        BCELoss()(mn.Tensor([0.5, 0.5]), [-0.5, 2.0])
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.25])
+def test_huber_gradient_at_huge_and_infinite_predictions_is_plus_or_minus_delta(delta):
+    p = mn.Tensor(np.array([np.inf, -np.inf, 1e30, -1e30, 0.1], np.float32), requires_grad=True)
+    loss = HuberLoss(delta=delta, reduction="sum")(p, np.zeros(5, np.float32))
+    loss.backward()
+    np.testing.assert_allclose(p.grad, [delta, -delta, delta, -delta, min(0.1, delta)], rtol=1e-6)
+    assert loss.item() == np.inf
+
+
+def test_huber_matches_its_formula_on_both_sides_of_delta():
+    d = np.array([-3.0, -0.5, 0.0, 0.5, 3.0])
+    loss = HuberLoss(delta=1.0, reduction="none")(mn.Tensor(d), np.zeros(5))
+    np.testing.assert_allclose(loss.data, np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5))
+    assert mn.gradcheck(lambda p: HuberLoss(delta=1.0)(p, np.zeros(5)),
+                        mn.Tensor(d + 0.1, requires_grad=True, dtype=np.float64))
+
+
+@pytest.mark.parametrize("loss", [MSELoss(), L1Loss(), HuberLoss()], ids=repr)
+def test_integer_predictions_give_a_loss_in_the_default_float_dtype(loss):
+    result = loss(mn.Tensor(np.array([1, 2, 3])), np.array([0, 2, 5]))
+    assert result.dtype == mn.get_default_dtype()

@@ -215,3 +215,13 @@ def test_a_plain_list_of_modules_is_registered_like_a_module_list():
 def test_repr_of_a_module_with_a_refused_container_says_why_instead_of_raising():
     text = repr(_Holder({"a": Dense(2, 2)}))
     assert text.startswith("_Holder(not printable:") and "ModuleDict" in text
+
+
+def test_load_state_dict_with_a_non_numeric_array_names_the_key():
+    model = Sequential(Dense(2, 3))
+    state = model.state_dict()
+    state["0.weight"] = np.full((2, 3), "x")
+    before = model[0].weight.data.copy()
+    with pytest.raises(ValueError, match=r"non-numeric arrays for 0.weight \(dtype <U1\)"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model[0].weight.data, before)

@@ -337,3 +337,9 @@ def test_matmul_matches_numpy_for_random_batched_shapes(shapes, seed):
     out = a @ b
     np.testing.assert_allclose(out.data, a_data @ b_data, rtol=1e-12, atol=1e-12)
     assert mn.gradcheck(lambda x, y: x @ y, a, b)
+
+
+def test_power_zero_has_derivative_zero_everywhere_even_at_infinity():
+    x = mn.Tensor(np.array([np.inf, -np.inf, 0.0, 2.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0, 0.0])

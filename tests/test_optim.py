@@ -347,3 +347,99 @@ def test_step_calls_a_closure_first_and_returns_its_loss():
     loss = optimizer.step(closure)
     assert calls == [1] and float(loss.data) == 9.0
     np.testing.assert_allclose(w.data, [3.0 - 0.25 * 6.0])
+
+
+# --- training goes on while some graph is still alive (issue 22) ------------------------------
+
+def _model_and_data(seed=0):
+    mn.manual_seed(seed)
+    model = mn.nn.Sequential(mn.nn.Dense(3, 4), mn.nn.Tanh(), mn.nn.Dense(4, 1))
+    rng = np.random.default_rng(seed)
+    x = mn.Tensor(rng.normal(size=(8, 3)).astype(np.float32))
+    y = mn.Tensor(rng.normal(size=(8, 1)).astype(np.float32))
+    return model, x, y
+
+
+def _train_step(model, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = mn.nn.MSELoss()(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("optimizer_class", [mn.optim.SGD, mn.optim.Adam])
+def test_a_failed_notebook_cell_does_not_lock_the_model(optimizer_class):
+    model, x, y = _model_and_data()
+    optimizer = optimizer_class(model.parameters(), lr=0.01)
+    try:
+        mn.nn.MSELoss()(model(x), mn.Tensor(np.zeros((8, 2), np.float32)))   # wrong target shape
+    except ValueError as error:
+        kept = error.__traceback__          # as sys.last_traceback keeps it in a notebook
+    losses = [_train_step(model, optimizer, x, y) for _ in range(5)]
+    assert losses[-1] < losses[0]
+    assert kept is not None
+
+
+def test_step_after_backward_with_retain_graph_and_a_second_backward_stay_right():
+    w = mn.nn.Parameter(np.array([1.0, 2.0], np.float32))
+    optimizer = mn.optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    optimizer.step()                                  # the graph still holds w's old array
+    np.testing.assert_allclose(w.data, [0.8, 1.6])
+    loss.backward()                                   # gradient at the values forward saw
+    np.testing.assert_allclose(w.grad, [4.0, 8.0])
+
+
+def test_the_multi_task_idiom_sums_both_gradients_then_steps():
+    model, x, y = _model_and_data()
+    optimizer = mn.optim.SGD(model.parameters(), lr=0.1)
+    hidden = model[1](model[0](x))
+    loss1 = mn.nn.MSELoss()(model[2](hidden), y)
+    loss2 = (hidden * hidden).mean()
+    loss1.backward(retain_graph=True)
+    loss2.backward()
+    expected = {name: p.data - 0.1 * p.grad for name, p in model.named_parameters()}
+    optimizer.step()
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, expected[name], rtol=1e-6)
+
+
+def test_a_kept_validation_loss_does_not_stop_training():
+    model, x, y = _model_and_data()
+    optimizer = mn.optim.Adam(model.parameters(), lr=0.01)
+    validation_loss = mn.nn.MSELoss()(model(x), y)     # no no_grad(): its graph holds the weights
+    losses = [_train_step(model, optimizer, x, y) for _ in range(5)]
+    assert losses[-1] < losses[0] and np.isfinite(validation_loss.item())
+
+
+def test_training_goes_on_after_fit_stopped_on_a_non_finite_loss():
+    from minnet.training import NonFiniteLossError
+    model, x, y = _model_and_data()
+    optimizer = mn.optim.SGD(model.parameters(), lr=0.05)
+    huge = np.full_like(y.data, 1e30)                 # its square overflows float32
+    with pytest.raises(NonFiniteLossError) as stopped:      # its traceback keeps the graph
+        mn.fit(model, mn.nn.MSELoss(), optimizer, x.data, huge, epochs=1, batch_size=8,
+               progress=False)
+    history = mn.fit(model, mn.nn.MSELoss(), optimizer, x.data, y.data, epochs=5, batch_size=8,
+                     progress=False)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert stopped.traceback
+
+
+def test_step_is_all_or_nothing_when_a_parameter_was_made_read_only():
+    model, x, y = _model_and_data()
+    optimizer = mn.optim.Adam(model.parameters(), lr=0.1)
+    mn.nn.MSELoss()(model(x), y).backward()
+    model[2].weight.data.flags.writeable = False      # by the user, not by a graph
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"Adam.step\(\) cannot update a parameter of shape "
+                                         r"\(4, 1\).*read-only outside minnet.*Nothing was updated"):
+        optimizer.step()
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, old)
+    assert len(optimizer.state) == 0                  # no counter moved either
+    model[2].weight.data = model[2].weight.data.copy()
+    optimizer.step()
+    assert [s["step"] for s in optimizer.state.values()] == [1, 1, 1, 1]

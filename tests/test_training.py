@@ -125,7 +125,8 @@ def test_model_trains_in_train_mode():
     model = _model()
     model.register_forward_hook(lambda module, inputs, output: seen.append(module.training))
     _fit(model.eval(), CrossEntropyLoss(), Y_CLASS, epochs=1, validation_data=(X, Y_CLASS))
-    assert seen[:8] == [True] * 8 and seen[-1] is False
+    # fit's check of one validation row before training, 8 training steps, one validation pass
+    assert seen == [False] + [True] * 8 + [False]
 
 
 def test_float32_model_trains_in_float32_on_float64_data():
@@ -226,6 +227,101 @@ def test_bad_options_are_refused(options, message):
         _fit(_model(), CrossEntropyLoss(), Y_CLASS, **options)
 
 
+def _fails_before_training(error, message, y=Y_CLASS, loss_fn=None, **options):
+    """fit raises `error` matching `message`, and no step has changed the weights."""
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(error, match=message):
+        _fit(model, loss_fn or CrossEntropyLoss(), y, epochs=1, **options)
+    for old, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.data, old)
+
+
+@pytest.mark.parametrize("X_val, y_val, message", [
+    (X[:10, :3], Y_CLASS[:10],
+     r"^fit: validation_data's X_val of shape \(10, 3\) does not fit the model, which trains on X of shape "
+     r"\(120, 4\): Dense\(4 -> 16\) expected input with 4 features"),
+    (X[:10], Y_CLASS[:10] + 3,
+     r"^fit: validation_data's y_val of shape \(10,\) does not fit CrossEntropyLoss for the model's outputs "
+     r"of shape \(N, 3\): .*out of range for 3 classes \(expected 0 to 2\): \[3, 4\]"),
+    (X[:10], -1 - Y_CLASS[:10], r"^fit: validation_data's y_val .* out of range for 3 classes"),
+    (X[:10], Y_MULTI[:10], r"^fit: validation_data's y_val of shape \(10, 3\) does not fit CrossEntropyLoss"),
+])
+def test_validation_data_that_the_model_or_loss_refuses_fails_before_training(X_val, y_val, message):
+    _fails_before_training(ValueError, message, validation_data=(X_val, y_val))
+
+
+def test_validation_targets_outside_bce_range_fail_before_training():
+    mn.manual_seed(0)
+    model = Sequential(Dense(4, 3), _Sigmoid())
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"^fit: validation_data's y_val of shape \(10, 3\) does not fit BCELoss "
+                                         r"for the model's outputs of shape \(N, 3\): BCELoss expected targets in \[0, 1\]"):
+        _fit(model, BCELoss(), Y_MULTI, epochs=1, validation_data=(X[:10], 2 * Y_MULTI[:10]))
+    for old, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.data, old)
+
+
+def test_validation_labels_of_another_type_keep_the_losss_error_type():
+    _fails_before_training(TypeError, r"^fit: validation_data's y_val .*expected integer class labels",
+                           validation_data=(X[:10], np.ones(10, dtype=bool)))
+
+
+def test_a_label_a_hand_written_loss_cannot_index_is_named_as_validation_data():
+    class PickedScore(mn.nn.Loss):                  # -mean of the score at each label
+        def forward(self, prediction, target):
+            return -prediction[np.arange(len(target)), target].mean()
+    _fails_before_training(IndexError, r"^fit: validation_data's y_val .*PickedScore.*index 3 is out of bounds",
+                           loss_fn=PickedScore(), validation_data=(X[:10], np.full(10, 3)))
+
+
+@pytest.mark.parametrize("metrics", ["accuracy", ["accuracy"], ("accuracy",)])
+def test_one_metric_name_is_one_metric_not_its_letters(metrics):
+    history = _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, metrics=metrics)
+    assert list(history) == ["loss", "accuracy"]
+
+
+def test_one_callable_metric_needs_no_list():
+    def mean_output(y_true, output):
+        return float(output.mean())
+    assert "mean_output" in _fit(_model(), CrossEntropyLoss(), Y_CLASS, epochs=1, metrics=mean_output)
+
+
+@pytest.mark.parametrize("metrics, message", [
+    ([lambda y, out: 1.0, lambda y, out: 2.0], r"two metrics named '<lambda>'.*define it with def"),
+    (["accuracy", "accuracy"], r"two metrics named 'accuracy'"),
+    ([lambda y, out: 1.0, "mse"], None),                            # different names: both kept
+])
+def test_two_metrics_of_one_name_are_refused_not_overwritten(metrics, message):
+    if message is None:
+        assert {"<lambda>", "mse"} <= set(_fit(_model(outputs=1), MSELoss(), Y_REG[:, None], epochs=1, metrics=metrics))
+        return
+    _fails_before_training(ValueError, message, metrics=metrics)
+
+
+def loss(y_true, output):            # a metric named like History's own series
+    return 0.0
+
+
+def test_a_metric_named_like_the_loss_is_refused():
+    _fails_before_training(ValueError, r"metric named 'loss', which History already uses", metrics=[loss])
+
+
+@pytest.mark.parametrize("metric", ["mse", "mae", "r2"])
+def test_value_metric_on_class_scores_fails_before_training(metric):
+    _fails_before_training(ValueError, rf"^fit: metric '{metric}' cannot score the training data: expected one "
+                           r"output per target, got outputs of shape \(N, 3\) for targets of shape \(N,\); "
+                           r"these look like scores for 3 classes", metrics=[metric])
+
+
+def test_label_metric_without_a_threshold_fails_before_training():
+    class Squared(mn.nn.Loss):
+        def forward(self, prediction, target):
+            return ((prediction - target) ** 2).mean()
+    _fails_before_training(ValueError, r"^fit: metric 'accuracy' cannot score the training data: .*pass threshold=",
+                           y=Y_MULTI, loss_fn=Squared(), metrics="accuracy")
+
+
 @pytest.mark.parametrize("name", ["epochs", "batch_size"])
 @pytest.mark.parametrize("value", [False, True, 0, 0.0, 2.0, -1, "3", None, np.float32(4)])
 def test_epochs_and_batch_size_must_be_true_positive_integers(name, value):
@@ -288,3 +384,45 @@ def test_thousand_training_steps_do_not_grow_memory():
         tracemalloc.stop()
     assert current - baseline < 100_000, f"memory grew by {current - baseline} bytes over 1,000 steps"
     assert peak - baseline < 2_000_000, f"peak memory rose by {peak - baseline} bytes during 1,000 steps"
+
+
+def test_predict_changes_no_shared_mode_while_another_thread_trains():
+    import threading
+    inside, release = threading.Event(), threading.Event()
+
+    class Pause(mn.nn.Module):
+        """Holds the predicting thread inside forward while the main thread looks at the model."""
+        def forward(self, x):
+            if threading.current_thread().name == "predict":
+                inside.set()
+                release.wait(10)
+            return x
+
+    mn.manual_seed(0)
+    model = mn.nn.Sequential(mn.nn.Dense(20, 20), mn.nn.Dropout(0.5), Pause())
+    X = np.ones((4, 20), np.float32)
+    with mn.no_grad():
+        expected = model[0](mn.Tensor(X)).data          # no dropout: what predict must give
+    result = {}
+    predicting = threading.Thread(name="predict",
+                                  target=lambda: result.update(y=mn.predict(model, X)))
+    predicting.start()
+    try:
+        assert inside.wait(10)
+        assert model[1].training                        # still training mode for this thread
+        dropped = model(mn.Tensor(X)).data
+        assert np.count_nonzero(dropped == 0) > np.count_nonzero(expected == 0)
+    finally:
+        release.set()
+        predicting.join()
+    np.testing.assert_array_equal(result["y"], expected)
+    assert model.training and model[1].training
+
+
+def test_evaluating_is_eval_mode_in_this_thread_only():
+    model = mn.nn.Sequential(mn.nn.Dropout(0.5))
+    with mn.nn.evaluating():
+        assert not model[0].training
+    assert model[0].training
+    model.eval()
+    assert not model[0].training and not model.training

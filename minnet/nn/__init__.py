@@ -1,5 +1,5 @@
 """Layers, activations and losses: `mn.nn.Dense`, `mn.nn.ReLU`, `mn.nn.CrossEntropyLoss`, ..."""
-from minnet.nn.module import Module, Parameter, Sequential
+from minnet.nn.module import Module, Parameter, Sequential, evaluating
 from minnet.nn.containers import ModuleList, ModuleDict, Residual
 from minnet.nn.activations import (Activation, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU,
                                    RReLU, ReLU6, ELU, SELU, CELU, GELU, Swish, SiLU, Mish,
@@ -13,7 +13,7 @@ from minnet.nn.layers import Flatten, Dropout, BatchNorm1D, BatchNorm2D, LayerNo
 from minnet.nn.losses import (Loss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss,
                               CrossEntropyLoss, NLLLoss)
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Residual", "Dense",
+__all__ = ["Module", "Parameter", "Sequential", "evaluating", "ModuleList", "ModuleDict", "Residual", "Dense",
            "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm", "Loss", "MSELoss", "L1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
            "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",

@@ -18,9 +18,9 @@ how), so logits of +/-1e4 give finite losses and gradients without warnings.
 """
 import numpy as np
 
+from minnet.config import get_default_dtype
 from minnet.function import Function
 from minnet.nn.module import Module
-from minnet.ops import where
 from minnet.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -67,6 +67,9 @@ class Loss(Module):
         """prediction as a Tensor, target as a Tensor of the same shape and floating dtype."""
         if not isinstance(prediction, Tensor):
             prediction = Tensor(prediction)
+        if prediction.dtype.kind != "f":       # integer predictions: a float loss, as for floats
+            like = target.dtype if isinstance(target, Tensor) and target.dtype.kind == "f" else None
+            prediction = Tensor(prediction.data, dtype=like or get_default_dtype())
         if not isinstance(target, Tensor):
             target = Tensor(np.asarray(target, dtype=prediction.dtype))
         if prediction.shape != target.shape:
@@ -116,14 +119,31 @@ class HuberLoss(Loss):
 
     def forward(self, prediction, target):
         prediction, target = self.check_pair(prediction, target)
-        difference = prediction - target
-        size = difference.abs()
-        losses = where(size.data < self.delta, 0.5 * difference * difference,
-                       self.delta * (size - 0.5 * self.delta))
-        return self.reduce(losses)
+        return self.reduce(_Huber.apply(prediction, target, delta=self.delta))
 
     def extra_repr(self):
         return ", ".join(filter(None, [f"delta={self.delta:g}", super().extra_repr()]))
+
+
+class _Huber(Function):
+    """l = q (|d| - q / 2) with q = min(|d|, delta), d = p - t (0.5 d^2 inside, linear outside);
+    dl/dp = clip(d, -delta, delta) = -dl/dt.
+
+    q keeps d^2 out of the formula: a prediction of 1e30 or inf gives a finite gradient
+    (delta), where squaring would overflow and 0 * inf would make it NaN."""
+
+    @staticmethod
+    def forward(ctx, p, t, delta):
+        d = p - t
+        size = np.abs(d)
+        q = np.minimum(size, delta)
+        ctx.save_for_backward(np.clip(d, -delta, delta))
+        return q * (size - 0.5 * q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved
+        return grad * slope, -grad * slope
 
 
 # --- binary cross-entropy ----------------------------------------------------------------------
@@ -166,6 +186,11 @@ class BCELoss(Loss):
             raise ValueError(f"BCELoss expected probabilities in [0, 1], got values from "
                              f"{np.nanmin(p):g} to {np.nanmax(p):g}; apply a Sigmoid first, or "
                              f"use BCEWithLogitsLoss on the logits")
+        t = target.data
+        if np.any((t < 0) | (t > 1)):
+            raise ValueError(f"BCELoss expected targets in [0, 1], got values from {t.min():g} "
+                             f"to {t.max():g}; the target is a probability (0/1 labels or "
+                             f"soft labels in between)")
         return self.reduce(_BinaryCrossEntropy.apply(prediction, target))
 
 

@@ -6,6 +6,8 @@ containers.py) is a child whose parameters are its own, named with dots ("0.weig
 "encoder.bias"). No registration calls needed. A plain dict of Modules is refused with an
 error rather than silently skipped (see named_children).
 """
+import contextlib
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -52,6 +54,27 @@ def _refuse_hidden_parameters(module, name, container):
                     + " and ".join(fixes))
 
 
+class _Evaluating(threading.local):
+    depth = 0
+
+
+_evaluating = _Evaluating()
+
+
+@contextlib.contextmanager
+def evaluating():
+    """Run every module in evaluation mode in this thread only, changing no module's mode.
+
+    `mn.predict` uses it, so a thread that predicts never switches off Dropout for a thread
+    that trains the same model (model.eval() would: a mode is shared by all threads).
+    """
+    _evaluating.depth += 1
+    try:
+        yield
+    finally:
+        _evaluating.depth -= 1
+
+
 class Module:
     """Base class of every layer and model: subclasses define `forward`.
 
@@ -59,7 +82,16 @@ class Module:
     forward hooks run and the output shape is recorded for the summary `repr`.
     """
 
-    training = True
+    _training = True
+
+    @property
+    def training(self):
+        """True in training mode, unless this thread runs inside `evaluating()`."""
+        return self._training and not _evaluating.depth
+
+    @training.setter
+    def training(self, mode):
+        self._training = bool(mode)
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -186,7 +218,11 @@ class Module:
         mismatched = [f"{k}: expected {np.shape(own.get(k, buffers.get(k)))}, got {np.shape(state[k])}"
                       for k in expected if k in state
                       and np.shape(state[k]) != np.shape(own[k].data if k in own else buffers[k])]
+        not_numeric = [f"{k} (dtype {np.asarray(state[k]).dtype})" for k in expected
+                       if k in state and np.asarray(state[k]).dtype.kind not in "fiub"]
         problems = []
+        if not_numeric:
+            problems.append(f"non-numeric arrays for {'; '.join(not_numeric)}")
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:

@@ -9,8 +9,8 @@
 where g = grad + weight_decay * p (the L2 penalty's gradient, folded in; AdamW excepted).
 
 Updates run on `p.data` with numpy, outside the autograd graph, in place and in the
-parameters' own dtype. Adam, AdamW, RMSprop and Adagrad keep scratch arrays per parameter
-for their several temporaries; SGD needs one temporary (lr * b) and simply makes it.
+parameters' own dtype (on a copy when a graph still holds the array: see Optimizer.step).
+Adam, AdamW, RMSprop and Adagrad keep scratch arrays per parameter for their temporaries; SGD needs one temporary (lr * b) and simply makes it.
 
     >>> optimizer = mn.optim.Adam(model.parameters(), lr=1e-3)
     >>> loss = loss_fn(model(x), y)
@@ -26,6 +26,8 @@ import numbers
 
 import numpy as np
 
+from minnet import guard
+from minnet.inplace import writable_data
 from minnet.tensor import Tensor
 
 # The hyper-parameters minnet's optimisers share, with the ranges PyTorch enforces: each is a
@@ -145,8 +147,13 @@ class Optimizer:
 
         closure, as in PyTorch: a function that clears the gradients, recomputes the loss,
         calls backward() and returns the loss. step calls it first and returns its loss.
+
+        All or nothing: every parameter is checked before any changes. A parameter that a
+        graph still holds for backward (a kept validation loss, retain_graph=True, a failed
+        notebook cell) is updated on a copy: the graph keeps the values its forward saw.
         """
         loss = closure() if closure is not None else None
+        todo = []
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -154,13 +161,16 @@ class Optimizer:
                 if p.grad.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
                                      f"a parameter of shape {p.shape}")
-                if not p.data.flags.writeable:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.step() cannot update a parameter of shape {p.shape} "
-                        f"in place: a graph that has not been backpropagated still holds it (see "
-                        f"mn.Tensor). Call backward() on that graph first, or drop it, or build it "
-                        f"under mn.no_grad()")
-                self.update(p, group, self.state[p])
+                if not p.data.flags.writeable and not guard.is_held(p.data):
+                    raise ValueError(
+                        f"{type(self).__name__}.step() cannot update a parameter of shape {p.shape}: "
+                        f"its array was made read-only outside minnet (setflags(write=False) or a "
+                        f"read-only buffer); give it a writeable copy (p.data = p.data.copy()) or "
+                        f"leave it out of the optimiser. Nothing was updated")
+                todo.append((p, group))
+        for p, group in todo:
+            writable_data(p, f"{type(self).__name__}.step()")
+            self.update(p, group, self.state[p])
         return loss
 
     def update(self, p, group, state):

@@ -9,7 +9,7 @@ import numpy as np
 
 from minnet.function import Function
 from minnet.nn.activations.base import Activation
-from minnet.nn.module import Module
+from minnet.nn.module import Module, evaluating
 from minnet.testing import core
 from minnet.testing.report import CheckFailure, Report, compare, require_finite
 
@@ -227,14 +227,10 @@ def _check_activation(activation, shapes, grid, kinks, extremes, seed):
         and _defines(activation, "f") and _defines(activation, "df")
     fine_grid = np.concatenate([np.linspace(*grid, 4001), points])
     if elementwise:
-        was_training = activation.training
-        activation.eval()         # a stochastic f (RReLU) is fixed in eval mode
-        try:
+        with evaluating():        # a stochastic f (RReLU) is fixed in eval mode
             report.run("df matches the derivative of f", _check_derivative, activation,
                        np.linspace(*grid, 4001))
             report.run("f stays inside output_range", _check_range, activation, fine_grid)
-        finally:
-            activation.train(was_training)
     else:
         report.skip("df matches the derivative of f", "not an elementwise f/df Activation")
     return report

@@ -338,7 +338,10 @@ class Threshold(Activation):
         return y
 
     def df(self, x, y):
-        return _step(x > self.threshold, x)
+        # sign(x - threshold) clipped to [0, 1]: 1 above, 0 at or below, NaN for a NaN input.
+        derivative = np.subtract(x, self.threshold, out=np.empty_like(x))
+        np.sign(derivative, out=derivative)
+        return np.clip(derivative, 0, 1, out=derivative)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}"

@@ -352,7 +352,9 @@ class HardSwish(Activation):
 
     def f(self, x):
         y = _hard_sigmoid(x)
-        y *= x                           # x times a number in [0, 1]: no overflow
+        # x times a number in [0, 1]: no overflow. x is clipped at -3, where that number is
+        # already 0 (no change), so that x = -inf never meets the 0.
+        y *= np.clip(x, -3, INF)
         return y
 
     def df(self, x, y):
@@ -361,7 +363,7 @@ class HardSwish(Activation):
         derivative = np.add(x, 3, out=np.empty_like(x))
         np.clip(derivative, 0, 6, out=derivative)
         inside = _step(np.abs(x) < 3, x)
-        inside *= x
+        inside *= np.clip(x, -3, 3)      # x itself inside; clipped, x = +/-inf never meets the 0
         derivative += inside
         derivative /= 6
         return derivative
@@ -391,7 +393,11 @@ class HardTanh(Activation):
         return np.clip(x, self.min_val, self.max_val)
 
     def df(self, x, y):
-        return ((x > self.min_val) & (x < self.max_val)).astype(x.dtype, copy=False)
+        # (y - min_val)(max_val - y) > 0 exactly inside, 0 at and beyond the kinks, NaN for a
+        # NaN input (a mask would say 0 there and hide the NaN).
+        derivative = np.subtract(y, self.min_val, out=np.empty_like(y))
+        derivative *= self.max_val - y
+        return np.sign(derivative, out=derivative)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"

@@ -118,9 +118,11 @@ class GLU(Activation):
 
 def _shifted(x, axis):
     """x - max(x) along axis: no exponent is positive. It overflows to -inf only for a spread
-    beyond the float range, where e^-inf = 0 is the exact result, so that is not a warning."""
+    beyond the float range, where e^-inf = 0 is the exact result, so that is not a warning.
+    initial=-inf lets an empty axis through (an empty result, as in PyTorch)."""
     with np.errstate(over="ignore"):
-        return np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty_like(x))
+        return np.subtract(x, x.max(axis=axis, keepdims=True, initial=-np.inf),
+                           out=np.empty_like(x))
 
 
 class _SoftmaxFunction(Function):
@@ -152,7 +154,8 @@ class _LogSoftmaxFunction(Function):
     @staticmethod
     def forward(ctx, x, axis):
         y = _shifted(x, axis)
-        y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))
+        with np.errstate(divide="ignore"):      # ln 0 only for an empty axis (no element to shift)
+            y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y

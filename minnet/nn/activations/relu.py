@@ -30,7 +30,7 @@ class ReLU(Activation):
         return _positive_part(x)
 
     def df(self, x, y):
-        return _step(y > 0, y)           # y > 0 exactly where x > 0
+        return np.sign(y)                # 1 where x > 0, 0 where x <= 0, NaN where x is NaN
 
 
 def _leaky(x, slope):
@@ -183,7 +183,11 @@ class ReLU6(Activation):
         return np.clip(x, 0, 6)
 
     def df(self, x, y):
-        return ((x > 0) & (x < 6)).astype(x.dtype, copy=False)
+        # y (6 - y) > 0 exactly inside (0, 6), 0 at and beyond the kinks, NaN for a NaN input
+        # (a mask would say 0 there and hide the NaN).
+        derivative = np.subtract(6, y, out=np.empty_like(y))
+        derivative *= y
+        return np.sign(derivative, out=derivative)
 
 
 # --- exponential linear units -------------------------------------------------------------
@@ -215,9 +219,12 @@ class ELU(Activation):
 
     def df(self, x, y):
         # alpha e^x = y + alpha for x <= 0, from the output instead of a second exp; a 0/1
-        # mask makes it (y + alpha - 1) * 0 + 1 = 1 for x > 0, for either sign of alpha.
-        derivative = _step(x <= 0, x)
-        derivative *= y + (self.alpha - 1)
+        # mask makes it (y + alpha - 1) * 0 + 1 = 1 for x > 0, for either sign of alpha. y is
+        # clipped to |alpha| first (no change where x <= 0) so that y = +inf never meets the 0.
+        bound = abs(self.alpha)
+        derivative = np.clip(y, -bound, bound)
+        derivative += self.alpha - 1
+        derivative *= _step(x <= 0, x)
         derivative += 1
         return derivative
 
