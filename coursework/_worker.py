@@ -34,10 +34,13 @@ def _readable(hidden):
     """What student code may read: Python, its packages, minnet, the system's libraries; never
     a folder that holds one of the `hidden` paths (the teacher's bundle, other submissions)."""
     import minnet
+    # /proc: this process's own entries only (the grader's environment and command line are
+    # in /proc/<its pid>, readable by any process of the same user without Landlock).
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(minnet.__file__).parent),
-              "/usr", "/lib", "/lib64", "/etc", "/dev", "/proc", "/sys", *sys.path}
+              "/usr", "/lib", "/lib64", "/etc", "/dev", "/sys", f"/proc/{os.getpid()}",
+              "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", *sys.path}
     hidden = [Path(h).resolve() for h in hidden]
-    return sorted(p for p in places if p and Path(p).is_dir()
+    return sorted(p for p in places if p and Path(p).exists()
                   and not any(h == Path(p).resolve() or Path(p).resolve() in h.parents for h in hidden))
 
 

@@ -6,7 +6,10 @@ bundle and files untouched. The bundle here is a copy in a temporary folder, so 
 attack that got through could not damage the repository.
 """
 import hashlib
+import json
+import os
 import signal
+import subprocess
 import shutil
 import sys
 import textwrap
@@ -249,3 +252,29 @@ def test_a_file_that_hangs_at_import_times_out_once(tmp_path, teacher):
     assert all(r["earned"] == 0 and r["message"] == "importing ops.py: timed out after 2 s"
                for r in rows.values()), rows
     assert time.perf_counter() - start < 8, "the import was retried for every task"
+
+
+@pytest.mark.skipif(not landlock.available(), reason="reading is confined by Landlock only")
+def test_a_submission_cannot_read_the_graders_environment(tmp_path, teacher):
+    attack = textwrap.dedent("""
+        import os
+        def unbroadcast(grad, shape):
+            found = []
+            for pid in (os.getppid(), 1):
+                for name in ("environ", "cmdline"):
+                    try:
+                        found.append(open(f"/proc/{pid}/{name}", "rb").read().decode(errors="replace"))
+                    except OSError as error:
+                        found.append(type(error).__name__)
+            raise ValueError(" ".join(found))
+    """)
+    (tmp_path / "student" / "01_autograd").mkdir(parents=True)
+    (tmp_path / "student" / "01_autograd" / "ops.py").write_text(BLANK_OPS + attack)
+    # /proc/PID/environ holds a process's environment as it started: the grader's own process.
+    result = subprocess.run([sys.executable, "-m", "coursework", "grade", tmp_path / "student", "01_autograd",
+                             "--teacher", teacher, "--json"], cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT), TEACHERS_TOKEN="s3cret-0f-the-teacher"),
+                            timeout=600)
+    rows = {r["name"]: r for r in json.loads(result.stdout)["results"]}
+    message = rows["unbroadcast"]["message"]
+    assert "s3cret" not in message and "--teacher" not in message and "PermissionError" in message, message
