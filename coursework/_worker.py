@@ -20,6 +20,10 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# From /etc only what loading libraries, time zones, user names and fonts need (not all of
+# it: a grader run as root would otherwise let a submission read /etc/shadow).
+ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+       "/etc/group", "/etc/nsswitch.conf", "/etc/fonts", "/etc/os-release", "/etc/mime.types"]
 
 
 def _limit(memory_mb, cpu_seconds):
@@ -37,8 +41,8 @@ def _readable(hidden):
     # /proc: this process's own entries only (the grader's environment and command line are
     # in /proc/<its pid>, readable by any process of the same user without Landlock).
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(minnet.__file__).parent),
-              "/usr", "/lib", "/lib64", "/etc", "/dev", "/sys", f"/proc/{os.getpid()}",
-              "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", *sys.path}
+              "/usr", "/lib", "/lib64", "/dev", "/sys", f"/proc/{os.getpid()}",
+              "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", *ETC, *sys.path}
     hidden = [Path(h).resolve() for h in hidden]
     return sorted(p for p in places if p and Path(p).exists()
                   and not any(h == Path(p).resolve() or Path(p).resolve() in h.parents for h in hidden))
@@ -47,7 +51,8 @@ def _readable(hidden):
 def _confine(settings):
     from coursework import landlock
     try:
-        landlock.restrict(read=_readable(settings["hidden"]) + [settings["submission"]], write=[settings["scratch"]])
+        landlock.restrict(read=_readable(settings["hidden"]) + [settings["submission"]],
+                          write=[settings["scratch"], os.devnull])
         return "landlock"
     except OSError as error:
         return f"no file system confinement ({error})"
