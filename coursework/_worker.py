@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # it: a grader run as root would otherwise let a submission read /etc/shadow).
 ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
        "/etc/group", "/etc/nsswitch.conf", "/etc/fonts", "/etc/os-release", "/etc/mime.types"]
+# Likewise the harmless devices, not the disks, and the CPU counts joblib and BLAS read.
+DEVICES = ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/sys/devices/system/cpu",
+           "/sys/fs/cgroup"]
 
 
 def _limit(memory_mb, cpu_seconds):
@@ -41,8 +44,8 @@ def _readable(hidden):
     # /proc: this process's own entries only (the grader's environment and command line are
     # in /proc/<its pid>, readable by any process of the same user without Landlock).
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(minnet.__file__).parent),
-              "/usr", "/lib", "/lib64", "/dev", "/sys", f"/proc/{os.getpid()}",
-              "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", *ETC, *sys.path}
+              "/usr", "/lib", "/lib64", f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo",
+              "/proc/stat", *ETC, *DEVICES, *sys.path}
     hidden = [Path(h).resolve() for h in hidden]
     return sorted(p for p in places if p and Path(p).exists()
                   and not any(h == Path(p).resolve() or Path(p).resolve() in h.parents for h in hidden))
