@@ -12,6 +12,7 @@ where the kernel lacks Landlock; then restrict() raises OSError and the caller d
 """
 import ctypes
 import os
+import sys
 
 # x86-64 and arm64 share these numbers (the generic syscall table).
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
@@ -29,7 +30,6 @@ READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE     # the rights a rule on a file may hold
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
 
 
 class _Ruleset(ctypes.Structure):
@@ -43,6 +43,7 @@ class _PathBeneath(ctypes.Structure):
 
 
 def _syscall(*args):
+    _libc.syscall.restype = ctypes.c_long
     result = _libc.syscall(*args)
     if result < 0:
         errno = ctypes.get_errno()
@@ -52,6 +53,8 @@ def _syscall(*args):
 
 def available():
     """The kernel's Landlock ABI version; 0 where Landlock is missing or disabled."""
+    if not sys.platform.startswith("linux"):       # the system call numbers are Linux's
+        return 0
     try:
         return _syscall(ctypes.c_long(SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
                         ctypes.c_uint32(CREATE_RULESET_VERSION))
