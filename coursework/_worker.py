@@ -30,7 +30,7 @@ DEVICES = ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/sys/device
 
 
 def _limit(memory_mb, cpu_seconds):
-    """Memory (address space), CPU seconds, file sizes, no core dumps; soft and hard alike, so
+    """Memory (address space), CPU seconds, file sizes, no core dumps; the hard limits too, so
     that student code cannot raise them again (unless the grader runs as root)."""
     memory = memory_mb * 1024 * 1024
     for limit, soft, hard in ((resource.RLIMIT_AS, memory, memory),
