@@ -147,7 +147,7 @@ class Function:
         if given is not None:
             ctx.given = given
         try:
-            output = cls.forward(ctx, *[p.data for p in parents], **options)
+            output = cls.forward(ctx, *[p._data for p in parents], **options)
         except ValueError as error:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
@@ -155,7 +155,7 @@ class Function:
             return Tensor._wrap(output)
         result = Tensor._wrap(output, requires_grad=True)
         result._ctx = ctx
-        ctx.held = guard.hold([p.data for p in parents] + [result.data])
+        ctx.held = guard.hold([p._data for p in parents] + [result._data], cls.__name__)
         return result
 
 
@@ -219,7 +219,7 @@ def checked_grad(ctx, parent, grad):
     right shape (a number, a list, or a wrong shape), so the usual case costs one comparison.
     """
     grad = np.asarray(grad, dtype=parent.dtype)
-    if grad.shape != parent.data.shape:
+    if grad.shape != parent._data.shape:
         i = next(i for i, p in enumerate(ctx.parents) if p is parent)
         raise RuntimeError(
             f"{ctx.function.__name__}.backward returned a gradient of shape {grad.shape} for "

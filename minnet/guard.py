@@ -31,8 +31,9 @@ _lock = threading.Lock()
 _deferred = collections.deque()   # arrays let go by finalisers that found the lock taken
 
 
-def hold(arrays):
-    """Make `arrays` (and the arrays they are views of) read-only; returns what to let go.
+def hold(arrays, op="an op"):
+    """Make `arrays` (and the arrays they are views of) read-only for the op named `op`;
+    returns what to let go.
 
     An array that is read-only already (made so by its owner) is left out: it needs no
     protection and must never be made writeable by minnet.
@@ -40,25 +41,25 @@ def hold(arrays):
     held = []
     with _lock:
         for array in arrays:
-            _hold_one(array, held)
+            _hold_one(array, op, held)
             base = array.base
             if type(base) is np.ndarray:
-                _hold_one(base, held)
+                _hold_one(base, op, held)
     _drain()
     return held
 
 
-def _hold_one(array, held):
+def _hold_one(array, op, held):
     entry = _held.get(id(array))
     if entry is not None:
         entry[1] += 1
     elif array.flags.writeable:
-        _held[id(array)] = [array, 1]
+        _held[id(array)] = [array, 1, op]
         array.setflags(write=False)
     elif type(array.base) is np.ndarray and id(array.base) in _held:
         # A view made of a held array (an op's reshaped output) is born read-only: hold it
         # too, so that it becomes writeable with its base.
-        _held[id(array)] = [array, 1]
+        _held[id(array)] = [array, 1, op]
     else:
         return
     held.append(array)
@@ -115,7 +116,9 @@ def _writeable_again(array):
 
 
 def is_held(array):
-    """True while a recorded op (or a held base) keeps `array` read-only for backward."""
+    """True while a recorded op (or a held base) keeps `array` read-only for backward
+    (an array, Tensor.data's view of one, or a Tensor)."""
+    array = _unwrap(array)
     _drain()
     if id(array) in _held:
         return True
@@ -124,7 +127,67 @@ def is_held(array):
 
 
 def holders(array):
-    """How many recorded ops hold `array` now (0 when none)."""
+    """How many times recorded ops hold `array` now (0 when none); as is_held, it takes an
+    array, Tensor.data's view of one, or a Tensor."""
+    array = _unwrap(array)
     _drain()
     entry = _held.get(id(array))
     return 0 if entry is None else entry[1]
+
+
+# --- the messages: Tensor.data of a held array is a view that says why it is read-only ----------
+
+def explained_view(array, tensor):
+    """A read-only view of a held `array` whose write errors name the op that holds it."""
+    view = array.view(HeldArray)
+    entry = _held.get(id(array))
+    held_by = "" if entry is None else f", first by {entry[2]}, {entry[1]} time{'s' * (entry[1] > 1)} in all"
+    made_by = ("a leaf tensor" if tensor._ctx is None
+               else f"the output of {tensor._ctx.function.__name__}")
+    view.why = (f"this tensor's array is read-only: a graph still holds it for backward (held"
+                f"{held_by}; the tensor is {made_by}, shape {array.shape}), and a write would make "
+                f"a gradient wrong. Let the graph go first: call backward() on its loss (without "
+                f"retain_graph=True), or drop it (del loss); or change the tensor itself "
+                f"under mn.no_grad() (t -= 0.1, t.copy_(...)), which copies the array and leaves "
+                f"the graph the values it saw")
+    return view
+
+
+class HeldArray(np.ndarray):
+    """The view `Tensor.data` gives of a held array: reads as any array, and a write into it
+    (`t.data -= 0.1`, `t.data[:] = 0`) raises a ValueError that says who holds it and what to
+    do, where numpy would only say "read-only". Results of arithmetic are plain arrays."""
+
+    why = "this array is read-only: a recorded op holds it for backward"
+
+    def __array_finalize__(self, source):
+        self.why = getattr(source, "why", HeldArray.why)
+
+    def __setitem__(self, index, value):
+        if not self.flags.writeable:
+            raise ValueError(self.why)
+        super().__setitem__(index, value)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if out is not None:
+            for array in out:
+                if isinstance(array, HeldArray) and not array.flags.writeable:
+                    raise ValueError(array.why)
+            kwargs["out"] = tuple(_plain(array) for array in out)
+        return getattr(ufunc, method)(*map(_plain, inputs), **kwargs)
+
+
+    def copy(self, order="C"):
+        return self.view(np.ndarray).copy(order)       # new memory: a plain, writeable array
+
+    def astype(self, *args, **kwargs):
+        return self.view(np.ndarray).astype(*args, **kwargs)
+
+
+def _unwrap(array):
+    array = getattr(array, "_data", array)             # a Tensor's own array
+    return array.base if type(array) is HeldArray else array
+
+
+def _plain(x):
+    return x.view(np.ndarray) if isinstance(x, HeldArray) else x

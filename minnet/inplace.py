@@ -28,7 +28,7 @@ def writable_data(tensor, what):
     A copy replaces it first when a recorded op holds it; an array made read-only outside
     minnet is refused, with a message that says so.
     """
-    array = tensor.data
+    array = tensor._data
     if array.flags.writeable:
         return array
     if guard.is_held(array):
@@ -48,7 +48,7 @@ def arithmetic(tensor, other, symbol):
         _refuse_leaf(tensor, f"x {symbol}= ...")
         return {"+": Tensor.__add__, "-": Tensor.__sub__, "*": Tensor.__mul__,
                 "/": Tensor.__truediv__}[symbol](tensor, other)
-    value = other.data if isinstance(other, Tensor) else other
+    value = other._data if isinstance(other, Tensor) else other
     array = writable_data(tensor, f"x {symbol}= y")
     try:
         _UFUNCS[symbol](array, value, out=array, casting="same_kind")

@@ -14,15 +14,16 @@ import sys
 
 import numpy as np
 
+from minnet import guard
 from minnet.config import get_default_dtype
 
 
 def _to_array(data, dtype=None, copy=False):
     """numpy arrays keep their dtype; Python numbers and lists take the default float dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
+        array = np.asarray(data)          # a plain ndarray (also from Tensor.data's view)
     else:
         try:
             array = np.asarray(data, dtype=dtype or get_default_dtype())
@@ -35,7 +36,7 @@ def _to_array(data, dtype=None, copy=False):
             f"Tensor expected numeric data (float, int or bool), got an array of dtype {array.dtype}")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
-    elif copy and array is data:
+    elif copy and isinstance(data, np.ndarray):
         array = array.copy()
     return array
 
@@ -49,8 +50,8 @@ class Tensor:
     numbers and lists become `mn.get_default_dtype()`. Only floating tensors can require grad.
 
     While a recorded op waits for backward, its inputs' and output's arrays are read-only: a
-    numpy write such as `x.data[:] = 0` raises ValueError ("assignment destination is
-    read-only") instead of making the gradient silently wrong (minnet.guard). The tensor's
+    numpy write such as `x.data[:] = 0` raises a ValueError that names the op holding the
+    array, instead of making the gradient silently wrong (minnet.guard). The tensor's
     own in-place operators (`-=`, `zero_()`, ...) and optimisers copy a held array instead
     (minnet.inplace). backward() releases the arrays, and so does dropping the graph.
     """
@@ -70,30 +71,47 @@ class Tensor:
         return tensor
 
     def _init(self, data, requires_grad):
-        self.data = data
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating tensors can require grad, got dtype {self.data.dtype}")
+        self._data = data
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require grad, got dtype {self._data.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._ctx = None           # the Context of the op that made this tensor (None for leaves)
         self._retain_grad = False
 
+    # --- the array ----------------------------------------------------------------------------
+    @property
+    def data(self):
+        """The numpy array behind the tensor (shared, not copied).
+
+        While a recorded op holds it for backward it is read-only, and it comes as a read-only
+        view whose write errors say which op holds it and how to let it go (minnet.guard).
+        """
+        array = self._data
+        if id(array) in guard._held:
+            return guard.explained_view(array, self)
+        return array
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+
     # --- numpy-like attributes -------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self):
@@ -106,13 +124,13 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def detach(self):
         """A tensor sharing this data but cut off from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def retain_grad(self):
         """Keep .grad on this non-leaf tensor after backward (leaves always keep theirs)."""
@@ -120,15 +138,15 @@ class Tensor:
         return self
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self):
         # As numpy: only a one-element tensor has a truth value. Without this, Python would
         # fall back on len(), and `if x == y:` would be true for any non-empty x and y.
-        return bool(self.data)
+        return bool(self._data)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}, dtype={self.dtype}{grad})"
 
@@ -144,13 +162,13 @@ class Tensor:
                 "backward() called on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran inside mn.no_grad())")
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a one-element tensor, got shape "
                     f"{self.shape}; reduce it first (e.g. .sum() or .mean()) or pass grad=")
-            grad = np.ones_like(self.data)
+            grad = np.ones_like(self._data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            grad = np.asarray(_data(grad), dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward() got grad of shape {grad.shape} for a tensor of shape {self.shape}")
@@ -181,7 +199,7 @@ class Tensor:
             for parent, parent_grad in zip(ctx.parents, call_backward(ctx, node_grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
+                if type(parent_grad) is not np.ndarray or parent_grad.shape != parent._data.shape:
                     parent_grad = checked_grad(ctx, parent, parent_grad)
                 if parent._ctx is None:
                     leaf_grads.append((parent, parent_grad))
@@ -247,12 +265,12 @@ class Tensor:
         return inplace.method(self, "clamp_", lambda a: np.clip(a, min, max, out=a))
 
     # Comparisons give boolean tensors and record no gradient.
-    def __lt__(self, other): return Tensor._wrap(self.data < _data(other))
-    def __le__(self, other): return Tensor._wrap(self.data <= _data(other))
-    def __gt__(self, other): return Tensor._wrap(self.data > _data(other))
-    def __ge__(self, other): return Tensor._wrap(self.data >= _data(other))
-    def __eq__(self, other): return Tensor._wrap(self.data == _data(other))
-    def __ne__(self, other): return Tensor._wrap(self.data != _data(other))
+    def __lt__(self, other): return Tensor._wrap(self._data < _data(other))
+    def __le__(self, other): return Tensor._wrap(self._data <= _data(other))
+    def __gt__(self, other): return Tensor._wrap(self._data > _data(other))
+    def __ge__(self, other): return Tensor._wrap(self._data >= _data(other))
+    def __eq__(self, other): return Tensor._wrap(self._data == _data(other))
+    def __ne__(self, other): return Tensor._wrap(self._data != _data(other))
     __hash__ = object.__hash__   # defining __eq__ would otherwise make tensors unhashable
 
     # --- methods ----------------------------------------------------------------------------
@@ -306,18 +324,32 @@ def _unshared(grad, dtype, steal):
     Like PyTorch's AccumulateGrad, a leaf takes over a gradient that nobody else holds
     instead of copying it: matmul and reduction gradients are fresh arrays, and a copy of
     every weight gradient would be a pass over memory for nothing. getrefcount counts the
-    caller's name, our argument and its own argument: 3 means no other grad, saved array or
-    user variable can see this array. Only leaves steal: a retained non-leaf grad is also
-    passed on to backward.
+    caller's name, our argument and its own argument (3 on Python 3.11+; 3.10's calls keep
+    one more on the caller's stack): _ALONE, measured below, means no other grad, saved
+    array or user variable can see this array. Only leaves steal: a retained non-leaf grad
+    is also passed on to backward.
     """
-    if (steal and sys.getrefcount(grad) <= 3 and grad.base is None and grad.dtype == dtype
+    if (steal and sys.getrefcount(grad) <= _ALONE and grad.base is None and grad.dtype == dtype
             and grad.flags.writeable):
         return grad
     return np.array(grad, dtype=dtype)
 
 
+def _references_inside(grad, dtype, steal):
+    return sys.getrefcount(grad)
+
+
+def _references_when_alone():
+    """getrefcount inside a function called as _unshared is, for an array only a local holds."""
+    grad = np.empty(1)
+    return _references_inside(grad, grad.dtype, steal=True)
+
+
+_ALONE = _references_when_alone()
+
+
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _index_data(index):

@@ -150,7 +150,7 @@ def test_trainable_swish_keeps_x_and_y_for_its_parameter_gradient():
     x = mn.Tensor(np.linspace(-3, 3, 12), requires_grad=True)
     y = layer(x)
     saved = y._ctx.saved
-    assert saved[0] is x.data and saved[1] is y.data
+    assert saved[0] is x._data and saved[1] is y._data
     assert mn.gradcheck(layer, x)
 
 

@@ -652,7 +652,7 @@ def test_derivative_from_output_needs_only_y(name):
     # ... and backward keeps only y, not the input.
     out = layer(mn.Tensor(x, requires_grad=True))
     (cache,) = out._ctx.saved
-    assert cache[0] is None and cache[1] is out.data
+    assert cache[0] is None and cache[1] is out._data
 
 
 def test_sigmoid_tanh_and_relu_derive_from_their_output():

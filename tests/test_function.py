@@ -95,7 +95,7 @@ def test_context_releases_saved_arrays_and_parents_after_backward():
     x = mn.Tensor([2.0], requires_grad=True)
     y = Cube.apply(x)
     ctx = y._ctx
-    assert ctx.saved[0] is x.data and ctx.parents == (x,)
+    assert ctx.saved[0] is x._data and ctx.parents == (x,)
     y.sum().backward()
     assert ctx.released and ctx.saved is None and ctx.parents == ()
 

@@ -183,3 +183,53 @@ def test_a_finaliser_that_finds_the_lock_taken_queues_and_is_drained():
         assert not x.data.flags.writeable        # queued, not yet released
     guard.let_go([])                             # whoever takes the lock next drains it
     assert x.data.flags.writeable
+
+
+# --- what a refused write says (Tensor.data of a held array is an explaining view) --------------
+
+def test_a_write_into_a_held_parameter_says_which_op_holds_it_and_how_to_let_go():
+    w = mn.nn.Parameter(np.ones(3, np.float32))
+    loss = (w * 2.0).sum()
+    for write in ("w.data -= 0.1", "w.data[:] = 0", "np.multiply(w.data, 2, out=w.data)"):
+        with pytest.raises(ValueError) as refused:
+            exec(write, {"w": w, "np": np})
+        message = str(refused.value)
+        assert "a graph still holds it for backward (held, first by Mul" in message, write
+        assert "the tensor is a leaf tensor, shape (3,)" in message
+        assert "call backward() on its loss" in message and "del loss" in message
+        assert "mn.no_grad()" in message
+    np.testing.assert_array_equal(w.data, [1.0, 1.0, 1.0])
+    del loss
+    w.data -= 0.1                                   # let go: the plain array again
+    np.testing.assert_allclose(w.data, 0.9)
+
+
+def test_a_write_into_an_op_output_names_the_op_that_made_it():
+    x = mn.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    with pytest.raises(ValueError, match="the tensor is the output of Exp"):
+        y.data *= 0
+
+
+def test_a_parameter_made_read_only_by_its_owner_gets_numpys_message_not_the_graph_one():
+    w = mn.nn.Parameter(np.ones(3, np.float32))
+    w.data.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only") as refused:
+        w.data -= 0.1
+    assert "graph" not in str(refused.value)
+
+
+def test_the_view_of_a_held_array_reads_as_an_array_and_gives_plain_results():
+    a = np.array([1.0, 2.0, 3.0])
+    x = mn.from_numpy(a, requires_grad=True)
+    loss = (x * x).sum()
+    view = x.data
+    assert type(view) is guard.HeldArray and np.shares_memory(view, a)
+    assert type(view + 1) is np.ndarray and type(np.exp(view)) is np.ndarray
+    assert type(view.copy()) is np.ndarray and view.copy().flags.writeable
+    copied = mn.Tensor(view)                        # Tensor() copies, also from the view
+    copied.data[:] = 0
+    np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])
+    assert guard.is_held(view) and guard.is_held(x) and guard.holders(x) == 2
+    loss.backward()
+    assert x.data is a                              # released: the shared array itself

@@ -161,7 +161,7 @@ class Optimizer:
                 if p.grad.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
                                      f"a parameter of shape {p.shape}")
-                if not p.data.flags.writeable and not guard.is_held(p.data):
+                if not p._data.flags.writeable and not guard.is_held(p._data):
                     raise ValueError(
                         f"{type(self).__name__}.step() cannot update a parameter of shape {p.shape}: "
                         f"its array was made read-only outside minnet (setflags(write=False) or a "

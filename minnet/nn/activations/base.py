@@ -104,13 +104,21 @@ def input_grad(activation, x, y, grad):
 def _times_grad(derivative, grad):
     """derivative * grad, written into derivative when nothing else can see that array."""
     # When nothing but this function holds the derivative (a fresh temporary: getrefcount
-    # counts our name and its own argument), the product can overwrite it instead of
-    # allocating one more array: one pass fewer per backward (bench_activations, every row).
-    if (sys.getrefcount(derivative) <= 2 and isinstance(derivative, np.ndarray)
+    # counts our name and its own argument, and Python 3.10 one more on the caller's stack:
+    # _TEMPORARY, measured below), the product can overwrite it instead of allocating one more
+    # array: one pass fewer per backward (bench_activations, every row).
+    if (sys.getrefcount(derivative) <= _TEMPORARY and isinstance(derivative, np.ndarray)
             and derivative.base is None and derivative.shape == grad.shape and derivative.dtype == grad.dtype
             and derivative.flags.writeable):
         return np.multiply(derivative, grad, out=derivative)
     return grad * derivative
+
+
+def _references_inside(derivative, grad):
+    return sys.getrefcount(derivative)
+
+
+_TEMPORARY = _references_inside(np.empty(1), None)   # a temporary passed as _times_grad's are
 
 
 class Activation(Module):
