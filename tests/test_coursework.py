@@ -259,3 +259,27 @@ def test_a_teacher_copies_the_bundle_out_and_grades_with_it(tmp_path):
     assert (tmp_path / "bundle" / "05_optimizers" / "grade_optimizers.py").exists()
     result = run("grade", tmp_path / "bundle", "05_optimizers", "--teacher", tmp_path / "bundle")
     assert result.returncode == 0 and "total  10/10  (100%)" in result.stdout, result.stdout + result.stderr
+
+
+ALTERNATIVES = {   # honest formulas that round differently from the references'
+    ("02_activations", "activations.py"): [
+        ("        return 1 / (1 + np.abs(x)) ** 2", "        return (1 - np.abs(x / (1 + np.abs(x)))) ** 2"),
+        ("        e = np.exp(-np.abs(x))\n        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))",
+         "        return 0.5 * (1 + np.tanh(x / 2))"),
+        ("        t = np.tanh(self.b.data * x)\n        return self.a.data * self.b.data * (1 - t * t)",
+         "        t = y / self.a.data\n        return self.a.data * self.b.data * (1 - t * t)"),
+    ],
+    ("01_autograd", "ops.py"): [("unbroadcast(-grad * a / (b * b), b.shape)", "unbroadcast(-grad * (a / b) / b, b.shape)")],
+}
+
+
+def test_honest_formulas_that_round_differently_earn_full_marks(tmp_path):
+    for (assignment, starter), swaps in ALTERNATIVES.items():
+        text = (TEACHER / assignment / starter).read_text()
+        for right, other in swaps:
+            assert right in text
+            text = text.replace(right, other)
+        (tmp_path / "student" / assignment).mkdir(parents=True)
+        (tmp_path / "student" / assignment / starter).write_text(text)
+    results = grade_folder(tmp_path / "student", TEACHER, ["01_autograd", "02_activations"], seed=8)
+    assert all(r["passed"] for r in results), [r["message"] for r in results if not r["passed"]]
