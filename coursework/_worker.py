@@ -84,7 +84,10 @@ def _failure(error, submission):
         return {"ok": False, "kind": "memory", "message": "ran out of memory (MemoryError)"}
     if isinstance(error, NotImplementedError):
         return {"ok": False, "kind": "unwritten", "message": f"not written yet: {error}"}
-    text = str(error).strip()
+    try:
+        text = str(error).strip()
+    except Exception:                        # an exception whose message itself fails
+        text = "(its message could not be printed)"
     return {"ok": False, "kind": "error",
             "message": f"{type(error).__name__}: {text}{_where(error, submission)}" if text
             else f"{type(error).__name__}{_where(error, submission)}"}
@@ -121,15 +124,16 @@ def serve(settings, requests, replies):
         if request["op"] == "load":
             module, reply = _load(Path(submission) / request["file"], submission)
         else:
-            watch = drivers.Watch(module, request.get("forbidden", ()), request.get("targets", ()))
+            watch = None
             try:
+                watch = drivers.Watch(module, request.get("forbidden", ()), request.get("targets", ()))
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")            # a student's overflow fails the task
                     with watch:
                         value = drivers.DRIVERS[request["driver"]](module, **request["args"])
                 reply = watch.verdict() or {"ok": True, "value": value}
             except BaseException as error:
-                reply = watch.verdict() or _failure(error, submission)
+                reply = (watch and watch.verdict()) or _failure(error, submission)
         try:
             protocol.send(replies, reply)
         except TypeError as error:
