@@ -147,7 +147,8 @@ def main():
     sys.dont_write_bytecode = True
     requests, replies = settings["requests"], settings["replies"]
     # Student output goes to a file: the pipes carry messages only.
-    output = os.open(os.path.join(settings["scratch"], "output.txt"), os.O_WRONLY | os.O_CREAT, 0o600)
+    output = os.open(os.path.join(settings["scratch"], "output.txt"),
+                     os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
     import numpy  # noqa: F401  (imported before the limits: its thread pools reserve memory)

@@ -93,14 +93,20 @@ class Sandbox:
                "TMPDIR": str(scratch), "MPLCONFIGDIR": str(scratch), "MPLBACKEND": "Agg",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "JOBLIB_MULTIPROCESSING": "0"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), json.dumps(settings)], cwd=scratch, env=env,
-            pass_fds=(requests_read, replies_write), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        with open(scratch / "output.txt", "ab") as output:        # the worker's own errors too
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER), json.dumps(settings)], cwd=scratch, env=env,
+                pass_fds=(requests_read, replies_write), stdin=subprocess.DEVNULL,
+                stdout=output, stderr=output, start_new_session=True)
         os.close(requests_read)
         os.close(replies_write)
         self.scratch = scratch
-        hello = self._reply(time.monotonic() + START_SECONDS, START_SECONDS)
+        try:
+            hello = self._reply(time.monotonic() + START_SECONDS, START_SECONDS)
+        except TaskFailure as failure:        # before any student code: the grader's problem
+            output = (scratch / "output.txt").read_text(errors="replace")[-2000:] \
+                if (scratch / "output.txt").exists() else ""
+            raise RuntimeError(f"the sandboxed worker did not start ({failure}):\n{output}") from None
         self.confinement = hello["confinement"]
 
     def stop(self):
@@ -120,7 +126,10 @@ class Sandbox:
         code = self.process.wait()
         self.stop()
         if code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             if -code == signal.SIGXCPU:
                 return TaskFailure("timeout", "used up its CPU time (killed by SIGXCPU)")
             return TaskFailure("exit", f"the worker was killed by {name}: did it run out of the "
