@@ -16,7 +16,7 @@ from pathlib import Path
 
 from coursework.grader import Check, Failure, forbidden_in_source, load_module, tasks_of
 from coursework.release import assignment_folders
-from coursework.sandbox import Sandbox, TaskFailure
+from coursework.sandbox import Sandbox, TaskFailure, WorkerStartError
 
 HERE = Path(__file__).resolve().parent
 MESSAGE_WIDTH = 72
@@ -123,6 +123,8 @@ def grade_assignment(bundle, assignment, folder, seed, timeout=TIMEOUT, memory_m
                 if meta["partial"] and check.parts and not isinstance(error, TaskFailure):
                     check.parts.append(("", error))        # a check outside the parts failed
                     earned, message = _part_credit(check, meta)
+            except WorkerStartError:
+                raise                       # grading cannot work here: stop, blame no one
             except Exception as error:     # a bug in a grader: say so, do not blame the student
                 earned, message = 0, f"the grader itself failed ({type(error).__name__}: {error})"
             results.append(_result(assignment.name, meta, earned, message))
@@ -206,7 +208,7 @@ def grade(folder, assignments=None, bundle=None, seed=None, timeout=TIMEOUT, mem
     start = time.perf_counter()
     try:
         results = grade_folder(folder, bundle, assignments, seed, timeout, memory_mb)
-    except ValueError as error:
+    except (ValueError, WorkerStartError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     table, earned, total = score_table(results)

@@ -28,6 +28,10 @@ MESSAGE_LIMIT = 4000         # characters of a student's error message kept
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".git"}
 
 
+class WorkerStartError(RuntimeError):
+    """The worker did not start (before any student code ran): the grader's problem."""
+
+
 class TaskFailure(Exception):
     """The student's code failed a request: kind is error, unwritten, delegation, timeout,
     memory, exit, import or missing; the message is what the score table shows."""
@@ -106,7 +110,7 @@ class Sandbox:
         except TaskFailure as failure:        # before any student code: the grader's problem
             output = (scratch / "output.txt").read_text(errors="replace")[-2000:] \
                 if (scratch / "output.txt").exists() else ""
-            raise RuntimeError(f"the sandboxed worker did not start ({failure}):\n{output}") from None
+            raise WorkerStartError(f"the sandboxed worker did not start ({failure}):\n{output}") from None
         self.confinement = hello["confinement"]
 
     def stop(self):

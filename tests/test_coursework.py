@@ -283,3 +283,10 @@ def test_honest_formulas_that_round_differently_earn_full_marks(tmp_path):
         (tmp_path / "student" / assignment / starter).write_text(text)
     results = grade_folder(tmp_path / "student", TEACHER, ["01_autograd", "02_activations"], seed=8)
     assert all(r["passed"] for r in results), [r["message"] for r in results if not r["passed"]]
+
+
+def test_a_worker_that_cannot_start_stops_grading_instead_of_failing_the_student(monkeypatch):
+    import coursework.sandbox
+    monkeypatch.setattr(coursework.sandbox, "WORKER", ROOT / "no_such_worker.py")
+    with pytest.raises(coursework.sandbox.WorkerStartError, match="no_such_worker.py"):
+        grade_folder(TEACHER, TEACHER, ["01_autograd"], seed=1)
