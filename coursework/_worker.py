@@ -136,7 +136,7 @@ def serve(settings, requests, replies):
                 reply = (watch and watch.verdict()) or _failure(error, submission)
         try:
             protocol.send(replies, reply)
-        except TypeError as error:
+        except (TypeError, ValueError) as error:        # e.g. an array of Python objects
             protocol.send(replies, {"ok": False, "kind": "error",
                                     "message": f"returned something the grader cannot read: {error}"})
 

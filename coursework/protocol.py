@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-MAX_MESSAGE = 1 << 30          # a worker cannot make the grader read more than 1 GiB
+MAX_MESSAGE = 1 << 30          # a worker cannot make the grader read more than 1 GiB of arrays
+MAX_HEADER = 64 << 20          # nor more than 64 MiB of JSON
 
 
 class ProtocolError(Exception):
@@ -84,7 +85,7 @@ def receive(fd, deadline=None):
     """One message from `fd`; TimeoutError after `deadline` (time.monotonic), EOFError when
     the other side has gone, ProtocolError when what came is not a message."""
     (length,) = struct.unpack(">I", _read_exactly(fd, 4, deadline))
-    if length > MAX_MESSAGE:
+    if length > MAX_HEADER:
         raise ProtocolError(f"a message header of {length} bytes")
     try:
         header = json.loads(_read_exactly(fd, length, deadline))
