@@ -33,27 +33,27 @@ def resolve(dotted):
     raise ImportError(dotted)
 
 
-def _code_objects(target):
-    if inspect.isclass(target):
-        members = vars(target).values()
-    else:
-        members = [target]
-    codes = set()
+def _code_keys(target):
+    """(file, qualified name) of each function of a class (or of a function): the same for a
+    copy of the code made by reloading its module, unlike the code object itself."""
+    members = vars(target).values() if inspect.isclass(target) else [target]
+    keys = set()
     for member in members:
         for function in (getattr(member, "__func__", member), getattr(member, "fget", None)):
-            if hasattr(function, "__code__"):
-                codes.add(function.__code__)
-    return codes
+            code = getattr(function, "__code__", None)
+            if code is not None:
+                keys.add((code.co_filename, code.co_qualname))
+    return keys
 
 
 class Watch:
-    """While active, notes calls into the forbidden built-ins; verdict() says what was used."""
+    """While active, notes calls into the forbidden built-ins; verdict() says what was used,
+    or that the student's code switched the watch off."""
 
     def __init__(self, module, forbidden, targets):
         self.forbidden = {name: resolve(name) for name in forbidden}
-        self.codes = {code: name for name, target in self.forbidden.items()
-                      for code in _code_objects(target)}
-        self.used = []
+        self.keys = {key: name for name, target in self.forbidden.items() for key in _code_keys(target)}
+        self.used, self.switched_off = [], False
         for target in targets:
             mine = getattr(module, target, None)
             for name, built_in in self.forbidden.items():
@@ -62,20 +62,26 @@ class Watch:
                     self.used.append(f"{target} is or subclasses {name}")
 
     def _profile(self, frame, event, arg):
-        if event == "call" and frame.f_code in self.codes and len(self.used) < 3:
-            self.used.append(f"{frame.f_code.co_qualname} of {self.codes[frame.f_code]} was called")
+        if event == "call" and len(self.used) < 3:
+            code = frame.f_code
+            name = self.keys.get((code.co_filename, code.co_qualname))
+            if name:
+                self.used.append(f"{code.co_qualname} of {name} was called")
 
     def __enter__(self):
-        if self.codes:
+        if self.keys:
             sys.setprofile(self._profile)
             threading.setprofile(self._profile)
         return self
 
     def __exit__(self, *exc):
+        self.switched_off = bool(self.keys) and sys.getprofile() != self._profile
         sys.setprofile(None)
         threading.setprofile(None)
 
     def verdict(self):
+        if self.switched_off and not self.used:
+            self.used.append("the grader's watch on them was switched off (sys.setprofile)")
         if not self.used:
             return None
         return {"ok": False, "kind": "delegation",

@@ -178,6 +178,14 @@ DELEGATIONS = [
     ("01_autograd", "ops.py", ["mul"], lambda text: text.replace(
         "        ctx.save_for_backward(a, b)\n        return a * b\n",
         "        return getattr(mn.ops, 'M' + 'ul').forward(ctx, a, b)\n", 1), "Mul.forward of minnet.ops.Mul"),
+    ("01_autograd", "ops.py", ["mul"], lambda text: text.replace(
+        "        ctx.save_for_backward(a, b)\n        return a * b\n",
+        "        import importlib, minnet.ops\n"
+        "        return importlib.reload(minnet.ops).Mul.forward(ctx, a, b)\n", 1), "Mul.forward of minnet.ops.Mul"),
+    ("01_autograd", "ops.py", ["mul"], lambda text: text.replace(
+        "        ctx.save_for_backward(a, b)\n        return a * b\n",
+        "        import sys\n        sys.setprofile(None)\n"
+        "        return getattr(mn.ops, 'M' + 'ul').forward(ctx, a, b)\n", 1), "watch on them was switched off"),
     ("02_activations", "activations.py", ["softsign"],
      lambda text: text + "\nclass Softsign(mn.nn.Softsign):\n    pass\n", "uses minnet.nn.Softsign"),
     ("05_optimizers", "optimizers.py", ["momentum"], lambda text: text + textwrap.dedent("""
