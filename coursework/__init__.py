@@ -7,10 +7,19 @@
     05_optimizers    an optimiser with the update hook, one written PyTorch's way, an LR schedule
     06_project       a mini-project: train, diagnose and report
 
-Each folder holds a statement (statement.md, with learning goals), a starter file whose parts
-for the student lie between nbgrader's `### BEGIN SOLUTION` / `### END SOLUTION` markers
-(the reference solutions live there), and a pytest grader built on minnet.testing.
+assignments/NN_topic/ is what students get (statement, starter, public tests; installed with
+minnet); teacher/NN_topic/ is the teacher's bundle (the reference solution between nbgrader's
+`### BEGIN SOLUTION` / `### END SOLUTION` markers, and the hidden grader; not installed).
 
-    python -m coursework release DIR     student version: solutions become NotImplementedError
-    python -m coursework grade DIR       score table per assignment and task; exit 0 iff all pass
+    release.py    the student version; starters rebuilt from the references
+    grade.py      one student's folder: every task judged here, the score table
+    grader.py     what a hidden grader is written with: @task, Check, compare
+    sandbox.py    the grader's side of a sandboxed worker; _worker.py the worker itself,
+                  landlock.py its file system confinement, protocol.py their messages,
+                  drivers.py the calls the worker makes on a student's code
+    gradebook.py  a whole class: gradebook, feedback, parallel and resumable
+
+    python -m coursework release DIR       the student version
+    python -m coursework grade DIR         score table per assignment and task; exit 0 iff all pass
+    python -m coursework grade-class DIR --csv gradebook.csv
 """

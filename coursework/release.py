@@ -1,5 +1,11 @@
 """Release: the student version of the assignments, every reference solution taken out.
 
+What students get lives in coursework/assignments/ (installed with minnet): each assignment's
+statement, its starter (the teacher's reference with the solutions stripped) and its public
+tests. The teacher's bundle, coursework/teacher/ (reference solutions and hidden graders), is
+not installed; `build_starters` regenerates the starters from it, and the test suite checks
+that they agree.
+
 A solution sits between nbgrader's markers, on lines of their own:
 
     # HINT: sum over the axes that broadcasting added, then over the axes of size 1
@@ -23,8 +29,8 @@ from pathlib import Path
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT = re.compile(r"^\s*# HINT:\s*(.*)$")
 DEFAULT_HINT = "write this part (see the statement)"
-# Copied next to the assignments: `pytest` inside a released folder runs the graders, and
-# STUDENTS.md says how to work there.
+# Copied next to the assignments: `pytest` inside a released folder runs the public tests,
+# and STUDENTS.md says how to work there.
 SUPPORT_FILES = ("conftest.py", "pytest.ini", "STUDENTS.md")
 SKIPPED = {"__pycache__", ".pytest_cache"}
 
@@ -63,12 +69,14 @@ def strip_solutions(text, where="<text>", markdown=False):
     return "".join(out)
 
 
-def release(source, destination):
-    """Copy the assignments under `source` to `destination`, solutions stripped. Returns the
-    released files. The destination must not exist or be empty, so nothing is overwritten."""
+def release(source, destination, notebooks=False):
+    """Copy the assignments under `source` (coursework/assignments) and the support files
+    beside it to `destination`, any solution stripped; with notebooks=True each starter also
+    comes as a paired Jupyter notebook (jupytext). Returns the files written. The destination
+    must not exist or be empty, so nothing is overwritten."""
     source, destination = Path(source), Path(destination)
     if destination.exists() and any(destination.iterdir()):
-        raise FileExistsError(f"release: {destination} is not empty; choose a new folder")
+        raise FileExistsError(f"{destination} is not empty; choose a new folder")
     written = []
     for folder in assignment_folders(source):
         for path in sorted(folder.rglob("*")):
@@ -81,9 +89,36 @@ def release(source, destination):
             else:
                 shutil.copyfile(path, target)
             written.append(target)
+            if notebooks and path.suffix == ".py" and not path.name.startswith("test_"):
+                written.append(_pair_notebook(target))
     for name in SUPPORT_FILES:
-        shutil.copyfile(source / name, destination / name)
+        shutil.copyfile(source.parent / name, destination / name)
         written.append(destination / name)
+    return written
+
+
+def _pair_notebook(script):
+    """Write script.ipynb beside script.py, paired by jupytext (either file updates the other
+    with `jupytext --sync`); the grader reads the .py, or the .ipynb when the .py is gone."""
+    import jupytext
+    notebook = jupytext.reads(script.read_text(), fmt="py:light")
+    notebook.metadata["jupytext"] = {"formats": "ipynb,py:light"}
+    target = script.with_suffix(".ipynb")
+    jupytext.write(notebook, target)
+    return target
+
+
+def build_starters(teacher, assignments):
+    """Write each reference file of the teacher's bundle, solutions stripped, into the
+    student-facing assignments folder (graders stay behind). Returns the files written."""
+    written = []
+    for folder in assignment_folders(teacher):
+        for path in sorted(folder.iterdir()):
+            if path.is_dir() or path.name.startswith("grade_") or path.suffix not in (".py", ".md"):
+                continue
+            target = Path(assignments) / folder.name / path.name
+            target.write_text(strip_solutions(path.read_text(), str(path), path.suffix == ".md"))
+            written.append(target)
     return written
 
 

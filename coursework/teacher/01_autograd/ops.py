@@ -41,9 +41,9 @@ class Mul(mn.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # HINT: a, b = ctx.saved; return one gradient per input, each passed through unbroadcast
+        # HINT: a, b = ctx.saved_tensors; return one gradient per input, each through unbroadcast
         ### BEGIN SOLUTION
-        a, b = ctx.saved
+        a, b = ctx.saved_tensors
         return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
         ### END SOLUTION
 
@@ -63,7 +63,7 @@ class Div(mn.Function):
     def backward(ctx, grad):
         # HINT: grad / b for a, -grad * a / b**2 for b, each through unbroadcast
         ### BEGIN SOLUTION
-        a, b = ctx.saved
+        a, b = ctx.saved_tensors
         return unbroadcast(grad / b, a.shape), unbroadcast(-grad * a / (b * b), b.shape)
         ### END SOLUTION
 
@@ -73,8 +73,8 @@ class LogSumExp(mn.Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        # HINT: m = x.max(axis, keepdims=True); y = m + log(sum(exp(x - m))) never overflows; save
-        # HINT: softmax for backward
+        # HINT: m = x.max(axis, keepdims=True); y = m + log(sum(exp(x - m))) never overflows; keep
+        # HINT: the softmax with ctx.save_for_backward and the axis with ctx.axis = axis for backward
         ### BEGIN SOLUTION
         m = x.max(axis=axis, keepdims=True)
         shifted = np.exp(x - m)
@@ -86,9 +86,9 @@ class LogSumExp(mn.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # HINT: put the removed axis back with np.expand_dims(grad, ctx.axis) and multiply by the
-        # HINT: softmax
+        # HINT: (softmax,) = ctx.saved_tensors; put the removed axis back with
+        # HINT: np.expand_dims(grad, ctx.axis) (the axis forward kept) and multiply by the softmax
         ### BEGIN SOLUTION
-        (softmax,) = ctx.saved
+        (softmax,) = ctx.saved_tensors
         return np.expand_dims(grad, ctx.axis) * softmax
         ### END SOLUTION
