@@ -94,7 +94,8 @@ class Tensor:
 
     @data.setter
     def data(self, array):
-        self._data = array
+        # A numpy scalar (what arithmetic on a 0-d array gives) or a list becomes an array.
+        self._data = array if type(array) is np.ndarray else _to_array(array)
 
     # --- numpy-like attributes -------------------------------------------------------------
     @property

@@ -402,3 +402,12 @@ def test_float32_grad_stays_float32_over_repeated_backward_calls():
         (w * np.float64(2.0)).sum().backward()       # a float64 constant promotes the op's grad
     assert w.grad.dtype == np.float32
     np.testing.assert_array_equal(w.grad, [6.0, 6.0, 6.0])
+
+
+def test_assigning_a_numpy_scalar_to_data_keeps_an_updatable_array():
+    p = mn.nn.Parameter(np.array(2.0, np.float32))
+    p.grad = np.array(1.0, np.float32)
+    p.data = p.data - 0.5 * p.grad                  # a numpy scalar, not an array
+    assert type(p.data) is np.ndarray and p.data.shape == () and p.data.flags.writeable
+    mn.optim.SGD([p], lr=0.5).step()
+    assert p.data == 1.0
