@@ -24,6 +24,7 @@ from minnet.training import fit, predict, History
 from minnet import callbacks
 from minnet.checkpoint import save, load
 from minnet import data, diagnostics
+from minnet import text
 
 # Imported by __getattr__ on first access (PEP 562): they pull in scikit-learn, matplotlib
 # or the dataset machinery, which most programs never touch.
@@ -32,7 +33,8 @@ _LAZY_SUBMODULES = ("datasets", "plot", "estimators", "testing")
 __all__ = ["Tensor", "tensor", "from_numpy", "Function", "no_grad", "is_grad_enabled", "where", "pad",
            "concatenate", "stack", "gradcheck", "draw_graph", "manual_seed", "get_default_dtype",
            "set_default_dtype", "init", "regularizers", "nn", "optim", "fit", "predict",
-           "History", "callbacks", "save", "load", "allocator", "guard", "data", "diagnostics", *_LAZY_SUBMODULES]
+           "History", "callbacks", "save", "load", "allocator", "guard", "data", "diagnostics", "text",
+           *_LAZY_SUBMODULES]
 
 
 def __getattr__(name):

@@ -397,3 +397,8 @@ def _download(url, destination, expected_sha256, progress, timeout):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+# Sequence data (the CPython documentation corpus, synthetic sequence tasks) is in its own file.
+from minnet.sequence_datasets import (load_python_docs, make_adding_problem,  # noqa: E402,F401
+                                      make_copy_task, make_key_value_recall, load_sequential_digits)

@@ -48,7 +48,36 @@ def _block():
     return L.Sequential(L.Dense(4, 4), L.Tanh(), L.Dense(4, 4))
 
 
+class _Flat(L.Module):
+    """A layer whose call returns several tensors (RNN's output and state, attention's output
+    and weights), or needs more than its input, seen by the kit as one flat output."""
+
+    def __init__(self, layer, call=lambda layer, x: layer(x)):
+        self.layer, self.call = layer, call
+
+    def forward(self, x):
+        outputs = self.call(self.layer, x)
+        parts = [outputs] if isinstance(outputs, mn.Tensor) else [
+            part for item in outputs for part in (item if isinstance(item, tuple) else (item,))]
+        return mn.concatenate([part.reshape(-1) for part in parts if part is not None])
+
+
+_IDS = np.array([2, 0, 4, 2])          # Embedding: fixed ids, plus the kit's input to check dL/dW
+
+
 LAYER_CASES = {
+    "Embedding": [lambda: (_Flat(L.Embedding(5, 3, padding_idx=1), lambda m, x: m(_IDS) + x), (4, 3))],
+    "RNN": [lambda: (_Flat(L.RNN(3, 2, num_layers=2, batch_first=True)), (2, 4, 3)),
+            lambda: (_Flat(L.RNN(3, 2, nonlinearity="relu")), (4, 2, 3))],
+    "LSTM": [lambda: (_Flat(L.LSTM(3, 2, num_layers=2, batch_first=True)), (2, 4, 3))],
+    "GRU": [lambda: (_Flat(L.GRU(3, 2, batch_first=True)), (2, 4, 3))],
+    "RNNCell": [lambda: (L.RNNCell(3, 2), (4, 3))],
+    "LSTMCell": [lambda: (_Flat(L.LSTMCell(3, 2)), (4, 3))],
+    "GRUCell": [lambda: (L.GRUCell(3, 2), (4, 3))],
+    "MultiheadAttention": [lambda: (_Flat(L.MultiheadAttention(4, 2, batch_first=True),
+                                          lambda m, x: m(x, x, x, is_causal=True)), (2, 3, 4))],
+    "PositionalEncoding": [lambda: (L.PositionalEncoding(4, max_len=8), (2, 3, 4))],
+    "TransformerBlock": [lambda: (L.TransformerBlock(4, 2, d_ff=6), (2, 3, 4))],
     "Dense": [lambda: (L.Dense(3, 2), (4, 3)), lambda: (L.Dense(3, 2, bias=False), (4, 3))],
     "Conv2D": [lambda: (L.Conv2D(2, 3, 3, padding=1), (2, 2, 5, 5)),
                lambda: (L.Conv2D(2, 2, (2, 3), stride=2, dilation=(1, 2)), (1, 2, 6, 7))],

@@ -304,10 +304,12 @@ class _SoftmaxCrossEntropy(Function):
         dl_i/dx_i = (1 - e) w_y (p - onehot(y)) + (e / C) (sum(w) p - w)
 
     log softmax is x - max - log(sum e^(x - max)) (log-sum-exp), so no exp overflows;
-    "mean" divides by sum_i w_yi (N without weights), as PyTorch does."""
+    "mean" divides by sum_i w_yi (N without weights), as PyTorch does. `keep` (or None) is
+    False for the samples whose label is ignore_index: their loss and gradient are 0 and they
+    do not count in the mean."""
 
     @staticmethod
-    def forward(ctx, logits, labels, weight, label_smoothing, reduction):
+    def forward(ctx, logits, labels, weight, label_smoothing, reduction, keep=None):
         rows = np.arange(len(labels))
         classes = logits.shape[1]
         log_probs = logits - logits.max(axis=1, keepdims=True)
@@ -322,13 +324,17 @@ class _SoftmaxCrossEntropy(Function):
         if label_smoothing:
             smooth = -(log_probs.sum(axis=1) if weight is None else log_probs @ weight)
             losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
-        ctx.save_for_backward(log_probs, labels, label_weight, weight)
+        if keep is not None:
+            losses = losses * keep
+            denominator = keep.sum(dtype=logits.dtype) if weight is None else (label_weight * keep).sum()
+        ctx.save_for_backward(log_probs, labels, label_weight, weight, keep)
         ctx.options = label_smoothing, reduction, denominator
-        return np.asarray(_reduce_per_sample(losses, reduction, denominator), dtype=logits.dtype)
+        with np.errstate(invalid="ignore"):      # every label ignored: 0 / 0 = NaN, as PyTorch
+            return np.asarray(_reduce_per_sample(losses, reduction, denominator), dtype=logits.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, labels, label_weight, weight = ctx.saved
+        log_probs, labels, label_weight, weight, keep = ctx.saved
         label_smoothing, reduction, denominator = ctx.options
         classes = log_probs.shape[1]
         probs = np.exp(log_probs)
@@ -344,7 +350,10 @@ class _SoftmaxCrossEntropy(Function):
             probs[rows, labels] -= hard * label_weight
             if label_smoothing:
                 probs -= soft * weight
-        probs *= _scale_per_sample(grad, reduction, denominator)
+        if keep is not None:
+            probs *= keep[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            probs *= _scale_per_sample(grad, reduction, denominator)
         return probs
 
 
@@ -354,28 +363,48 @@ class CrossEntropyLoss(Loss):
     Softmax is folded in (do not put a Softmax layer before it); the fused backward is
     dl/dx = softmax(x) - onehot(y), divided by N for reduction="mean".
     weight: optional per-class weights (C,); label_smoothing e in [0, 1) mixes the one-hot
-    target with the uniform distribution, as in PyTorch.
-    Shape: logits (N, C), labels (N,) integers in [0, C) -> scalar ((N,) with reduction="none").
+    target with the uniform distribution, as in PyTorch. Labels equal to ignore_index (-100 by
+    default, PyTorch's) add nothing to the loss and are not counted in the mean (padding).
+    Shape: logits (N, C), labels (N,) integers in [0, C) -> scalar ((N,) with reduction="none");
+    over sequences as in PyTorch, logits (N, C, d1, ...) with labels (N, d1, ...), e.g. a
+    language model's (N, vocabulary, T) against the next tokens (N, T).
 
         >>> mn.nn.CrossEntropyLoss()(mn.Tensor([[1e4, -1e4]]), np.array([1]))
         tensor(20000., dtype=float32)
     """
 
-    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0, ignore_index=-100):
         super().__init__(reduction)
         if not 0 <= label_smoothing < 1:
             raise ValueError(f"CrossEntropyLoss expected 0 <= label_smoothing < 1, got {label_smoothing}")
         self.weight = _check_weight("CrossEntropyLoss", weight)
         self.label_smoothing = float(label_smoothing)
+        self.ignore_index = int(ignore_index)
 
     def forward(self, logits, labels):
         if not isinstance(logits, Tensor):
             logits = Tensor(logits)
+        labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+        positions = None
+        if logits.ndim > 2:          # (N, C, d1, ...): every position a sample, classes last
+            positions = (logits.shape[0],) + logits.shape[2:]
+            if labels.shape != positions:
+                raise ValueError(f"CrossEntropyLoss expected labels of shape {positions} for logits "
+                                 f"of shape {logits.shape} (N, C, d1, ...), got labels of shape "
+                                 f"{labels.shape}")
+            axes = (0,) + tuple(range(2, logits.ndim)) + (1,)
+            logits = logits.transpose(*axes).reshape(-1, logits.shape[1])
+            labels = labels.reshape(-1)
+        keep = None
+        ignored = labels == self.ignore_index
+        if labels.shape == logits.shape[:1] and ignored.any():
+            keep, labels = ~ignored, np.where(ignored, 0, labels)
         labels = _check_labels("CrossEntropyLoss", logits, labels, "logits")
         weight = _class_weights("CrossEntropyLoss", self.weight, logits.shape[1], logits.dtype)
-        return _SoftmaxCrossEntropy.apply(logits, labels=labels, weight=weight,
-                                          label_smoothing=self.label_smoothing,
-                                          reduction=self.reduction)
+        losses = _SoftmaxCrossEntropy.apply(
+            logits, labels=labels, weight=weight, label_smoothing=self.label_smoothing,
+            reduction=self.reduction, keep=None if keep is None else keep.astype(logits.dtype))
+        return losses.reshape(positions) if positions and self.reduction == "none" else losses
 
     def extra_repr(self):
         extras = [super().extra_repr()]
@@ -383,6 +412,8 @@ class CrossEntropyLoss(Loss):
             extras.append(f"label_smoothing={self.label_smoothing:g}")
         if self.weight is not None:
             extras.append(f"weight={self.weight.tolist()}")
+        if self.ignore_index != -100:
+            extras.append(f"ignore_index={self.ignore_index}")
         return ", ".join(filter(None, extras))
 
 

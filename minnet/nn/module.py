@@ -96,8 +96,9 @@ class Module:
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *inputs):
-        output = self.forward(*inputs)
+    def __call__(self, *inputs, **options):
+        # Keyword options (attn_mask=..., need_weights=...) go to forward; hooks see the inputs.
+        output = self.forward(*inputs, **options)
         self.__dict__["_output_shape"] = getattr(output, "shape", None)
         for hook in self.__dict__.get("_forward_hooks", ()):
             hook(self, inputs, output)
