@@ -7,32 +7,39 @@ we measure the common tip of a small positive bias (0.1) instead of taking it on
 and count the exact zeros that make ReLU's representations sparse.
 """
 # %% [markdown]
-# ## The question
-# ReLU(z) = max(0, z) has derivative 0 for z < 0. A unit whose pre-activation z is negative
-# for *every* input outputs 0 for every input and passes no gradient back, so its incoming
-# weights and its bias get zero gradient: the unit is **dead**. Whether it stays dead depends
-# on where it sits. A unit of the first layer sees the data itself, which never changes, so
-# under plain gradient descent (no momentum left over, no weight decay) it is dead for good.
-# A unit of layer 2 or later sees the outputs of the layers before it, and those keep
-# learning: its own weights are frozen, but its inputs move, and one day they may push its
-# pre-activation above zero for some example. We show both below. Two ways to get there:
+# **You will learn** what a dead ReLU unit is, the two ways units die, which of them a
+# small positive bias or a leaky activation prevents, and why ReLU outputs are sparse.
+# **You need** chapter 03 (gradients through layers) and chapter 05 (He initialisation).
+# **Runs in** about 3 s (1.5 s in quick mode) on one core.
 #
-# - the biases start (or are knocked) far below zero, so z < 0 everywhere;
+# ## The question
+# $\mathrm{ReLU}(z) = \max(0, z)$ has derivative $0$ for $z < 0$. A unit whose pre-activation
+# $z$ is negative for *every* input outputs $0$ for every input and passes no gradient back,
+# so its incoming weights and its bias get zero gradient: the unit is **dead**. Whether it
+# stays dead depends on where it sits. A unit of the first layer sees the data itself, which
+# never changes, so under plain gradient descent (no momentum left over, no weight decay) it
+# is dead for good. A unit of a later layer sees the outputs of the layers before it, and
+# those keep learning: its own weights are frozen, but its inputs move, and one day they may
+# push its pre-activation above zero for some example. We show both below. Two ways to get
+# there:
+#
+# - the biases start (or are knocked) far below zero, so $z < 0$ everywhere;
 # - one large step (a learning rate that is too big) throws the weights and bias of a unit
-#   to where z < 0 for all the data.
+#   to where $z < 0$ for all the data.
 #
 # Both are described in Stanford's CS231n notes (Karpathy 2016) and analysed by Lu et al.
-# (2019). The usual fixes: a nonlinearity with a non-zero slope for z < 0 (LeakyReLU with
-# slope 0.01, Maas et al. 2013; PReLU whose slope is learned, He et al. 2015; ELU with
-# alpha (e^z - 1), Clevert et al. 2015), or a small positive bias such as 0.1 so that units
-# start active (Goodfellow et al. 2016, section 6.3.1). `mn.diagnostics.activation_statistics` reports,
-# for every activation layer, the fraction of units that are zero for every sample of a batch
-# ("dead") and the fraction of exact zeros among all outputs ("zeros").
+# (2019). The usual fixes: a nonlinearity with a non-zero slope for $z < 0$ (LeakyReLU,
+# $f(z) = \max(z, az)$ with $a = 0.01$, Maas et al. 2013; PReLU, the same with $a$ learned,
+# He et al. 2015; ELU, $f(z) = \alpha(e^z - 1)$ for $z < 0$, Clevert et al. 2015), or a small
+# positive bias such as $b = 0.1$ so that units start active (Goodfellow et al. 2016, section
+# 6.3.1). `mn.diagnostics.activation_statistics` reports, for every activation layer, the
+# fraction of units that are zero for every sample of a batch ("dead") and the fraction of
+# exact zeros among all outputs ("zeros").
 #
-# A LeakyReLU unit can never be dead in that sense (its output is 0.01 z, not 0), but it can
-# be negative for every input. So we also count, from the Dense layers' outputs, the units
-# whose **pre-activation is negative for every input**: for ReLU that is the same as dead; for
-# the others it says how many units live on their small negative branch.
+# A LeakyReLU unit can never be dead in that sense (its output is $0.01z$, not $0$), but it
+# can be negative for every input. So we also count, from the Dense layers' outputs, the
+# units whose **pre-activation is negative for every input**: for ReLU that is the same as
+# dead; for the others it says how many units live on their small negative branch.
 
 # %%
 import matplotlib.pyplot as plt
@@ -69,10 +76,10 @@ def network(activation, bias=0.0):
 
 # %% [markdown]
 # ## A dead unit in layer 2 comes back when layer 1 changes
-# A small demonstration first. We build Dense(64 -> 8), ReLU, Dense(8 -> 1), ReLU and choose
-# the second layer's bias so negative that its one unit is dead on every digit. Then we change
-# only the *first* layer, as training on some other output could: we raise the bias of the
-# layer-1 unit that feeds it most by 2, and look again. The second layer's weights and bias
+# A small demonstration first. We build `Dense(64 -> 8), ReLU, Dense(8 -> 1), ReLU` and
+# choose the second layer's bias so negative that its one unit is dead on every digit. Then
+# we change only the *first* layer, as training on some other output could: we raise the
+# bias of the layer-1 unit that feeds it most (by $2$), and look again. The second layer's weights and bias
 # are not touched.
 
 # %%
@@ -164,13 +171,15 @@ def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, see
 
 # %% [markdown]
 # ## Three situations
-# 1. **Healthy**: biases 0, SGD with momentum 0.9 and learning rate 0.05. The reference, and
-#    the place to count the zeros of a working ReLU network; also the bias of 0.1.
-# 2. **Negative shift**: the same, but every hidden bias starts at -1. With He-initialised
-#    weights and pixels in [0, 1], most pre-activations start below zero.
-# 3. **Large learning rate**: biases 0, plain SGD with learning rate 1.0, with and without
-#    the 0.1 bias. (Momentum 0.9 multiplies a steady step by up to 10, so the healthy
-#    situation's effective step is about 0.5; 1.0 without momentum is about twice that.)
+# 1. **Healthy**: biases $b = 0$, SGD with momentum $\beta = 0.9$ and learning rate
+#    $\eta = 0.05$. The reference, and the place to count the zeros of a working ReLU
+#    network; also the starting bias $b = 0.1$.
+# 2. **Negative shift**: the same, but every hidden bias starts at $b = -1$. With
+#    He-initialised weights and pixels in $[0, 1]$, most pre-activations start below zero.
+# 3. **Large learning rate**: $b = 0$, plain SGD with $\eta = 1$, with and without the
+#    starting bias $b = 0.1$. (Momentum $\beta$ multiplies a steady step by up to
+#    $1/(1 - \beta) = 10$, so the healthy situation's effective step is about $0.5$; $\eta = 1$
+#    without momentum is about twice that.)
 
 # %%
 if ch.quick:
@@ -246,7 +255,9 @@ figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
 for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
                                         shifted),
                                        ("large learning rate (plain SGD, lr 1.0)", large))):
-    for (name, run), color in zip(runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+    for name, run in runs.items():
+        # each activation in its colour on every page; the bias-0.1 ReLU in grey beside ReLU
+        color = "0.45" if "bias" in name else mn.plot.activation_colour(name)
         label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
         ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
         ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)
@@ -290,49 +301,96 @@ ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]
 # data fixed (Lu et al. 2019 study when whole networks die this way).
 #
 # In the training runs, the printed revival counts say, layer by layer, how many dead ReLU
-# units came back from one epoch to the next; with plain SGD a revived unit of the first layer
-# is impossible, since neither its weights nor its inputs can change while it is dead.
+# units came back from one epoch to the next: no first-layer unit ever revived, as plain SGD
+# promises, since neither its weights nor its inputs can change while it is dead.
 #
-# With the biases shifted to -1 most ReLU units are dead from the first forward pass, and the
-# top-left panel shows they stay dead in this run: the dead fraction at the end is no lower
-# than at initialisation, and
-# the network is left with too few live units to learn (its accuracy is printed). LeakyReLU
-# (Maas et al. 2013) has no dead units in the strict sense, but its dotted line and printed
-# numbers show how many of the same units stay negative for every input, each passing back
-# only 1% of its gradient. PReLU (He et al. 2015) and ELU (Clevert et al. 2015) recover:
-# their negative branches carry enough signal, and their dotted lines fall epoch by epoch as
-# the biases climb back. The printed accuracies say how far each got in these epochs (ELU
-# first; in the full run PReLU follows within two epochs). The PReLU histogram shows what the
-# network did with its freedom (the quartiles of the learned slopes are printed): it moved
-# the slopes away from their start of 0.25; a slope of 0 would have been ReLU. A unit that
-# ends with a negative slope (the printed count) is non-monotonic; nothing in PReLU forbids
-# that.
+# With the biases shifted negative most ReLU units are dead from the first forward pass, and
+# they stay dead: the dead fraction at the end is no lower than at initialisation, and the
+# network is left at chance accuracy. LeakyReLU (Maas et al. 2013) has no dead units in the
+# strict sense, but its dotted line shows that the same units stay negative for every input,
+# each passing back only 1% of its gradient, and it stays at chance too. PReLU (He et al.
+# 2015) and ELU (Clevert et al. 2015) start to recover: their negative branches carry enough
+# signal, and their dotted lines fall epoch by epoch as the biases climb back. How far each
+# gets depends on how long it trains: ELU ends ahead of PReLU in this run (the accuracies are
+# printed; compare the quick and the full run to see PReLU catch up with more epochs). The
+# PReLU histogram shows what the network did with its freedom: it spread the slopes around
+# their start of $0.25$ (the quartiles are printed); a slope of $0$ would have been ReLU, and a
+# unit that ends with a negative slope is non-monotonic, which nothing in PReLU forbids.
 #
-# The large learning rate is a blunter instrument. Plain SGD at 1.0 kills a large share of the
-# ReLU units within the first epoch (top right), and the positive bias of 0.1 does not prevent
-# it; at the same learning rate the other activations have no dead units, but the printed
-# outcome shows whether they diverged or stalled instead: a learning rate that kills ReLUs is
-# simply too large, and changing the activation does not make it right.
+# The large learning rate is a blunter instrument. Plain SGD at $\eta = 1$ kills a large share
+# of the ReLU units within the first epoch (top right), and the positive bias does not prevent
+# it; at the same learning rate the other activations have no dead units, but none of them
+# learns either: each one diverged or stalled far below the healthy accuracy. A learning rate
+# that kills ReLUs is simply too large, and changing the activation does not make it right.
 #
-# The positive bias of 0.1, measured: in the healthy situation the dead fraction stays below
-# a tenth with or without it, while the accuracy after these few epochs may differ between
-# the two runs (printed); that is one seed, and a difference in accuracy is not a difference
-# in dead units. At the large learning rate the bias does not save the units. Treat it as a
-# harmless habit, not a cure.
+# The positive bias, measured: in the healthy situation the dead fraction stays below a tenth
+# with or without it, and at the large learning rate the bias does not save the units. Treat
+# it as a harmless habit, not a cure (the accuracies of one seed differ by chance, and a
+# difference in accuracy is not a difference in dead units).
 #
 # Finally the sparsity (bottom right): in a healthy ReLU network a large share of all hidden
 # outputs are exact zeros, which is the "sparse representation" Glorot, Bordes and Bengio
 # (2011) praise; ELU, LeakyReLU and PReLU produce none, because their negative branch is never
 # exactly zero.
-#
-# ## Try it yourself
+
+# %%
+healthy_accuracy = lambda f: f["healthy"]["ReLU"]["accuracy"]          # noqa: E731
+ch.claims({
+    "after a change to layer 1 alone it is positive on some of them again, with its own weights untouched":
+        lambda f: f["demo_dead_before"] and f["demo_alive_after"] > 0 and f["demo_second_layer_unchanged"],
+    "no first-layer unit ever revived":
+        lambda f: all(run["revived"][0] == 0 for situation in ("shifted", "large_lr")
+                      for name, run in f[situation].items() if name.startswith("ReLU")),
+    "they stay dead: the dead fraction at the end is no lower than at initialisation, and the network is "
+    "left at chance accuracy":
+        lambda f: f["shifted"]["ReLU"]["dead"][0] > 0.5
+        and f["shifted"]["ReLU"]["dead"][-1] >= f["shifted"]["ReLU"]["dead"][0]
+        and f["shifted"]["ReLU"]["accuracy"] < 0.15,
+    "the same units stay negative for every input":
+        lambda f: f["shifted"]["LeakyReLU"]["negative"][-1] >= f["shifted"]["ReLU"]["dead"][0] - 0.02,
+    "and it stays at chance too": lambda f: f["shifted"]["LeakyReLU"]["accuracy"] < 0.15,
+    "their dotted lines fall epoch by epoch as the biases climb back":
+        lambda f: all(f["shifted"][a]["negative"][-1] < f["shifted"][a]["negative"][0] for a in ("PReLU", "ELU")),
+    "ELU ends ahead of PReLU in this run":
+        lambda f: f["shifted"]["ELU"]["accuracy"] > f["shifted"]["PReLU"]["accuracy"],
+    "it spread the slopes around their start":
+        lambda f: f["prelu_slope_quartiles"][0] < 0.25 < f["prelu_slope_quartiles"][2],
+    "kills a large share of the ReLU units within the first epoch":
+        lambda f: f["large_lr"]["ReLU"]["dead"][1] > 0.25,
+    "the positive bias does not prevent it": lambda f: f["large_lr"]["ReLU, bias 0.1"]["dead"][1] > 0.25,
+    "the other activations have no dead units, but none of them learns either":
+        lambda f: all(max(run["dead"]) == 0 and (run["diverged"] or run["accuracy"] < healthy_accuracy(f) - 0.4)
+                      for name, run in f["large_lr"].items() if not name.startswith("ReLU")),
+    "in the healthy situation the dead fraction stays below a tenth with or without it":
+        lambda f: max(f["healthy"]["ReLU"]["dead"] + f["healthy"]["ReLU, bias 0.1"]["dead"]) < 0.1,
+    "at the large learning rate the bias does not save the units":
+        lambda f: f["large_lr"]["ReLU, bias 0.1"]["dead"][-1] > 0.25,
+    "a large share of all hidden outputs are exact zeros":
+        lambda f: f["zeros"]["ReLU"] > 0.3,
+    "ELU, LeakyReLU and PReLU produce none":
+        lambda f: all(f["zeros"][a] == 0 for a in ("ELU", "LeakyReLU", "PReLU")),
+})
+
+# %% [markdown]
+# ## Exercises
 # 1. Change `NEGATIVE_SHIFT` to -0.3 and to -3. Where does ReLU stop recovering? Does
 #    LeakyReLU recover with `mn.nn.LeakyReLU(0.1)`?
-# 2. Add `"SELU": lambda: mn.nn.SELU()` (with `init="lecun_normal"` in `network`) or
-#    `"GELU": lambda: mn.nn.GELU()` to `ACTIVATIONS`. GELU is 0 only at z = 0 but tiny for
-#    z << 0: is it "dead" by the diagnostic's definition, and does it behave like it?
+# 2. Add `"GELU": lambda: mn.nn.GELU()` to `ACTIVATIONS`. GELU is 0 only at $z = 0$ but tiny
+#    for $z \ll 0$: is it "dead" by the diagnostic's definition, and does it behave like it?
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the large-learning-rate situation (with
-#    lr 0.1). Does Adam's step-size normalisation kill fewer ReLU units?
+#    $\eta = 0.1$). Does Adam's step-size normalisation kill fewer ReLU units?
+#
+# <details><summary>Solutions</summary>
+#
+# 1. At $-0.3$ many units still see some positive pre-activations and ReLU trains; at $-3$
+#    nearly every unit is dead from the start. A larger leak passes back 10% of the gradient
+#    instead of 1%, so the biases climb back faster: run it to see whether it is fast enough.
+# 2. GELU's output is never exactly 0 for $z \ne 0$, so the diagnostic counts no dead units;
+#    but for $z \ll 0$ its gradient is so small that such units behave almost like dead ones.
+# 3. Adam's steps are about $\eta$ per weight whatever the gradient's size, so a single huge
+#    gradient cannot throw a unit far; expect fewer dead units than plain SGD at $\eta = 1$.
+#
+# </details>
 
 # %% [markdown]
 # ## References

@@ -3,18 +3,32 @@
     python -m chapters                      # every chapter's full report, then the summary
     MINNET_QUICK=1 python -m chapters       # the same, shrunk to seconds
     python -m chapters 03                   # one chapter's report (names starting with 03)
+    python -m chapters --record             # full runs; findings saved to chapters/findings/
 
 A report is exactly what the chapter prints when it runs as a script or as a notebook: the
 runner executes the chapter file top to bottom and reads its `Chapter` object afterwards.
+`--record` writes each chapter's findings of a full run to chapters/findings/<name>.json:
+the tests check the prose's claims against them (the test suite itself runs quick mode only).
 """
+import json
 import pkgutil
 import runpy
 import sys
 import time
+from pathlib import Path
 
 import chapters
-from chapters._common import Chapter, figure_root, quick_mode
+from chapters._common import Chapter, figure_root, plain_findings, quick_mode
 from minnet import allocator
+
+FINDINGS = Path(chapters.__file__).resolve().parent / "findings"
+
+
+def record_findings(chapter, seconds, folder=FINDINGS):
+    """Write a full run's findings (and its wall-clock seconds) to folder/<name>.json."""
+    folder.mkdir(exist_ok=True)
+    data = {"seconds": round(seconds, 1), "findings": plain_findings(chapter.findings)}
+    (folder / f"{chapter.name}.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def chapter_names():
@@ -36,7 +50,10 @@ def main(argv):
     # The chapters train many small nets: keep their freed memory for the next step (see
     # minnet/allocator.py; MINNET_KEEP_FREED_MEMORY=0 leaves malloc as it is).
     allocator.configure_from_environment()
-    wanted = argv[1:]
+    record = "--record" in argv[1:]
+    if record and quick_mode():
+        sys.exit("--record keeps the findings of full runs: unset MINNET_QUICK")
+    wanted = [arg for arg in argv[1:] if arg != "--record"]
     names = [n for n in chapter_names() if not wanted or any(n.startswith(w) for w in wanted)]
     if not names:
         sys.exit(f"no chapter matches {wanted}; chapters are {chapter_names()}")
@@ -45,6 +62,8 @@ def main(argv):
         print(f"\n{'=' * 30} {name} {'=' * 30}", flush=True)
         start, start_cpu = time.perf_counter(), time.process_time()
         chapter = run_chapter(name)
+        if record:
+            record_findings(chapter, time.perf_counter() - start)
         rows.append((name, time.perf_counter() - start, time.process_time() - start_cpu, chapter.headline))
     width = max(len(row[0]) for row in rows)
     # CPU seconds beside wall-clock ones: on a busy machine only the first says what a chapter costs

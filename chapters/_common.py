@@ -9,15 +9,31 @@ the top and then, cell by cell:
     ch.table(rows)                             # printed where it was computed (script and Jupyter)
     ch.show(fig, "gradient_norms")             # inline under Jupyter, saved to the figure folder always
     ch.headline = "..."                        # one line for `python -m chapters`' summary
+    ch.claims({"sigmoid's gradient shrinks": lambda f: f["ratio"] < 1e-3})   # the last cell
+
+Every sentence of the prose that states a number, a size or a direction is either printed by
+the run or quoted in the chapter's `ch.claims` table with a check on the findings: the page
+shows which claims this run bears out, and the tests require all of them to hold, in quick
+mode and in the recorded full run (chapters/findings/, written by `python -m chapters --record`).
 
 Figures go to `$MINNET_FIGURES/<chapter>/` when MINNET_FIGURES is set, else to
-`figures/<chapter>/` under the current folder.
+`figures/<chapter>/` under the current folder. Nothing the runner does for itself (where the
+figures went, which mode it runs in) is printed: a chapter's output is its lesson.
+
+Creating a `Chapter` pins numpy's BLAS to one thread (threadpoolctl): a matrix product summed
+by several threads adds its terms in an order that depends on the thread count, so the same
+seed would give different numbers on different machines, and deep nets amplify the difference.
+It also keeps freed memory for reuse (minnet.allocator, unless MINNET_KEEP_FREED_MEMORY=0), as
+the runner always did: otherwise a chapter's timings would differ between the terminal, a
+notebook and the site (each fresh temporary array costing page faults in the last two).
 """
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from minnet import allocator
 
 
 def quick_mode() -> bool:
@@ -35,6 +51,13 @@ def figure_dir(chapter: str) -> Path:
     path = figure_root() / chapter
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def pin_blas_threads(threads=1):
+    """Limit numpy's BLAS (and any OpenMP pool already loaded) to `threads` threads, process-wide."""
+    from threadpoolctl import threadpool_limits   # installed with scikit-learn
+
+    threadpool_limits(limits=threads)
 
 
 def in_jupyter() -> bool:
@@ -59,13 +82,21 @@ def _choose_backend():
         matplotlib.use("Agg")
 
 
-def _readable(path):
-    """`path` relative to the current folder when it lies inside it (figures/03_.../x.png), else
-    absolute: a true path either way, without a machine's folder names in a rendered page."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
+def plain_findings(value):
+    """Findings as JSON can hold them: numpy scalars and arrays as numbers and lists."""
+    if isinstance(value, dict):
+        return {str(key): plain_findings(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_findings(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return plain_findings(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    return value
 
 
 def _format(value, fmt):
@@ -87,15 +118,16 @@ class Chapter:
 
     def __init__(self, name):
         _choose_backend()
+        pin_blas_threads(1)
+        allocator.configure_from_environment()
         self.name = name
         self.quick = quick_mode()
         self.seed = int(os.environ.get("MINNET_SEED", "0"))
         self.findings = {}
         self.figures = {}
         self.headline = ""
+        self.checks = {}
         self.folder = figure_dir(name)
-        mode = " (quick mode: MINNET_QUICK=1)" if self.quick else ""
-        self.print(f"Chapter {name}{mode}; figures go to {_readable(self.folder)}")
 
     def pick(self, full, quick):
         """`quick` in quick mode, `full` otherwise."""
@@ -105,6 +137,23 @@ class Chapter:
         """Keep findings (numbers the prose and the tests refer to); returns the last value."""
         self.findings.update(findings)
         return list(findings.values())[-1] if findings else None
+
+    def claims(self, checks):
+        """Check the prose against this run: {sentence quoted from the prose: check(findings)}.
+
+        Each check receives the findings as JSON keeps them (dict keys as strings, tuples as
+        lists), as the recorded full runs hold them. Prints how many claims this run bears out
+        and each one it does not, records those under "claims_failed" and returns them.
+        """
+        self.checks = dict(checks)
+        findings = plain_findings(self.findings)
+        failed = [claim for claim, check in self.checks.items() if not check(findings)]
+        self.print(f"{len(self.checks) - len(failed)} of {len(self.checks)} claims in this page's prose "
+                   "hold in this run")
+        for claim in failed:
+            self.print(f"does NOT hold: {claim}")
+        self.record(claims_failed=failed)
+        return failed
 
     def print(self, *args, **kwargs):
         """print(), flushed: results appear under the cell (or in the terminal) as they come."""
@@ -145,6 +194,4 @@ class Chapter:
         if in_jupyter():
             from IPython.display import display
             display(figure)
-        else:
-            self.print(f"figure: {_readable(path)}")
         plt.close(figure)

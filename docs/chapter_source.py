@@ -2,7 +2,9 @@
 
 jupytext turns the script into cells: `# %% [markdown]` cells become markdown, bare `# %%`
 cells code. The module docstring, which jupytext keeps as a code cell that would only echo
-a string, becomes the notebook's title cell instead: its first line is the title.
+a string, becomes the notebook's title cell instead: its first line is the title. A second
+cell installs minnet when the notebook runs outside the repository (downloaded from the site,
+opened in Colab); inside it, or wherever minnet is installed, that cell does nothing.
 """
 import ast
 from pathlib import Path
@@ -28,6 +30,24 @@ def split_docstring(source):
     return title.strip(), body.strip(), rest
 
 
+INSTALL_CELL = """\
+# Outside minnet's repository (a downloaded notebook, Colab), this cell installs minnet: write
+# where your copy of minnet is (a folder, a wheel or a git URL) below, or set the environment
+# variable MINNET_SOURCE. Where minnet and its chapters can be imported already, it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+MINNET_SOURCE = os.environ.get("MINNET_SOURCE", "")
+if importlib.util.find_spec("minnet") is None or importlib.util.find_spec("chapters") is None:
+    if not MINNET_SOURCE:
+        raise ModuleNotFoundError("minnet is not installed: set MINNET_SOURCE in this cell to a copy of "
+                                  "minnet (a folder, a wheel or a git URL) and run it again")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", f"{MINNET_SOURCE}[docs]"])
+"""
+
+
 def chapter_notebook(path):
     """The chapter at `path` as an nbformat notebook: a title cell, then the script's cells."""
     import jupytext
@@ -37,6 +57,7 @@ def chapter_notebook(path):
     notebook = jupytext.reads(rest, fmt="py:percent")
     intro = f"# {title}\n\n{body}" if body else f"# {title}"
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(intro))
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(INSTALL_CELL))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata.pop("jupytext", None)
     return notebook

@@ -1,11 +1,18 @@
 """Sphinx configuration: the chapters as a sphinx-gallery, the API from the docstrings.
 
     pip install -e ".[docs]"
-    python -m sphinx -W --keep-going -n docs docs/_build/html                   # full chapters
+    python -m sphinx -W --keep-going -n docs docs/_build/html                   # the published site
     MINNET_QUICK=1 python -m sphinx -W --keep-going -n docs docs/_build/html    # shrunk, as CI does
+
+The published site is built from full runs (the first command; README.md says how long it
+takes): its pages print the numbers their prose was checked against. Quick mode is for the
+tests. Every chapter pins numpy's BLAS to one thread (chapters/_common.py), so the numbers do
+not depend on the machine's thread count.
 
 sphinx-gallery runs each chapter and puts its code, printed output and figures on one page;
 gallery_hooks.py says what it needs to read Markdown cells and the figures `ch.show` saves.
+Formulas are typeset by MathJax 3, served from the site itself (the django-static-mathjax
+package ships it), so pages render their maths without reaching any other server.
 """
 import os
 import sys
@@ -17,6 +24,7 @@ sys.path.insert(0, str(DOCS))
 import gallery_hooks  # noqa: E402  (after the path: it lives beside this file)
 
 gallery_hooks.stage_chapters(DOCS / "_chapters")
+gallery_hooks.stage_mathjax(DOCS / "_build" / "mathjax")
 
 project = "minnet"
 author = "the minnet authors"
@@ -34,8 +42,13 @@ extensions = [
 html_theme = "furo"
 html_title = "minnet"
 html_favicon = "_static/favicon.svg"     # else every browser asks for /favicon.ico and logs a 404
+html_static_path = ["_static", str(DOCS / "_build" / "mathjax")]
+html_css_files = ["minnet.css"]
+mathjax_path = "mathjax/tex-chtml.js"    # under _static: see gallery_hooks.stage_mathjax
 exclude_patterns = ["_build", "_chapters", "**.ipynb_checkpoints", "chapters/*.ipynb"]
 nitpicky = True
+# Keep ' and " as typed: smart quotes would turn the prime of f'(x) into a closing quote.
+smartquotes = False
 
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS / "_chapters"),
@@ -45,6 +58,9 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib", "gallery_hooks.reset_figures"),
     "reset_modules_order": "before",
     "capture_repr": (),                          # what a cell shows is what it prints
+    # Link names in the code by what they are, never by the type a variable happened to hold
+    # when the chapter ended (`activation` would link to whichever class came last).
+    "inspect_global_variables": False,
     "download_all_examples": False,
     "write_computation_times": False,
     "show_memory": False,

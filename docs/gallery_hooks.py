@@ -10,9 +10,12 @@ their prose in Markdown (`# %% [markdown]` cells, as Jupyter and jupytext expect
   also closes it, so the scraper collects the PNG files that the code block just wrote into
   the chapter's figure folder instead of asking pyplot for open figures;
 - `use_original_downloads` puts the chapter itself and its jupytext notebook (and a zip of
-  both) behind the page's download links, instead of the converted copy.
+  both) behind the page's download links, instead of the converted copy;
+- `stage_mathjax` copies MathJax 3 (its one-file TeX build and its fonts) from the
+  django-static-mathjax package, so that the site typesets formulas without a CDN.
 """
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -36,10 +39,11 @@ def _comment(text):
 def gallery_script(path):
     """The chapter at `path` as a sphinx-gallery script: reST title and prose, the same code."""
     title, body, _ = split_docstring(Path(path).read_text(encoding="utf-8"))
+    title = title.rstrip(".")                 # a title ends without a full stop (toctrees add ":")
     notebook = chapter_notebook(path)
     parts = [f'"""\n{title}\n{"=" * len(title)}\n\n{markdown_to_rst(body)}\n"""\n' if body
              else f'"""\n{title}\n{"=" * len(title)}\n"""\n']
-    for cell in notebook.cells[1:]:           # the first cell is the docstring, already above
+    for cell in notebook.cells[2:]:           # the docstring (already above) and the install cell
         if cell.cell_type == "markdown":
             parts.append(f"# %%\n{_comment(markdown_to_rst(cell.source))}\n")
         elif cell.source.strip():
@@ -47,6 +51,35 @@ def gallery_script(path):
             # reads comment lines as prose.
             parts.append(f"# %%\n\n{cell.source}\n")
     return "\n".join(parts)
+
+
+def _opening(path):
+    """{"learn": ..., "need": ..., "time": ...} from the chapter's opening lines, as Markdown."""
+    notebook = chapter_notebook(path)
+    first = next((cell.source for cell in notebook.cells[1:] if cell.cell_type == "markdown"), "")
+    text = " ".join(first.split("\n\n")[0].split())
+    found = re.search(r"\*\*You will learn\*\* (.*?) \*\*You need\*\* (.*?) \*\*Runs in\*\* (.*)", text)
+    return dict(zip(("learn", "need", "time"), found.groups())) if found else {}
+
+
+def _card(path, folder):
+    """The landing page's entry for one chapter: its figure, title link, aims, needs and time."""
+    opening = _opening(path)
+    image = Path(__file__).parent / "images" / f"{path.stem}.png"
+    lines = [".. container:: chapter-card", ""]
+    if image.is_file():
+        lines += [f"   .. image:: /images/{image.name}", f"      :alt: a figure from chapter {path.stem[:2]}",
+                  "      :class: chapter-thumb", f"      :target: chapters/{path.stem}.html", ""]
+    lines += [f"   :doc:`chapters/{path.stem}`", ""]
+    if opening:
+        lines += [f"   {markdown_to_rst('**You will learn** ' + opening['learn'])}", "",
+                  f"   {markdown_to_rst('**You need** ' + opening['need'] + ' **Runs in** ' + opening['time'])}", ""]
+    else:
+        _, body, _ = split_docstring(path.read_text(encoding="utf-8"))
+        summary = " ".join(body.split("\n\n")[0].split())
+        if summary:
+            lines += [f"   {markdown_to_rst(summary)}", ""]
+    return "\n".join(lines)
 
 
 def stage_chapters(folder):
@@ -59,15 +92,26 @@ def stage_chapters(folder):
         "Chapters\n========\n\nEach chapter answers one question with a real run. Every page shows "
         "the code, what it printed and the figures it drew; the links at the top and bottom of a "
         "page download the chapter as a Python script or as a Jupyter notebook.\n", encoding="utf-8")
-    entries = []
     for path in chapter_paths():
         (folder / path.name).write_text(gallery_script(path), encoding="utf-8")
-        _, body, _ = split_docstring(path.read_text(encoding="utf-8"))
-        summary = " ".join(body.split("\n\n")[0].split())
-        entries.append(f"- :doc:`chapters/{path.stem}`: {markdown_to_rst(summary)}" if summary
-                       else f"- :doc:`chapters/{path.stem}`")
     # The landing page includes this list (a .inc file is no page of its own).
-    (folder / "list.inc").write_text("\n".join(entries) + "\n", encoding="utf-8")
+    (folder / "list.inc").write_text("\n".join(_card(path, folder) for path in chapter_paths()) + "\n",
+                                     encoding="utf-8")
+
+
+def stage_mathjax(folder):
+    """Copy MathJax's tex-chtml.js and its web fonts into folder/mathjax/ (an html_static_path)."""
+    import mathjax                      # the django-static-mathjax package: pip install -e ".[docs]"
+
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    target = Path(folder) / "mathjax"
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    if (target / "tex-chtml.js").is_file() and (target / fonts).is_dir():
+        return
+    (target / fonts).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "tex-chtml.js", target / "tex-chtml.js")
+    for font in (source / fonts).glob("*.woff"):
+        shutil.copyfile(font, target / fonts / font.name)
 
 
 def _snapshot(folder):

@@ -16,6 +16,33 @@ import numpy as np
 
 DECADES_FOR_LOG_SCALE = 2   # values spanning more than 10^2 are read on a log axis
 
+# One colour per activation on every figure, so that sigmoid is the same orange in every
+# chapter (the Okabe-Ito palette, which colour-blind readers can tell apart; Okabe and Ito 2008).
+ACTIVATION_COLOURS = {"sigmoid": "#E69F00", "tanh": "#56B4E9", "relu": "#009E73", "leakyrelu": "#0072B2",
+                      "leaky_relu": "#0072B2", "prelu": "#D55E00", "elu": "#CC79A7", "selu": "#000000",
+                      "gelu": "#999999", "silu": "#882255", "swish": "#882255", "mish": "#44AA99"}
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def activation_colour(label):
+    """The colour of the activation a label starts with ("ReLU, bias 0.1" -> ReLU's), else None."""
+    first = str(label).replace(",", " ").split()
+    return ACTIVATION_COLOURS.get(first[0].lower()) if first else None
+
+
+def _run_styles(labels):
+    """{label: (colour, line style)}: runs of one activation share its colour and differ in style."""
+    cycle = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    styles, seen = {}, {}
+    for index, label in enumerate(labels):
+        colour = activation_colour(label)
+        if colour is None:
+            styles[label] = (cycle[index % len(cycle)], "-")
+        else:
+            styles[label] = (colour, LINE_STYLES[seen.get(colour, 0) % len(LINE_STYLES)])
+            seen[colour] = seen.get(colour, 0) + 1
+    return styles
+
 
 def _pyplot():
     import matplotlib
@@ -123,8 +150,9 @@ def training_curves(histories, path=None, metrics=None):
     """Per-epoch curves: one panel for the loss and one per metric; training solid, validation dashed.
 
     histories: a History (what mn.fit returns) or a dict label -> History to compare runs;
-    each run keeps one colour. metrics: which quantities to plot (default: every key that
-    is not a "val_" key). A log scale is used where the values span more than two decades.
+    each run keeps one colour (an activation's own, when its label starts with one). metrics:
+    which quantities to plot (default: every key that is not a "val_" key). A log scale is
+    used where the values span more than two decades.
     """
     if not isinstance(histories, dict) or all(isinstance(v, (list, tuple, np.ndarray)) for v in histories.values()):
         histories = {"": histories}
@@ -134,11 +162,11 @@ def training_curves(histories, path=None, metrics=None):
         for run in runs.values():
             metrics += [key for key in run if not key.startswith("val_") and key not in metrics]
     fig, axes = _figure(len(metrics), cols=3, panel_size=(4.6, 3.4))
-    colours = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = {label: colour for label, (colour, _) in _run_styles(list(runs)).items()}
     for ax, metric in zip(axes, metrics):
         every_value = []
-        for i, (label, run) in enumerate(runs.items()):
-            colour = colours[i % len(colours)]
+        for label, run in runs.items():
+            colour = colours[label]
             for key, style, part in ((metric, "-", "train"), ("val_" + metric, "--", "validation")):
                 if key in run:
                     values = np.asarray(run[key], dtype=float)
@@ -156,25 +184,29 @@ def training_curves(histories, path=None, metrics=None):
 
 
 # --------------------------------------------------------------------------------------------
-def gradient_norms(runs, path=None, title="Gradient norm per layer"):
+def gradient_norms(runs, path=None, title="Gradient norm per layer", ylabel="weight gradient norm ||dL/dW||"):
     """Per-layer gradient norms (log scale), one line per run, first layer on the left.
 
     runs: dict label -> {layer name: norm} (what mn.diagnostics.gradient_norms returns),
-    or a single {layer name: norm}.
+    or a single {layer name: norm}. `ylabel` names what was measured (weights by default).
+    Runs whose labels start with the same activation share its colour and differ in style.
     """
     if runs and all(np.isscalar(v) for v in runs.values()):
         runs = {"": runs}
     fig, (ax,) = _figure(1, panel_size=(7.5, 4.2))
     layers = list(dict.fromkeys(name for run in runs.values() for name in run))
+    styles = _run_styles(list(runs))
     for label, run in runs.items():
         positions = [layers.index(name) for name in run]
-        ax.plot(positions, [max(float(v), np.finfo(float).tiny) for v in run.values()], marker="o", label=label or None)
+        colour, style = styles[label]
+        ax.plot(positions, [max(float(v), np.finfo(float).tiny) for v in run.values()], marker="o",
+                color=colour, linestyle=style, label=label or None)
     ax.set_yscale("log")
     ax.set_xticks(range(len(layers)))
     crowded = sum(len(name) + 2 for name in layers) > 60      # long names would overlap: slant them
     ax.set_xticklabels(layers, rotation=35 if crowded else 0, ha="right" if crowded else "center")
     ax.set_xlabel("layer (input side on the left)")
-    ax.set_ylabel("weight gradient norm (log scale)")
+    ax.set_ylabel(f"{ylabel} (log scale)")
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     if any(runs):

@@ -72,9 +72,40 @@ def test_chapter_notebook_shows_an_inline_figure_before_its_last_cell(notebooks,
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_notebook_bears_out_every_claim_of_its_prose(notebooks, chapter):
+    printed = "".join(output.text for cell in notebooks[chapter].cells if cell.cell_type == "code"
+                      for output in cell.outputs if output.output_type == "stream")
+    assert "claims in this page" in printed and "does NOT hold" not in printed, f"{chapter}: a claim fails"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_notebook_writes_nothing_to_stderr(notebooks, chapter):
+    warnings = [output.text for cell in notebooks[chapter].cells if cell.cell_type == "code"
+                for output in cell.outputs if output.output_type == "stream" and output.name == "stderr"]
+    assert not warnings, f"{chapter}: stderr in the notebook: {warnings}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_notebook_opens_with_its_title_and_not_an_echoed_docstring(notebooks, chapter):
     first = notebooks[chapter].cells[0]
     assert first.cell_type == "markdown" and first.source.startswith(f"# Chapter {chapter[:2]}")
+
+
+def test_the_install_cell_installs_from_minnet_source_outside_the_repository(tmp_path):
+    """Outside the repository the second cell asks for MINNET_SOURCE; inside it, it does nothing."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from chapter_source import INSTALL_CELL, chapter_notebook
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    assert chapter_notebook(ROOT / "chapters" / f"{CHAPTERS[0]}.py").cells[1].source == INSTALL_CELL
+    # `python -c` puts the current folder on sys.path, as a Jupyter kernel does; -I -S hide
+    # every installed copy of minnet (an editable install included) and the current folder
+    outside = subprocess.run([sys.executable, "-I", "-S", "-c", INSTALL_CELL], cwd=tmp_path, capture_output=True, text=True,
+                             env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MINNET_SOURCE")})
+    assert outside.returncode != 0 and "MINNET_SOURCE" in outside.stderr
+    inside = subprocess.run([sys.executable, "-c", INSTALL_CELL], cwd=ROOT, capture_output=True, text=True)
+    assert inside.returncode == 0, inside.stderr
 
 
 def test_a_failing_cell_fails_the_command_and_is_kept_in_the_notebook(tmp_path):
@@ -86,5 +117,5 @@ def test_a_failing_cell_fails_the_command_and_is_kept_in_the_notebook(tmp_path):
     assert "99_broken: FAILED" in result.stdout and "this cell fails" in result.stderr
     notebook = nbformat.read(tmp_path / "out" / "99_broken.ipynb", as_version=4)
     assert notebook.cells[0].source == "# Chapter 99: a cell that raises."
-    assert notebook.cells[1].outputs[0].text == "before\n"
+    assert notebook.cells[2].outputs[0].text == "before\n"          # after the title and the install cell
     assert _errors(notebook) == ["ValueError: this cell fails"]

@@ -2,7 +2,9 @@
 
 One quick-mode build per session (the documented command, MINNET_QUICK=1), served on
 127.0.0.1 and opened in headless Chromium from the OS packages, driven by playwright: each
-chapter page loads without console errors, its figures render and its downloads resolve.
+chapter page loads without console errors, its figures render at a readable size, its
+formulas are typeset by MathJax (served by the site itself), it shows no build path, it
+never scrolls sideways in a 400-pixel-wide window, and its downloads resolve.
 """
 import functools
 import http.server
@@ -109,6 +111,76 @@ def test_chapter_page_loads_without_errors_and_its_figures_render(browser, serve
         assert figures, f"{chapter}: no figure on the page"
         broken = [src for src, complete, width in figures if not (complete and width > 0)]
         assert not broken, f"{chapter}: figures that did not render: {broken}"
+    finally:
+        page.close()
+
+
+# A build path is a folder of the machine that built the site: the tests' temporary folders,
+# the repository's own folder, or anyone's home folder.
+BUILD_PATHS = [str(ROOT), "/tmp/", "/home/", "/root/", "/private/var/", "\\Users\\"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_bears_out_every_claim_of_its_prose(site, chapter):
+    """The page's own run (in the site build's processes, not the tests') checks its claims."""
+    text = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "claims in this page" in text and "does NOT hold" not in text, f"{chapter}: a claim fails on its page"
+
+
+def test_no_page_shows_a_build_path(site):
+    for page in sorted(site.glob("**/*.html")):
+        text = page.read_text(encoding="utf-8")
+        found = [path for path in BUILD_PATHS if path in text]
+        assert not found, f"{page.relative_to(site)} shows build paths {found}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_page_typesets_its_formulas_with_mathjax(browser, server, chapter):
+    page, console, crashes, failed = _open(browser, f"{server}/chapters/{chapter}.html")
+    try:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+        counts = page.evaluate("""() => ({
+            formulas: document.querySelectorAll('span.math, div.math').length,
+            typeset: document.querySelectorAll('span.math mjx-container, div.math mjx-container').length,
+            errors: document.querySelectorAll('mjx-merror').length})""")
+        assert counts["formulas"] >= 3, f"{chapter}: only {counts['formulas']} formulas on the page"
+        assert counts["typeset"] == counts["formulas"], f"{chapter}: {counts} (MathJax left some untypeset)"
+        assert counts["errors"] == 0, f"{chapter}: MathJax could not parse {counts['errors']} formulas"
+        assert not failed, f"{chapter}: failed requests {failed}"
+    finally:
+        page.close()
+
+
+# Figures are saved at 100 dpi with 8- to 12-point text: shown at 60% or more of their own
+# width, that text stays at least about 7 pixels tall on a desktop screen.
+READABLE_SCALE = 0.6
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_figures_are_shown_at_a_readable_size(browser, server, chapter):
+    page, *_ = _open(browser, f"{server}/chapters/{chapter}.html")
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        sizes = page.eval_on_selector_all(
+            "img.sphx-glr-single-img, img.sphx-glr-multi-img",
+            "images => images.map(i => [i.getAttribute('src'), i.naturalWidth, i.getBoundingClientRect().width])")
+        assert sizes, f"{chapter}: no figure"
+        small = [(src, natural, round(shown)) for src, natural, shown in sizes
+                 if shown < min(natural, 300) or shown < READABLE_SCALE * natural]
+        assert not small, f"{chapter}: figures shrunk below a readable size (src, own width, shown width): {small}"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("page_name", ["index", "api"] + [f"chapters/{chapter}" for chapter in CHAPTERS])
+def test_page_never_scrolls_sideways_in_a_400_pixel_window(browser, server, page_name):
+    page, *_ = _open(browser, f"{server}/{page_name}.html")
+    try:
+        page.set_viewport_size({"width": 400, "height": 800})
+        page.wait_for_timeout(100)
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"{page_name}: the page is {widths[0]} px wide in a {widths[1]} px window"
     finally:
         page.close()
 
