@@ -993,3 +993,69 @@ def test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name):
     claims = [" ".join(claim.split()) for claim in chapter.checks]
     unchecked = [s for s in number_sentences(name) if not any(claim in s for claim in claims)]
     assert not unchecked, f"{name}: sentences that state a number no claim checks: {unchecked}"
+
+
+# === the sequence chapters (13-15) =========================================================
+# Their quick runs, added to FIXTURES, and the three checks above (claims in the prose, held
+# in quick mode and in the recorded full run; every number a checked claim) run over them too.
+
+through_time_chapter = chapter_fixture("13_vanishing_gradients_through_time")
+SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter"}
+FIXTURES.update(SEQUENCE_FIXTURES)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_sequence_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name):
+    test_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_sequence_chapter_claims_hold_in_the_recorded_full_run(request, name):
+    test_chapter_claims_hold_in_the_recorded_full_run(request, name)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_every_number_in_a_sequence_chapters_prose_is_a_checked_claim(request, name):
+    test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name)
+
+
+# --- 13 vanishing gradients through time ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def through_time(through_time_chapter):
+    return through_time_chapter.findings
+
+
+def test_gradient_through_64_tanh_steps_vanishes_and_through_the_identity_relu_rnn_does_not(through_time):
+    for task in ("adding problem", "pixel digits"):
+        ratios = through_time["at_start"][task]
+        assert len(ratios["tanh RNN"]) == 64 and ratios["tanh RNN"][-1] == pytest.approx(1.0)
+        assert ratios["tanh RNN"][0] < 1e-10 < ratios["LSTM"][0] < 1e-2 < 0.1 < ratios["ReLU RNN, identity"][0]
+        assert np.all(np.diff(np.log(ratios["tanh RNN"])) > 0)        # shrinks at every step back
+
+
+def test_lstm_learns_the_adding_problem_at_every_length_and_simple_rnns_only_at_short_ones(through_time):
+    final, lengths = through_time["final_mse"], through_time["lengths"]
+    assert through_time["longest_learned"]["LSTM"] == lengths[-1]
+    for model in ("tanh RNN", "ReLU RNN, identity"):
+        assert final[model][lengths[0]] < 0.05 < 0.1 < final[model][lengths[-1]]
+        assert 0 < through_time["longest_learned"][model] < lengths[-1]
+
+
+def test_training_opens_some_lstm_forget_gates_and_closes_the_identity_rnns_path(through_time):
+    assert through_time["first_step_after"]["LSTM"] > 10 * through_time["first_step_before"]["LSTM"]
+    assert through_time["first_step_after"]["ReLU RNN, identity"] < through_time["first_step_before"]["ReLU RNN, identity"]
+    start, trained = through_time["forget_gate_start"], through_time["forget_gate_trained"]
+    assert 0.7 < np.mean(start) < 0.76                  # sigma(1) = 0.73 with bias 1, weights near 0
+    assert max(trained) > 0.9 > max(start)
+
+
+def test_unclipped_relu_rnn_gradient_explodes_and_clipping_caps_only_the_step(through_time):
+    assert through_time["unclipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
+    assert through_time["clipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
+    assert min(through_time["unclipped_mse"], through_time["clipped_mse"]) > 0.1
+
+
+def test_through_time_chapter_writes_its_figures(through_time_chapter):
+    assert_figures_written(through_time_chapter, {"gradient_through_time", "adding_problem_by_length",
+                                                  "gradient_after_training", "exploding_gradient"})
