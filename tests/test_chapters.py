@@ -1000,7 +1000,9 @@ def test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name):
 # in quick mode and in the recorded full run; every number a checked claim) run over them too.
 
 through_time_chapter = chapter_fixture("13_vanishing_gradients_through_time")
-SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter"}
+attention_chapter = chapter_fixture("14_attention_is_a_softmax")
+SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter",
+                     "14_attention_is_a_softmax": "attention_chapter"}
 FIXTURES.update(SEQUENCE_FIXTURES)
 
 
@@ -1059,3 +1061,40 @@ def test_unclipped_relu_rnn_gradient_explodes_and_clipping_caps_only_the_step(th
 def test_through_time_chapter_writes_its_figures(through_time_chapter):
     assert_figures_written(through_time_chapter, {"gradient_through_time", "adding_problem_by_length",
                                                   "gradient_after_training", "exploding_gradient"})
+
+
+# --- 14 attention is a softmax -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def attention(attention_chapter):
+    return attention_chapter.findings
+
+
+def test_attention_with_zero_sharpness_averages_and_with_large_sharpness_looks_up(attention):
+    lookups = attention["lookups"]
+    assert lookups[0.0]["output"] == pytest.approx(attention["values_mean"], abs=1e-9)
+    assert lookups[16.0]["p3"] > 0.99 and lookups[16.0]["output"] == pytest.approx(attention["nearest_value"], rel=0.01)
+    assert attention["by_hand_difference"] < 1e-9
+    assert [lookups[beta]["p3"] for beta in sorted(lookups)] == sorted(lookups[beta]["p3"] for beta in lookups)
+
+
+def test_unscaled_scores_spread_as_sqrt_d_and_their_softmax_gradient_collapses(attention):
+    rows = attention["saturation"]
+    for d in attention["widths"]:
+        assert rows[f"unscaled, d = {d}"]["score std"] == pytest.approx(np.sqrt(d), rel=0.1)
+        assert rows[f"scaled, d = {d}"]["score std"] == pytest.approx(1.0, abs=0.1)
+        assert rows[f"scaled, d = {d}"]["median ||dL/ds||"] == pytest.approx(0.26, rel=0.1)
+    assert rows["unscaled, d = 1024"]["largest weight"] > 0.9 > 0.3 > rows["scaled, d = 1024"]["largest weight"]
+    assert rows["unscaled, d = 1024"]["median ||dL/ds||"] < 1e-3 * rows["scaled, d = 1024"]["median ||dL/ds||"]
+
+
+def test_attention_recalls_at_every_length_and_the_lstm_falls_behind(attention):
+    recall, pairs = attention["recall"], attention["pairs"]
+    assert min(recall["attention"].values()) > 0.95
+    lstm = [recall["LSTM"][p] for p in pairs]
+    assert lstm == sorted(lstm, reverse=True) and lstm[-1] < 0.5 and min(lstm) > 1 / 16
+    assert attention["looks_at_value"] > 0.95 and attention["weight_on_value"] > 0.9
+
+
+def test_attention_chapter_writes_its_figures(attention_chapter):
+    assert_figures_written(attention_chapter, {"softmax_saturation", "recall_by_pairs", "attention_weights"})
