@@ -1001,8 +1001,10 @@ def test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name):
 
 through_time_chapter = chapter_fixture("13_vanishing_gradients_through_time")
 attention_chapter = chapter_fixture("14_attention_is_a_softmax")
+language_model_chapter = chapter_fixture("15_tiny_language_model")
 SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter",
-                     "14_attention_is_a_softmax": "attention_chapter"}
+                     "14_attention_is_a_softmax": "attention_chapter",
+                     "15_tiny_language_model": "language_model_chapter"}
 FIXTURES.update(SEQUENCE_FIXTURES)
 
 
@@ -1098,3 +1100,37 @@ def test_attention_recalls_at_every_length_and_the_lstm_falls_behind(attention):
 
 def test_attention_chapter_writes_its_figures(attention_chapter):
     assert_figures_written(attention_chapter, {"softmax_saturation", "recall_by_pairs", "attention_weights"})
+
+
+# --- 15 a tiny language model --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def language_model(language_model_chapter):
+    return language_model_chapter.findings
+
+
+def test_bigram_counts_need_far_fewer_bits_than_a_uniform_guess(language_model):
+    vocabulary = 2 ** language_model["uniform_bpc"]              # log2 V: V characters, V depends on Python's version
+    assert vocabulary == pytest.approx(round(vocabulary)) and vocabulary > 50
+    assert 3.0 < language_model["bigram_bpc"] < language_model["uniform_bpc"] - 2
+
+
+def test_every_network_learns_and_the_lstm_leads_at_this_budget(language_model):
+    for name, curve in language_model["curves"].items():
+        assert curve[0][0] == 0 and curve[-1][0] == language_model["steps"]
+        assert curve[0][1] == pytest.approx(language_model["uniform_bpc"], abs=0.5)
+        assert curve[-1][1] < language_model["uniform_bpc"] - 2, name
+    assert language_model["best"] == "LSTM" == min(language_model["final_bpc"], key=language_model["final_bpc"].get)
+    final = language_model["final_bpc"]
+    assert final["transformer, GELU"] == pytest.approx(final["transformer, ReLU"], abs=0.1)
+
+
+def test_samples_extend_the_prompt_and_the_bigram_spells_the_fewest_real_words(language_model):
+    for name, text in language_model["samples"].items():
+        assert text.startswith("The return value of ") and len(text) == len("The return value of ") + 160, name
+    shares = language_model["known_word_share"]
+    assert min(shares, key=shares.get) == "bigram (counts)"
+
+
+def test_language_model_chapter_writes_its_figures(language_model_chapter):
+    assert_figures_written(language_model_chapter, {"validation_bpc", "validation_bpc_gelu_relu"})
