@@ -331,8 +331,8 @@ ch.headline = (f"||dL/dh_1||/||dL/dh_64|| at the start: tanh {at_start['adding p
 # At initialisation the three networks already differ by many orders of magnitude (the first
 # table and figure; the two tasks agree). Through $64$ steps the tanh RNN's gradient has all
 # but vanished by the first step: the loss says nothing about the early inputs. The LSTM's
-# falls far less steeply but still loses most of it: a forget gate near three quarters
-# multiplies the cell's gradient by about that much per step. The identity-started ReLU RNN
+# falls far less steeply but still loses most of it: along its cell every step multiplies
+# the gradient by the forget gate, near three quarters at the start. The identity-started ReLU RNN
 # keeps most of it, as the question predicted: every step multiplies by $W_{hh} = I$.
 #
 # Training tells a different story from the start alone. At the shortest length all three
@@ -340,8 +340,9 @@ ch.headline = (f"||dL/dh_1||/||dL/dh_64|| at the start: tanh {at_start['adding p
 # tries, while the two simple RNNs fail at the longest length, their error stuck near that
 # of always answering $1$ (the second table; each network's longest length learned is printed
 # under it). The ReLU RNN's good start did not last: after training, the gradient that
-# reaches its first step has fallen far below its value at the start, because training moved
-# $W_{hh}$ away from the identity. The trained LSTM's gradient reaches the first step far
+# reaches its first step has fallen far below its value at the start. Nothing in a ReLU RNN
+# holds the per-step factor at $1$ once training changes $W_{hh}$ and switches units off
+# (the question's warning). The trained LSTM's gradient reaches the first step far
 # better than at the start, and its forget gate shows how: one or more units now keep almost
 # all of their cell at every step (an average forget gate above $0.9$), where none did at the
 # start, while the average over all units fell. The LSTM did not keep everything; it learned
