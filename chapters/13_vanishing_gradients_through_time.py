@@ -419,8 +419,8 @@ ch.claims({
 # 1. Set `layer.bias_ih_l0.data[HIDDEN:2 * HIDDEN] = 0` in `recurrent_layer`. With
 #    $f \approx \sigma(0) = 1/2$ the cell's gradient halves at every step, so the ratio falls
 #    by many more orders of magnitude than with bias $1$ (about $(1/2)^{63}$ against
-#    $(3/4)^{63}$ along the cell). Training then has to open the gate from further away; at
-#    short lengths it still learns, at the longest it learns later or not within the budget.
+#    $(3/4)^{63}$ along the cell). Training then has to open the gate from further away:
+#    whether it still learns the longest length within the same budget is what to measure.
 # 2. The update gate $z_t$: where $z_t \approx 1$ the state is copied and the gradient passes
 #    unchanged, $\partial h_t / \partial h_{t-1} \supseteq \mathrm{diag}(z_t)$. Loop over
 #    `mn.nn.GRUCell` as `gradient_through_time` does; the GRU behaves much like the LSTM.

@@ -362,13 +362,14 @@ ch.claims({
 #    gradient is tiny (the second experiment): training is slower and less stable, and may
 #    stall, where the scaled model learns in a few hundred steps.
 # 2. The query can match the queried key's own position (same token), but there sits the key,
-#    not its value: the retrieved vector says nothing about the answer, and accuracy falls to
-#    about $1/\text{pairs}$ or below. One attention layer cannot both find the key and step to
+#    not its value: the retrieved vector says nothing about the answer, so expect accuracy far
+#    below the model with the previous token (measure it). One attention layer cannot both find the key and step to
 #    the next position; that is what the previous-token embedding (or a first attention
 #    layer, an "induction head") provides.
 # 3. Compare `model(X).data.argmax(axis=1) + NUM_KEYS_RECALL` with the value tokens
-#    `X[:, 1:2 * pairs:2]`: nearly all its answers are values from the sequence, chosen
-#    almost at random among them.
+#    `X[:, 1:2 * pairs:2]`. If nearly all its answers are values from the sequence while its
+#    accuracy stays near $1/\text{pairs}$, it has learned which values were stored but not
+#    which key each belongs to.
 #
 # </details>
 
