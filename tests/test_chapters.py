@@ -1058,6 +1058,8 @@ def test_unclipped_relu_rnn_gradient_explodes_and_clipping_caps_only_the_step(th
     assert through_time["unclipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
     assert through_time["clipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
     assert min(through_time["unclipped_mse"], through_time["clipped_mse"]) > 0.1
+    assert through_time["unclipped_peak_step"] <= through_time["training_steps"] / 10
+    assert through_time["unclipped_late_median"] < 1e-3 * through_time["unclipped_max_norm"]
 
 
 def test_through_time_chapter_writes_its_figures(through_time_chapter):
