@@ -1023,3 +1023,146 @@ def test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name):
     claims = [" ".join(claim.split()) for claim in chapter.checks]
     unchecked = [s for s in number_sentences(name) if not any(claim in s for claim in claims)]
     assert not unchecked, f"{name}: sentences that state a number no claim checks: {unchecked}"
+
+
+# === the sequence chapters (13-15) =========================================================
+# Their quick runs, added to FIXTURES, and the three checks above (claims in the prose, held
+# in quick mode and in the recorded full run; every number a checked claim) run over them too.
+
+through_time_chapter = chapter_fixture("13_vanishing_gradients_through_time")
+attention_chapter = chapter_fixture("14_attention_is_a_softmax")
+language_model_chapter = chapter_fixture("15_tiny_language_model")
+SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter",
+                     "14_attention_is_a_softmax": "attention_chapter",
+                     "15_tiny_language_model": "language_model_chapter"}
+FIXTURES.update(SEQUENCE_FIXTURES)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_sequence_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name):
+    test_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_sequence_chapter_claims_hold_in_the_recorded_full_run(request, name):
+    test_chapter_claims_hold_in_the_recorded_full_run(request, name)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
+def test_every_number_in_a_sequence_chapters_prose_is_a_checked_claim(request, name):
+    test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name)
+
+
+# --- 13 vanishing gradients through time ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def through_time(through_time_chapter):
+    return through_time_chapter.findings
+
+
+def test_gradient_through_64_tanh_steps_vanishes_and_through_the_identity_relu_rnn_does_not(through_time):
+    for task in ("adding problem", "pixel digits"):
+        ratios = through_time["at_start"][task]
+        assert len(ratios["tanh RNN"]) == 64 and ratios["tanh RNN"][-1] == pytest.approx(1.0)
+        assert ratios["tanh RNN"][0] < 1e-10 < ratios["LSTM"][0] < 1e-2 < 0.1 < ratios["ReLU RNN, identity"][0]
+        assert np.all(np.diff(np.log(ratios["tanh RNN"])) > 0)        # shrinks at every step back
+
+
+def test_lstm_learns_the_adding_problem_at_every_length_and_simple_rnns_only_at_short_ones(through_time):
+    final, lengths = through_time["final_mse"], through_time["lengths"]
+    assert through_time["longest_learned"]["LSTM"] == lengths[-1]
+    for model in ("tanh RNN", "ReLU RNN, identity"):
+        assert final[model][lengths[0]] < 0.05 < 0.1 < final[model][lengths[-1]]
+        assert 0 < through_time["longest_learned"][model] < lengths[-1]
+
+
+def test_training_opens_some_lstm_forget_gates_and_closes_the_identity_rnns_path(through_time):
+    assert through_time["first_step_after"]["LSTM"] > 10 * through_time["first_step_before"]["LSTM"]
+    assert through_time["first_step_after"]["ReLU RNN, identity"] < through_time["first_step_before"]["ReLU RNN, identity"]
+    start, trained = through_time["forget_gate_start"], through_time["forget_gate_trained"]
+    assert 0.7 < np.mean(start) < 0.76                  # sigma(1) = 0.73 with bias 1, weights near 0
+    assert max(trained) > 0.9 > max(start)
+
+
+def test_unclipped_relu_rnn_gradient_explodes_and_clipping_caps_only_the_step(through_time):
+    assert through_time["unclipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
+    assert through_time["clipped_max_norm"] > 10 * through_time["unclipped_first_norm"]
+    assert min(through_time["unclipped_mse"], through_time["clipped_mse"]) > 0.1
+    assert through_time["unclipped_peak_step"] <= through_time["training_steps"] / 10
+    assert through_time["unclipped_late_median"] < 1e-3 * through_time["unclipped_max_norm"]
+
+
+def test_through_time_chapter_writes_its_figures(through_time_chapter):
+    assert_figures_written(through_time_chapter, {"gradient_through_time", "adding_problem_by_length",
+                                                  "gradient_after_training", "exploding_gradient"})
+
+
+# --- 14 attention is a softmax -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def attention(attention_chapter):
+    return attention_chapter.findings
+
+
+def test_attention_with_zero_sharpness_averages_and_with_large_sharpness_looks_up(attention):
+    lookups = attention["lookups"]
+    assert lookups[0.0]["output"] == pytest.approx(attention["values_mean"], abs=1e-9)
+    assert lookups[16.0]["p3"] > 0.99 and lookups[16.0]["output"] == pytest.approx(attention["nearest_value"], rel=0.01)
+    assert attention["by_hand_difference"] < 1e-9
+    assert [lookups[beta]["p3"] for beta in sorted(lookups)] == sorted(lookups[beta]["p3"] for beta in lookups)
+
+
+def test_unscaled_scores_spread_as_sqrt_d_and_their_softmax_gradient_collapses(attention):
+    rows = attention["saturation"]
+    for d in attention["widths"]:
+        assert rows[f"unscaled, d = {d}"]["score std"] == pytest.approx(np.sqrt(d), rel=0.1)
+        assert rows[f"scaled, d = {d}"]["score std"] == pytest.approx(1.0, abs=0.1)
+        assert rows[f"scaled, d = {d}"]["median ||dL/ds||"] == pytest.approx(0.26, rel=0.1)
+    assert rows["unscaled, d = 1024"]["largest weight"] > 0.9 > 0.3 > rows["scaled, d = 1024"]["largest weight"]
+    assert rows["unscaled, d = 1024"]["median ||dL/ds||"] < 1e-3 * rows["scaled, d = 1024"]["median ||dL/ds||"]
+
+
+def test_attention_recalls_at_every_length_and_the_lstm_falls_behind(attention):
+    recall, pairs = attention["recall"], attention["pairs"]
+    assert min(recall["attention"].values()) > 0.95
+    lstm = [recall["LSTM"][p] for p in pairs]
+    assert lstm == sorted(lstm, reverse=True) and lstm[-1] < 0.5 and min(lstm) > 1 / 16
+    assert attention["looks_at_value"] > 0.95 and attention["weight_on_value"] > 0.9
+
+
+def test_attention_chapter_writes_its_figures(attention_chapter):
+    assert_figures_written(attention_chapter, {"softmax_saturation", "recall_by_pairs", "attention_weights"})
+
+
+# --- 15 a tiny language model --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def language_model(language_model_chapter):
+    return language_model_chapter.findings
+
+
+def test_bigram_counts_need_far_fewer_bits_than_a_uniform_guess(language_model):
+    vocabulary = 2 ** language_model["uniform_bpc"]              # log2 V: V characters, V depends on Python's version
+    assert vocabulary == pytest.approx(round(vocabulary)) and vocabulary > 50
+    assert 3.0 < language_model["bigram_bpc"] < language_model["uniform_bpc"] - 2
+
+
+def test_every_network_learns_and_the_lstm_leads_at_this_budget(language_model):
+    for name, curve in language_model["curves"].items():
+        assert curve[0][0] == 0 and curve[-1][0] == language_model["steps"]
+        assert curve[0][1] == pytest.approx(language_model["uniform_bpc"], abs=0.5)
+        assert curve[-1][1] < language_model["uniform_bpc"] - 2, name
+    assert language_model["best"] == "LSTM" == min(language_model["final_bpc"], key=language_model["final_bpc"].get)
+    final = language_model["final_bpc"]
+    assert final["transformer, GELU"] == pytest.approx(final["transformer, ReLU"], abs=0.1)
+
+
+def test_samples_extend_the_prompt_and_the_bigram_spells_fewer_real_words_than_the_lstm(language_model):
+    for name, text in language_model["samples"].items():
+        assert text.startswith("The return value of ") and len(text) == len("The return value of ") + 160, name
+    shares = language_model["known_word_share"]
+    assert shares["bigram (counts)"] < shares["LSTM"]
+
+
+def test_language_model_chapter_writes_its_figures(language_model_chapter):
+    assert_figures_written(language_model_chapter, {"validation_bpc", "validation_bpc_gelu_relu"})
