@@ -944,7 +944,10 @@ FIXTURES = {"00_autograd": "autograd", "01_activation_zoo": "zoo_chapter", "02_l
             "07_dead_relu": "dead_relu_chapter", "08_convnets": "convnets_chapter",
             "09_self_normalizing_and_maxout": "self_normalizing_chapter",
             "10_exploding_gradients": "exploding_chapter", "11_remedies_for_depth": "remedies_chapter",
-            "12_optimizers": "optimizers_chapter"}
+            "12_optimizers": "optimizers_chapter",
+            "13_vanishing_gradients_through_time": "through_time_chapter",
+            "14_attention_is_a_softmax": "attention_chapter",
+            "15_tiny_language_model": "language_model_chapter"}
 RECORDED = CHAPTERS / "findings"
 # What a number in a sentence may be without being a finding: maths ($...$), code, links,
 # years and citations, chapter numbers, list numbers, headings, and the opening's run times.
@@ -1026,31 +1029,10 @@ def test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name):
 
 
 # === the sequence chapters (13-15) =========================================================
-# Their quick runs, added to FIXTURES, and the three checks above (claims in the prose, held
-# in quick mode and in the recorded full run; every number a checked claim) run over them too.
 
 through_time_chapter = chapter_fixture("13_vanishing_gradients_through_time")
 attention_chapter = chapter_fixture("14_attention_is_a_softmax")
 language_model_chapter = chapter_fixture("15_tiny_language_model")
-SEQUENCE_FIXTURES = {"13_vanishing_gradients_through_time": "through_time_chapter",
-                     "14_attention_is_a_softmax": "attention_chapter",
-                     "15_tiny_language_model": "language_model_chapter"}
-FIXTURES.update(SEQUENCE_FIXTURES)
-
-
-@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
-def test_sequence_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name):
-    test_chapter_claims_quote_its_prose_and_hold_in_quick_mode(request, name)
-
-
-@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
-def test_sequence_chapter_claims_hold_in_the_recorded_full_run(request, name):
-    test_chapter_claims_hold_in_the_recorded_full_run(request, name)
-
-
-@pytest.mark.parametrize("name", sorted(SEQUENCE_FIXTURES))
-def test_every_number_in_a_sequence_chapters_prose_is_a_checked_claim(request, name):
-    test_every_number_in_a_chapters_prose_is_a_checked_claim(request, name)
 
 
 # --- 13 vanishing gradients through time ---------------------------------------------------
