@@ -26,11 +26,11 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
 
     Shape: x (N, in); h, c (N, H) -> h', c' (N, H). All arguments are Tensors.
     """
-    # HINT: one matmul per weight for all four gates: x @ weight_ih.T + bias_ih + h @ weight_hh.T
-    # HINT: + bias_hh, shape (N, 4H); then slice the columns: the k-th gate is [:, k*H:(k+1)*H] in
-    # HINT: the order i, f, g, o. Tensor.sigmoid() and .tanh() are stable at any input
+    # HINT: one matmul per weight gives all four gates' pre-activations at once, shape (N, 4H);
+    # HINT: slice each gate's H columns in the order i, f, g, o (see the statement), then
+    # HINT: Tensor.sigmoid() or .tanh(), which are stable at any input
     # YOUR CODE HERE
-    raise NotImplementedError('one matmul per weight for all four gates: x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh, shape (N, 4H); then slice the columns: the k-th gate is [:, k*H:(k+1)*H] in the order i, f, g, o. Tensor.sigmoid() and .tanh() are stable at any input')
+    raise NotImplementedError("one matmul per weight gives all four gates' pre-activations at once, shape (N, 4H); slice each gate's H columns in the order i, f, g, o (see the statement), then Tensor.sigmoid() or .tanh(), which are stable at any input")
 
 
 def lstm(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -69,8 +69,8 @@ def causal_attention(q, k, v):
 
     Shape: q, k (*, T, E); v (*, T, Ev) -> (*, T, Ev); the leading axes (batch, heads) match.
     """
-    # HINT: k's last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the last two
-    # HINT: exchanged; scale the scores by 1 / math.sqrt(E); np.tri(T, T, dtype=bool) is True where
-    # HINT: j <= i, and mn.where(allowed, scores, -math.inf) masks the rest; then your softmax
+    # HINT: k with its last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the
+    # HINT: last two exchanged (k.T would reverse the batch axes too); np.tri(T, T, dtype=bool) is
+    # HINT: True where j <= i; mn.where(condition, a, b) takes a where the condition holds, else b
     # YOUR CODE HERE
-    raise NotImplementedError("k's last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the last two exchanged; scale the scores by 1 / math.sqrt(E); np.tri(T, T, dtype=bool) is True where j <= i, and mn.where(allowed, scores, -math.inf) masks the rest; then your softmax")
+    raise NotImplementedError('k with its last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the last two exchanged (k.T would reverse the batch axes too); np.tri(T, T, dtype=bool) is True where j <= i; mn.where(condition, a, b) takes a where the condition holds, else b')

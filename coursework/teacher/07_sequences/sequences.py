@@ -26,9 +26,9 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
 
     Shape: x (N, in); h, c (N, H) -> h', c' (N, H). All arguments are Tensors.
     """
-    # HINT: one matmul per weight for all four gates: x @ weight_ih.T + bias_ih + h @ weight_hh.T
-    # HINT: + bias_hh, shape (N, 4H); then slice the columns: the k-th gate is [:, k*H:(k+1)*H] in
-    # HINT: the order i, f, g, o. Tensor.sigmoid() and .tanh() are stable at any input
+    # HINT: one matmul per weight gives all four gates' pre-activations at once, shape (N, 4H);
+    # HINT: slice each gate's H columns in the order i, f, g, o (see the statement), then
+    # HINT: Tensor.sigmoid() or .tanh(), which are stable at any input
     ### BEGIN SOLUTION
     hidden = h.shape[-1]
     pre = x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh
@@ -84,9 +84,9 @@ def causal_attention(q, k, v):
 
     Shape: q, k (*, T, E); v (*, T, Ev) -> (*, T, Ev); the leading axes (batch, heads) match.
     """
-    # HINT: k's last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the last two
-    # HINT: exchanged; scale the scores by 1 / math.sqrt(E); np.tri(T, T, dtype=bool) is True where
-    # HINT: j <= i, and mn.where(allowed, scores, -math.inf) masks the rest; then your softmax
+    # HINT: k with its last two axes swapped is k.transpose(axes), axes = range(k.ndim) with the
+    # HINT: last two exchanged (k.T would reverse the batch axes too); np.tri(T, T, dtype=bool) is
+    # HINT: True where j <= i; mn.where(condition, a, b) takes a where the condition holds, else b
     ### BEGIN SOLUTION
     length, features = q.shape[-2], q.shape[-1]
     axes = tuple(range(k.ndim - 2)) + (k.ndim - 1, k.ndim - 2)
