@@ -2,8 +2,9 @@
 starter nothing, each forbidden built-in nothing for its task, and plausible mistakes (a gate
 read from the wrong slice, attention unscaled or not causal, a softmax or sigmoid that
 overflows, a forward pass in numpy that autograd cannot follow) lose the points the statement
-says. The checks common to every assignment (starters = stripped references, statement points,
-release, public tests) are in test_coursework.py.
+says, while honest formulas that round differently earn full marks. The checks common to
+every assignment (starters = stripped references, statement points, release, public tests)
+are in test_coursework.py.
 """
 import sys
 from pathlib import Path
@@ -125,6 +126,35 @@ def test_a_plausible_mistake_loses_the_points_the_statement_says(tmp_path, mista
     for name, r in rows.items():
         assert r["earned"] == earned.get(name, POINTS[name]), (name, r)
     assert any(words in r["message"] for r in rows.values()), rows
+
+
+
+HONEST = [   # the same functions written another way, each rounding differently from minnet's
+    ("    pre = x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh\n"
+     "    i, f, g, o = (pre[:, k * hidden:(k + 1) * hidden] for k in range(4))\n",
+     "    def gate(k):\n"
+     "        rows = slice(k * hidden, (k + 1) * hidden)\n"
+     "        return x @ weight_ih[rows].T + h @ weight_hh[rows].T + (bias_ih[rows] + bias_hh[rows])\n"
+     "    i, f, g, o = (gate(k) for k in range(4))\n"),
+    ("i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()",
+     "i, f, o = ((1 + (z * 0.5).tanh()) * 0.5 for z in (i, f, o))\n    g = g.tanh()"),
+    ("    c_next = f * c + i * g\n", "    c_next = i * g + c * f\n"),
+    ("    shifted = scores - scores.max(axis=-1, keepdims=True).detach()\n    weights = shifted.exp()\n"
+     "    return weights / weights.sum(axis=-1, keepdims=True)\n",
+     "    return (scores - scores.logsumexp(axis=-1, keepdims=True)).exp()\n"),
+    ("    scores = (q @ k.transpose(axes)) * (1 / math.sqrt(features))",
+     "    scores = (q / math.sqrt(features)) @ k.transpose(axes)"),
+    ("    scores = mn.where(allowed, scores, -math.inf)", "    scores = mn.where(allowed, scores, -1e9)"),
+]
+
+
+def test_honest_formulas_that_round_differently_earn_full_marks(tmp_path):
+    text = REFERENCE
+    for right, other in HONEST:
+        assert right in text, right
+        text = text.replace(right, other)
+    rows = grade(tmp_path, text, seed=8)
+    assert all(r["passed"] for r in rows.values()), [r["message"] for r in rows.values() if not r["passed"]]
 
 
 def test_the_built_ins_take_the_students_signatures_and_agree_with_the_reference():
