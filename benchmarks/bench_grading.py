@@ -1,4 +1,4 @@
-"""Seconds per graded submission: all six assignments, each in its sandboxed workers.
+"""Seconds per graded submission: every assignment, each in its sandboxed workers.
 
 A class of MINNET_BENCH_STUDENTS submissions (4 by default; half the reference solutions,
 half the unwritten starters) is graded with `grade_class`, once with one job and once with
@@ -47,7 +47,7 @@ def main():
             start = time.perf_counter()
             grade_assignment(TEACHER, assignment, scratch / "class" / "student00" / assignment.name, SEED)
             print(f"{assignment.name:<18} {time.perf_counter() - start:>20.2f}")
-        print(f"\n{STUDENTS} submissions, all six assignments ({os.cpu_count()} CPUs)")
+        print(f"\n{STUDENTS} submissions, all {len(assignment_folders(TEACHER))} assignments ({os.cpu_count()} CPUs)")
         print(f"{'jobs':<6} {'seconds per submission':>24} {'total seconds':>14}")
         for jobs in (1, 2):
             start = time.perf_counter()

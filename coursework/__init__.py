@@ -6,6 +6,7 @@
     04_convolution   a convolution via im2col, checked against minnet's Conv2D
     05_optimizers    an optimiser with the update hook, one written PyTorch's way, an LR schedule
     06_project       a mini-project: train, diagnose and report
+    07_sequences     an LSTM cell over time and causal attention, held to minnet's own
 
 assignments/NN_topic/ is what students get (statement, starter, public tests; installed with
 minnet); teacher/NN_topic/ is the teacher's bundle (the reference solution between nbgrader's

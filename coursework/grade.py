@@ -87,6 +87,8 @@ def _result(assignment, meta, earned, message):
 def _part_credit(check, meta):
     failed = [(title, error) for title, error in check.parts if error is not None]
     earned = meta["points"] * (len(check.parts) - len(failed)) / max(1, len(check.parts))
+    if len(failed) == len(check.parts) and len({str(error) for _, error in failed}) == 1:
+        return earned, str(failed[0][1])          # every check failed the same way: say it once
     message = "\n".join(f"{title}: {error}" if title else str(error) for title, error in failed)
     return earned, message
 

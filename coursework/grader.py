@@ -10,8 +10,9 @@ tasks, each a function of one `Check`, with its points and the built-ins it forb
         check.same("function", name="Mul", inputs=[a, a.T[:1].T], upstream=..., what="Mul")
 
 `check.same` runs a driver (coursework/drivers.py) on the student's file, in the worker, and on
-the teacher's reference solution, here, and compares the two; `check.student` returns the
-student's value for the task to judge. Every verdict is made in this process. Inputs come
+the teacher's reference solution, here, and compares the two (with `against=drivers.BuiltIns`,
+on minnet's own versions instead: assignment 7); `check.student` returns the student's value
+for the task to judge. Every verdict is made in this process. Inputs come
 from `check.rng`, seeded by the grading seed and the task, so they change from one grading
 run to the next. A task with `partial=True` scores the fraction of its `with check.part(...)`
 blocks that passed.
@@ -167,15 +168,18 @@ class Check:
         return self.box.run(driver, args, self.deadline, self.seconds, self.meta["forbidden"],
                             self.meta["targets"])
 
-    def expected(self, driver, **args):
-        """The value of the driver on the teacher's reference solution (run here)."""
-        return _call_driver(driver, self.reference, args)
+    def expected(self, driver, against=None, **args):
+        """The value of the driver on the teacher's reference solution (run here), or on
+        `against`: an object with the starter's names, such as minnet's own versions
+        (drivers.BuiltIns), when those are what the student is held to."""
+        return _call_driver(driver, self.reference if against is None else against, args)
 
-    def same(self, driver, what, where=None, **args):
-        """Student and reference agree on this driver call (its facts, such as a registered
-        name, are the task's to judge); returns the student's value."""
-        expected = self.expected(driver, **args)
-        truth = self.expected(driver, **_upcast(args)) if _has_float32(args) else None
+    def same(self, driver, what, where=None, against=None, **args):
+        """Student and reference (or `against`, as in expected()) agree on this driver call
+        (its facts, such as a registered name, are the task's to judge); returns the
+        student's value."""
+        expected = self.expected(driver, against, **args)
+        truth = self.expected(driver, against, **_upcast(args)) if _has_float32(args) else None
         got = self.student(driver, **args)
         if isinstance(expected, dict) and isinstance(got, dict):
             if got.get("changed"):
