@@ -244,7 +244,8 @@ ch.claims({
 #    the bottom of the V move, and why ($\varepsilon \approx 1.2 \times 10^{-7}$ in float32)?
 # 3. Write `class Cube(mn.Function)` with forward $x^3$ and a deliberately wrong backward, and
 #    see what `mn.gradcheck` reports.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. minnet, like PyTorch, takes $0$ as the derivative of $|x|$ at $x = 0$ (a subgradient);

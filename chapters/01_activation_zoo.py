@@ -410,7 +410,8 @@ ch.claims({
 #    property of the function or of the threshold?
 # 3. Time the activations on float64 instead of float32 (in `time_forward_backward`): which
 #    ones slow down by more than the factor of two in memory traffic?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. With $s = \sigma(2x)$, $f = xs$ and $f' = s + 2x\,s(1 - s)$. The function is swish with

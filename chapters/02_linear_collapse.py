@@ -323,7 +323,8 @@ ch.claims({
 # 2. Give the conv stack `padding=1` in every layer: where do the collapsed and the stacked
 #    outputs now disagree, and why only there?
 # 3. Set `HIDDEN = 2`: how narrow can the ReLU network be and still separate the circles?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Tanh rescues it: any nonlinearity between the layers breaks the collapse. Identity is

@@ -259,7 +259,8 @@ ch.claims({
 #    scale rescue the gradient, or does it push the units into saturation?
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the training cell. Adam divides each step by
 #    the gradient's own running size: does the deep sigmoid network now learn?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. LeakyReLU's derivative is 1 for positive inputs and 0.01 for negative ones, so its

@@ -287,7 +287,8 @@ ch.claims({
 #    negative half's second moment.
 # 3. Set `DEPTH = 10`. Does Xavier still fail? Find the depth at which it stops learning
 #    with this learning rate.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. With Xavier's: an orthogonal square matrix has $\mathrm{Var}(w) = 1/n$ per entry, and

@@ -423,7 +423,8 @@ ch.claims({
 # 3. Put the penalty on the first layer only, and count the input pixels whose outgoing
 #    weights are all near zero: plot that mask as an $8 \times 8$ image. Which pixels did L1
 #    switch off?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. More data is the best regulariser: with five times as many training digits the

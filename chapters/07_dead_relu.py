@@ -396,7 +396,8 @@ ch.claims({
 #    for $z \ll 0$: is it "dead" by the diagnostic's definition, and does it behave like it?
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the large-learning-rate situation (with
 #    $\eta = 0.1$). Does Adam's step-size normalisation kill fewer ReLU units?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. At $-0.3$ many units still see some positive pre-activations and ReLU trains; at $-3$

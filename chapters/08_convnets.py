@@ -340,7 +340,8 @@ ch.claims({
 #    change?
 # 3. Replace `MaxPool2D(2)` by `AvgPool2D(2)`. How do accuracy and the shifted-image accuracy
 #    change?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. The Dense net's does: a fixed permutation of its inputs is just a permutation of its

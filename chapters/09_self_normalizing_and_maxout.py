@@ -437,7 +437,8 @@ ch.claims({
 #    rate.
 # 3. Write `HardMish` as a new `mn.nn.Activation` (your own piecewise-linear guess at Mish),
 #    add it to `SMOOTH_AND_HARD`, and measure its gap to Mish and its speed.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. ELU has a negative branch like SELU but no scale $\lambda$: its outputs' variance is

@@ -330,7 +330,8 @@ ch.claims({
 #    clipping thresholds does its gradient norm stay, and would clipping change it at all?
 # 3. Replace the gain-2 weights by He's weights and a learning rate ten times too large: does
 #    clipping by norm rescue training the same way?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Clipping caps the step at about learning rate times threshold; with a smaller rate the

@@ -407,7 +407,8 @@ ch.claims({
 #    happens at learning rate $0.1$, and at $0.01$?
 # 3. Count the dead ReLU units of the LayerNorm ReLU net after training with
 #    `mn.callbacks.ActivationStatisticsRecorder` (chapter 07): is that where its gradient went?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. The normalisation inside the branch keeps each branch's output at size one, so the

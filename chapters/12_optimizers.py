@@ -508,7 +508,8 @@ ch.claims({
 #    1964): try it.
 # 3. Replace the warm-up with Adam at $\eta = 0.1$ but `betas=(0.9, 0.99)`: $v$ forgets faster.
 #    Does the first epoch still suffer?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. RMSprop and Adam scale each *coordinate*; after a rotation the steep and flat directions

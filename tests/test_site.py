@@ -123,6 +123,14 @@ def test_chapter_page_ends_with_exercises_and_folded_solutions(browser, server, 
         assert headings[-2:] == ["Exercises", "References"], f"{chapter}: last sections {headings[-2:]}"
         toggles = page.eval_on_selector_all("details", "ds => ds.map(d => [d.open, d.querySelector('summary').textContent])")
         assert toggles == [[False, "Solutions"]], f"{chapter}: solution toggles {toggles}"
+        # the toggle (the notebook's solutions cell) lies between the exercises and the references
+        between = page.evaluate("""() => {
+            const [exercises, references] = [...document.querySelectorAll('article h2')].slice(-2);
+            const toggle = document.querySelector('article details');
+            const after = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+            return toggle !== null && after(exercises, toggle) && after(toggle, references);
+        }""")
+        assert between, f"{chapter}: the solutions toggle is not between Exercises and References"
     finally:
         page.close()
 
