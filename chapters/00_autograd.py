@@ -40,6 +40,23 @@ def f_prime_by_hand(x):
     return 3 * x ** 2 - 2 - 2 * x * np.exp(-x ** 2)
 
 
+# Bookkeeping, not the lesson: record what the prose and the tests check, and print it.
+def report_differences(steps, errors, truncation, rounding):
+    """Print and record the error of central differences per step h; which error dominates at 1e-6."""
+    ch.table({f"{h:.0e}": {"max error": e, "truncation ~": t, "rounding ~": r}
+              for h, e, t, r in zip(steps, errors, truncation, rounding)}, fmt=".1e", key="h")
+    at = dict(zip(steps, errors))
+    best = float(steps[np.argmin(errors)])
+    ch.record(difference_errors=dict(zip(steps.tolist(), errors.tolist())), best_step=best,
+              max_error_vs_differences=float(at[1e-6]),
+              truncation_at_1e_6=float(truncation[5]), rounding_at_1e_6=float(rounding[5]))
+    dominant = "rounding" if rounding[5] > truncation[5] else "truncation"
+    ch.print(f"at h = 1e-6 the error is {at[1e-6]:.1e}: the truncation estimate is {truncation[5]:.0e}, "
+             f"the rounding estimate {rounding[5]:.0e}, so it is {dominant} error. "
+             f"The smallest error is at h = {best:.0e}.")
+    return dominant
+
+
 # %% [markdown]
 # ## The graph behind one number
 # Evaluate $f$ at $x = 0.5$. Each op's output remembers the op that made it and that op's
@@ -125,18 +142,9 @@ errors = np.array([np.max(np.abs(central_difference(h) - grid.grad)) for h in st
 third = 6 - 4 * grid.data * (2 * grid.data ** 2 - 3) * np.exp(-grid.data ** 2)   # f'''(x), by hand
 truncation = steps ** 2 * np.max(np.abs(third)) / 6
 rounding = np.finfo(np.float64).eps * np.max(np.abs(values.data)) / steps
-ch.table({f"{h:.0e}": {"max error": e, "truncation ~": t, "rounding ~": r}
-          for h, e, t, r in zip(steps, errors, truncation, rounding)}, fmt=".1e", key="h")
-at = dict(zip(steps, errors))
-best = float(steps[np.argmin(errors)])
-ch.record(difference_errors=dict(zip(steps.tolist(), errors.tolist())), best_step=best,
-          max_error_vs_differences=float(at[1e-6]),
-          truncation_at_1e_6=float(truncation[5]), rounding_at_1e_6=float(rounding[5]))
-dominant = "rounding" if rounding[5] > truncation[5] else "truncation"
-ch.print(f"at h = 1e-6 the error is {at[1e-6]:.1e}: the truncation estimate is {truncation[5]:.0e}, "
-         f"the rounding estimate {rounding[5]:.0e}, so it is {dominant} error. "
-         f"The smallest error is at h = {best:.0e}.")
+dominant = report_differences(steps, errors, truncation, rounding)
 
+# %%
 figure, ax = plt.subplots(figsize=(6, 4))
 ax.loglog(steps, errors, "o-", label="measured max |difference - autograd|")
 ax.loglog(steps, truncation, "--", label="truncation ~ h^2 |f'''| / 6")
@@ -190,10 +198,6 @@ ch.record(write_refused_while_graph_alive=write_during_graph.startswith("refused
 ch.print(f"writing while the graph waits for backward: {write_during_graph}")
 ch.print(f"after backward: grad {weights.grad}, weights now {weights.data}")
 
-ch.headline = (f"autograd vs hand-derived f': max difference {ch.findings['max_error_vs_hand']:.1e}; "
-               f"finite differences at h = 1e-6: {ch.findings['max_error_vs_differences']:.1e} "
-               f"({dominant} error)")
-
 # %% [markdown]
 # ## What we saw
 # The graph shows $f$ as minnet sees it: a handful of ops, none of which knows the formula for
@@ -212,6 +216,9 @@ ch.headline = (f"autograd vs hand-derived f': max difference {ch.findings['max_e
 # shared the memory and did. While the graph held the array, the in-place write was refused.
 
 # %%
+ch.headline = (f"autograd vs hand-derived f': max difference {ch.findings['max_error_vs_hand']:.1e}; "
+               f"finite differences at h = 1e-6: {ch.findings['max_error_vs_differences']:.1e} "
+               f"({dominant} error)")
 errors = lambda f: {float(h): e for h, e in f["difference_errors"].items()}      # noqa: E731
 ch.claims({
     "matches the hand-derived one to float64 rounding over the whole grid":
@@ -237,7 +244,8 @@ ch.claims({
 #    the bottom of the V move, and why ($\varepsilon \approx 1.2 \times 10^{-7}$ in float32)?
 # 3. Write `class Cube(mn.Function)` with forward $x^3$ and a deliberately wrong backward, and
 #    see what `mn.gradcheck` reports.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. minnet, like PyTorch, takes $0$ as the derivative of $|x|$ at $x = 0$ (a subgradient);

@@ -44,7 +44,7 @@ ARGUMENTS = {"threshold": {"threshold": 1.0, "value": 0.0},    # y = x above 1, 
 # (GLU([x, x]) = x sigmoid(x), which is SiLU).
 PARTNER = {"glu": "x"}
 
-
+# %%
 def build(name):
     """The activation registered as `name`, in eval mode (RReLU uses its mean slope)."""
     activation = mn.nn.get_activation(name, **ARGUMENTS.get(name, {}))
@@ -68,6 +68,159 @@ def values_and_slopes(name, activation, grid):
     return y.data.astype(np.float64), x.grad.astype(np.float64)
 
 
+# %%
+# Bookkeeping and drawing, not the lesson: the helpers below record findings (what the
+# prose's claims and the tests read), print tables and draw figures, so that each cell that
+# follows shows only its computation.
+def draw_zoo(names, grid):
+    """One panel per activation: f solid, f' dashed (autograd), on shared axes."""
+    cols = 4
+    rows = -(-len(names) // cols)
+    # shared axes: one scale to compare shapes by, and far fewer tick labels to draw
+    figure, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.3 * rows), sharex=True, sharey=True)
+    for ax, name in zip(axes.flat, names):
+        activation = build(name)
+        y, slope = values_and_slopes(name, activation, grid)
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.axvline(0, color="0.85", lw=0.8)
+        ax.plot(grid, y, lw=2, label="f(x)")
+        ax.plot(grid, slope, lw=1.5, ls="--", label="f'(x)")
+        ax.set_title(name + ("" if activation.elementwise else "  (1-D slice)"), fontsize=10)
+    axes[0, 0].set_ylim(-2.2, 3.2)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("f(x), f'(x)")
+    for ax in list(axes.flat)[len(names):]:
+        ax.remove()
+    for ax in list(axes.flat)[len(names) - cols:len(names)]:
+        ax.set_xlabel("x")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    axes.flat[0].legend(loc="upper left", fontsize=8)
+    figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
+                    "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
+    # fixed spacing: tight_layout on 30 panels costs more than all the measurements together
+    figure.subplots_adjust(left=0.07, right=0.99, bottom=0.03, top=0.95, hspace=0.3, wspace=0.08)
+    return figure
+
+
+def _agree(key, measured, declared, elementwise):
+    if key != "output_range":
+        return bool(measured) == bool(declared)
+    (low, high), (declared_low, declared_high) = measured, declared
+    if not elementwise:
+        # a 1-D slice sees only part of a vector activation's outputs: inside is all we can ask
+        return declared_low - 1e-3 <= low and high <= declared_high + 1e-3
+    # declared bounds are rounded to about 4 digits (GELU's minimum is -0.16997...)
+    return all((np.isinf(m) and m == d) or (np.isfinite(m) and np.isfinite(d) and abs(m - d) < 1e-3)
+               for m, d in ((low, declared_low), (high, declared_high)))
+
+
+def format_table(rows):
+    def bound(value):
+        return f"{value:+.4g}" if np.isfinite(value) else ("-inf" if value < 0 else "+inf")
+
+    def flag(row, key):
+        mark = "yes" if row["measured"][key] else "no"
+        return mark + ("*" if key in row["disagreements"] else "")
+
+    lines = [f"{'activation':<13} {'range':>18} {'f(0)':>6} {'mean N(0,1)':>11} {'zero-c.':>7} "
+             f"{'monotonic':>9} {'smooth':>6} {'max|df|':>7} {'saturates':>9}"]
+    for row in rows:
+        low, high = row["measured"]["output_range"]
+        rng = f"[{bound(low)}, {bound(high)}]" + ("*" if "output_range" in row["disagreements"] else "")
+        saturates = row["saturating_ends"] + ("*" if "saturating" in row["disagreements"] else "")
+        lines.append(f"{row['name']:<13} {rng:>18} {row['f_at_zero']:>6.2f} {row['mean_on_normal']:>11.3f} "
+                     f"{flag(row, 'zero_centred'):>7} {flag(row, 'monotonic'):>9} {flag(row, 'smooth'):>6} "
+                     f"{row['max_slope']:>7.3f} {saturates:>9}")
+    lines.append("* = the measurement disagrees with the attribute the class declares")
+    return "\n".join(lines)
+
+
+def report_properties(table):
+    """Record the table of measured properties, print it and its disagreements; the disagreements."""
+    disagreements = [(row["name"], key) for row in table for key in row["disagreements"]]
+    by_name = {row["name"]: row for row in table}
+    ch.record(table=table, disagreements=disagreements, table_text=format_table(table),
+              sigmoid_max_derivative=by_name["sigmoid"]["max_slope"])
+    ch.print(ch.findings["table_text"])
+    ch.print("measured vs declared disagreements:",
+             ", ".join(f"{name}.{key}" for name, key in disagreements) or "none")
+    ch.print(f"sigmoid's max derivative: {ch.findings['sigmoid_max_derivative']:.4f}; mean output on N(0, 1): "
+             + ", ".join(f"{name} {by_name[name]['mean_on_normal']:+.3f}" for name in ("relu", "elu", "selu")))
+    return disagreements
+
+
+SAME = 0.1            # within 10% either way, a timing is noise, not a verdict
+
+
+def verdict(ratio):
+    return "about as fast as" if abs(ratio - 1) <= SAME else "slower than" if ratio > 1 else "faster than"
+
+
+def report_times(times, size, rounds):
+    """Record the timings, print them fastest first, and how each hard variant compares."""
+    ch.record(timed_size=size, times=times, hard_sigmoid_vs_sigmoid=times["hard_sigmoid"] / times["sigmoid"],
+              hard_swish_vs_swish=times["hard_swish"] / times["swish"])
+    ch.table({name: {"ms": 1e3 * times[name]} for name in sorted(times, key=times.get)}, fmt=".3f",
+             title=f"forward + backward on {size:,} float32 values, fastest of {rounds} rounds", key="activation")
+    for hard, smooth in (("hard_sigmoid", "sigmoid"), ("hard_swish", "swish")):
+        ratio = times[hard] / times[smooth]
+        ch.print(f"{hard} takes {ratio:.2f}x the time of {smooth}: {verdict(ratio)} it in numpy on this machine")
+
+
+def draw_costs(times, size):
+    """Horizontal bars of the timings, the hard variants and their originals in red."""
+    ordered = sorted(times, key=times.get)
+    highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
+    figure, ax = plt.subplots(figsize=(7, 8))
+    ax.barh(ordered, [1e3 * times[name] for name in ordered],
+            color=["tab:red" if name in highlight else "tab:blue" for name in ordered])
+    ax.set_xlabel("forward + backward time (ms, log scale)")
+    ax.set_xscale("log")
+    ax.set_title(f"Forward + backward on {size:,} float32 values\n"
+                 "(red: hard-sigmoid, hard-swish and their smooth originals)")
+    return figure
+
+
+def report_mistakes(x, far, softmax, wrong_sigmoid, right_sigmoid, wrong_swish, right_swish,
+                    library_sigmoid, library_swish):
+    """Record how far the article's formulas and softmax numbers are from the right ones; print it."""
+    relu, relu6 = mn.nn.ReLU(), mn.nn.ReLU6()
+    ch.record(
+        hard_sigmoid_max_difference=float(np.max(np.abs(wrong_sigmoid.data - right_sigmoid.data))),
+        hard_swish_max_difference=float(np.max(np.abs(wrong_swish.data - right_swish.data))),
+        wrong_hard_sigmoid_range=(float(wrong_sigmoid.data.min()), float(wrong_sigmoid.data.max())),
+        right_hard_sigmoid_range=(float(right_sigmoid.data.min()), float(right_sigmoid.data.max())),
+        wrong_hard_sigmoid_at_100=float(((relu(far) + 3) / 6).data[0]),
+        right_hard_sigmoid_at_100=float((relu6(far + 3) / 6).data[0]),
+        library_matches_right=float(max(np.max(np.abs(library_sigmoid.data - right_sigmoid.data)),
+                                        np.max(np.abs(library_swish.data - right_swish.data)))),
+        softmax=[float(v) for v in softmax], softmax_article=[float(v) for v in ARTICLE_SOFTMAX])
+    findings = ch.findings
+    ch.print(f"article's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
+             f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
+             f"{findings['hard_sigmoid_max_difference']:.3f}; "
+             f"hard-swish: {findings['hard_swish_max_difference']:.3f}")
+    ch.print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference "
+             f"{findings['library_matches_right']:.1e}")
+    ch.print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
+    ch.print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
+
+
+def draw_mistakes(x, wrong_sigmoid, right_sigmoid, wrong_swish, right_swish):
+    """The article's hard-sigmoid and hard-swish against MobileNetV3's, side by side."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, wrong, correct, label, article in (
+            (left, wrong_sigmoid, right_sigmoid, "hard-sigmoid", "(ReLU(x) + 3) / 6"),
+            (right, wrong_swish, right_swish, "hard-swish", "x (ReLU6(x) + 3) / 6")):
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.plot(x.data, correct.data, lw=3, label=f"right: {'x ' if 'swish' in label else ''}ReLU6(x + 3) / 6")
+        ax.plot(x.data, wrong.data, lw=2, ls="--", label=f"article: {article}")
+        ax.set(xlabel="x", ylabel=label + "(x)", title=f"{label}: the article's formula vs MobileNetV3's")
+        ax.legend(loc="upper left", fontsize=9)
+    left.axhline(1, color="k", lw=0.8, ls=":")
+    return figure
+
+
 # %% [markdown]
 # ## Every activation and its derivative
 # Solid: $f(x)$. Dashed: $f'(x)$, from autograd. Look for the kinks in the dashed lines (ReLU,
@@ -76,33 +229,7 @@ def values_and_slopes(name, activation, grid):
 # (sigmoid, tanh: saturating).
 
 # %%
-cols = 4
-rows = -(-len(names) // cols)
-# shared axes: one scale to compare shapes by, and far fewer tick labels to draw
-figure, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.3 * rows), sharex=True, sharey=True)
-grid = np.linspace(-5, 5, 401)
-for ax, name in zip(axes.flat, names):
-    activation = build(name)
-    y, slope = values_and_slopes(name, activation, grid)
-    ax.axhline(0, color="0.85", lw=0.8)
-    ax.axvline(0, color="0.85", lw=0.8)
-    ax.plot(grid, y, lw=2, label="f(x)")
-    ax.plot(grid, slope, lw=1.5, ls="--", label="f'(x)")
-    ax.set_title(name + ("" if activation.elementwise else "  (1-D slice)"), fontsize=10)
-axes[0, 0].set_ylim(-2.2, 3.2)
-for ax in axes[:, 0]:
-    ax.set_ylabel("f(x), f'(x)")
-for ax in list(axes.flat)[len(names):]:
-    ax.remove()
-for ax in list(axes.flat)[len(names) - cols:len(names)]:
-    ax.set_xlabel("x")
-    ax.xaxis.set_tick_params(labelbottom=True)
-axes.flat[0].legend(loc="upper left", fontsize=8)
-figure.suptitle("Every registered activation f (solid) and its derivative f' (dashed, by "
-                "autograd); y clipped to [-2.2, 3.2]", fontsize=13)
-# fixed spacing: tight_layout on 30 panels costs more than all the measurements together
-figure.subplots_adjust(left=0.07, right=0.99, bottom=0.03, top=0.95, hspace=0.3, wspace=0.08)
-ch.show(figure, "zoo", tight=False)
+ch.show(draw_zoo(names, np.linspace(-5, 5, 401)), "zoo", tight=False)
 
 # %% [markdown]
 # ## Properties, measured
@@ -159,49 +286,9 @@ def measure(name):
             "elementwise": activation.elementwise}
 
 
-def _agree(key, measured, declared, elementwise):
-    if key != "output_range":
-        return bool(measured) == bool(declared)
-    (low, high), (declared_low, declared_high) = measured, declared
-    if not elementwise:
-        # a 1-D slice sees only part of a vector activation's outputs: inside is all we can ask
-        return declared_low - 1e-3 <= low and high <= declared_high + 1e-3
-    # declared bounds are rounded to about 4 digits (GELU's minimum is -0.16997...)
-    return all((np.isinf(m) and m == d) or (np.isfinite(m) and np.isfinite(d) and abs(m - d) < 1e-3)
-               for m, d in ((low, declared_low), (high, declared_high)))
-
-
-def format_table(rows):
-    def bound(value):
-        return f"{value:+.4g}" if np.isfinite(value) else ("-inf" if value < 0 else "+inf")
-
-    def flag(row, key):
-        mark = "yes" if row["measured"][key] else "no"
-        return mark + ("*" if key in row["disagreements"] else "")
-
-    lines = [f"{'activation':<13} {'range':>18} {'f(0)':>6} {'mean N(0,1)':>11} {'zero-c.':>7} "
-             f"{'monotonic':>9} {'smooth':>6} {'max|df|':>7} {'saturates':>9}"]
-    for row in rows:
-        low, high = row["measured"]["output_range"]
-        rng = f"[{bound(low)}, {bound(high)}]" + ("*" if "output_range" in row["disagreements"] else "")
-        saturates = row["saturating_ends"] + ("*" if "saturating" in row["disagreements"] else "")
-        lines.append(f"{row['name']:<13} {rng:>18} {row['f_at_zero']:>6.2f} {row['mean_on_normal']:>11.3f} "
-                     f"{flag(row, 'zero_centred'):>7} {flag(row, 'monotonic'):>9} {flag(row, 'smooth'):>6} "
-                     f"{row['max_slope']:>7.3f} {saturates:>9}")
-    lines.append("* = the measurement disagrees with the attribute the class declares")
-    return "\n".join(lines)
-
-
+# %%
 table = [measure(name) for name in names]
-disagreements = [(row["name"], key) for row in table for key in row["disagreements"]]
-by_name = {row["name"]: row for row in table}
-ch.record(table=table, disagreements=disagreements, table_text=format_table(table),
-          sigmoid_max_derivative=by_name["sigmoid"]["max_slope"])
-ch.print(ch.findings["table_text"])
-ch.print("measured vs declared disagreements:",
-         ", ".join(f"{name}.{key}" for name, key in disagreements) or "none")
-ch.print(f"sigmoid's max derivative: {ch.findings['sigmoid_max_derivative']:.4f}; mean output on N(0, 1): "
-         + ", ".join(f"{name} {by_name[name]['mean_on_normal']:+.3f}" for name in ("relu", "elu", "selu")))
+disagreements = report_properties(table)
 
 # %% [markdown]
 # ## What each one costs
@@ -231,36 +318,16 @@ def time_forward_backward(names, size, rounds):
     return {name: float(np.min(t)) for name, t in times.items()}
 
 
+# %%
 # 100,000 float32 (400 KB) rather than millions: at 1e6 each fresh 4 MB temporary costs
 # thousands of page faults, and on small virtual machines those dominated the timings;
 # at this size numpy reuses its memory.
 size, rounds = ch.pick(full=(100_000, 25), quick=(10_000, 5))
 times = time_forward_backward(names, size, rounds)
-ch.record(timed_size=size, times=times, hard_sigmoid_vs_sigmoid=times["hard_sigmoid"] / times["sigmoid"],
-          hard_swish_vs_swish=times["hard_swish"] / times["swish"])
-ch.table({name: {"ms": 1e3 * times[name]} for name in sorted(times, key=times.get)}, fmt=".3f",
-         title=f"forward + backward on {size:,} float32 values, fastest of {rounds} rounds", key="activation")
-SAME = 0.1            # within 10% either way, a timing is noise, not a verdict
+report_times(times, size, rounds)
 
-
-def verdict(ratio):
-    return "about as fast as" if abs(ratio - 1) <= SAME else "slower than" if ratio > 1 else "faster than"
-
-
-for hard, smooth in (("hard_sigmoid", "sigmoid"), ("hard_swish", "swish")):
-    ratio = times[hard] / times[smooth]
-    ch.print(f"{hard} takes {ratio:.2f}x the time of {smooth}: {verdict(ratio)} it in numpy on this machine")
-
-ordered = sorted(times, key=times.get)
-highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
-figure, ax = plt.subplots(figsize=(7, 8))
-ax.barh(ordered, [1e3 * times[name] for name in ordered],
-        color=["tab:red" if name in highlight else "tab:blue" for name in ordered])
-ax.set_xlabel("forward + backward time (ms, log scale)")
-ax.set_xscale("log")
-ax.set_title(f"Forward + backward on {size:,} float32 values\n"
-             "(red: hard-sigmoid, hard-swish and their smooth originals)")
-ch.show(figure, "costs")
+# %%
+ch.show(draw_costs(times, size), "costs")
 
 # %% [markdown]
 # ## Three mistakes from the blog posts
@@ -280,40 +347,11 @@ wrong_swish, right_swish = x * (relu6(x) + 3) / 6, x * relu6(x + 3) / 6
 library_sigmoid, library_swish = mn.nn.HardSigmoid()(x), mn.nn.HardSwish()(x)
 far = mn.Tensor(np.array([100.0]))
 softmax = mn.nn.Softmax()(mn.Tensor(np.array([4.0, 1.0, -4.0]))).data
-ch.record(
-    hard_sigmoid_max_difference=float(np.max(np.abs(wrong_sigmoid.data - right_sigmoid.data))),
-    hard_swish_max_difference=float(np.max(np.abs(wrong_swish.data - right_swish.data))),
-    wrong_hard_sigmoid_range=(float(wrong_sigmoid.data.min()), float(wrong_sigmoid.data.max())),
-    right_hard_sigmoid_range=(float(right_sigmoid.data.min()), float(right_sigmoid.data.max())),
-    wrong_hard_sigmoid_at_100=float(((relu(far) + 3) / 6).data[0]),
-    right_hard_sigmoid_at_100=float((relu6(far + 3) / 6).data[0]),
-    library_matches_right=float(max(np.max(np.abs(library_sigmoid.data - right_sigmoid.data)),
-                                    np.max(np.abs(library_swish.data - right_swish.data)))),
-    softmax=[float(v) for v in softmax], softmax_article=[float(v) for v in ARTICLE_SOFTMAX])
-findings = ch.findings
-ch.print(f"article's hard-sigmoid at x=100: {findings['wrong_hard_sigmoid_at_100']:.2f} "
-         f"(right one: {findings['right_hard_sigmoid_at_100']:.2f}); max difference on [-6, 6]: "
-         f"{findings['hard_sigmoid_max_difference']:.3f}; "
-         f"hard-swish: {findings['hard_swish_max_difference']:.3f}")
-ch.print(f"minnet's HardSigmoid/HardSwish vs the right formulas: max difference "
-         f"{findings['library_matches_right']:.1e}")
-ch.print("softmax([4, 1, -4]) true:    " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax"]))
-ch.print("softmax([4, 1, -4]) article: " + ", ".join(f"{100 * v:.2f}%" for v in findings["softmax_article"]))
+report_mistakes(x, far, softmax, wrong_sigmoid, right_sigmoid, wrong_swish, right_swish,
+                library_sigmoid, library_swish)
 
-figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-for ax, wrong, correct, label, article in (
-        (left, wrong_sigmoid, right_sigmoid, "hard-sigmoid", "(ReLU(x) + 3) / 6"),
-        (right, wrong_swish, right_swish, "hard-swish", "x (ReLU6(x) + 3) / 6")):
-    ax.axhline(0, color="0.85", lw=0.8)
-    ax.plot(x.data, correct.data, lw=3, label=f"right: {'x ' if 'swish' in label else ''}ReLU6(x + 3) / 6")
-    ax.plot(x.data, wrong.data, lw=2, ls="--", label=f"article: {article}")
-    ax.set(xlabel="x", ylabel=label + "(x)", title=f"{label}: the article's formula vs MobileNetV3's")
-    ax.legend(loc="upper left", fontsize=9)
-left.axhline(1, color="k", lw=0.8, ls=":")
-ch.show(figure, "article_mistakes")
-
-ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declared properties disagree; "
-               f"hard-swish costs {ch.findings['hard_swish_vs_swish']:.2f}x swish")
+# %%
+ch.show(draw_mistakes(x, wrong_sigmoid, right_sigmoid, wrong_swish, right_swish), "article_mistakes")
 
 # %% [markdown]
 # ## What we saw
@@ -344,6 +382,8 @@ ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declare
 # will find it does not reproduce.
 
 # %%
+ch.headline = (f"{len(names)} activations measured, {len(disagreements)} declared properties disagree; "
+               f"hard-swish costs {ch.findings['hard_swish_vs_swish']:.2f}x swish")
 row = lambda f, name: next(r for r in f["table"] if r["name"] == name)      # noqa: E731
 ch.claims({
     "The few there are concern definitions rather than bugs":
@@ -370,7 +410,8 @@ ch.claims({
 #    property of the function or of the threshold?
 # 3. Time the activations on float64 instead of float32 (in `time_forward_backward`): which
 #    ones slow down by more than the factor of two in memory traffic?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. With $s = \sigma(2x)$, $f = xs$ and $f' = s + 2x\,s(1 - s)$. The function is swish with

@@ -52,6 +52,54 @@ def default_dtype(dtype):
         mn.set_default_dtype(previous)
 
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the results and draw the figures.
+def report_collapse(key, what, difference, scale, **more):
+    """Record and print how far a stack is from its collapse to one layer."""
+    ch.record(**{f"{key}_difference": difference, f"{key}_scale": scale},
+              **{f"{key}_{name}": value for name, value in more.items()})
+    ch.print(f"{what}: max |difference| {difference:.1e} (outputs up to {scale:.1f})")
+
+
+def score(dataset, models, X_train, y_train, X_test, y_test):
+    """{model: accuracy and cross-entropy on both splits}, each recorded as a finding."""
+    rows = {}
+    for key, model in models.items():
+        predict = model.predict if key == "logistic" else (lambda X, m=model: mn.predict(m, X).argmax(axis=1))
+        rows[key] = {"train acc": float(np.mean(predict(X_train) == y_train)),
+                     "held-out acc": float(np.mean(predict(X_test) == y_test)),
+                     "train CE": cross_entropy(model, X_train, y_train),
+                     "held-out CE": cross_entropy(model, X_test, y_test)}
+        ch.record(**{f"{dataset}_{key}_train": rows[key]["train acc"],
+                     f"{dataset}_{key}": rows[key]["held-out acc"],
+                     f"{dataset}_{key}_train_loss": rows[key]["train CE"],
+                     f"{dataset}_{key}_loss": rows[key]["held-out CE"]})
+    return rows
+
+
+def report_comparison(dataset, rows, difference, n_train, n_test):
+    """Record the trained stack's distance from its collapse; print the table and that distance."""
+    ch.record(**{f"{dataset}_trained_collapse_difference": difference})
+    ch.table(rows, fmt=".3f", key=dataset, title=f"{dataset}: {n_train} training and {n_test} "
+             f"held-out points (ln 2 = {np.log(2):.3f} is the cross-entropy of a coin toss)")
+    ch.print(f"trained linear stack vs its collapse to one Dense layer: max |difference| {difference:.1e}")
+
+
+def show_boundaries(dataset, result):
+    """One row of panels: each model's predicted class over the plane, and the data."""
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+    keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
+    for ax, (name, model) in zip(axes, result["models"].items()):
+        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax,
+                                  resolution=ch.pick(full=200, quick=100),
+                                  title=f"{dataset}: {name}\nheld-out accuracy "
+                                        f"{result['rows'][keys[name]]['held-out acc']:.2f}")
+    figure.suptitle(f"{dataset}: the linear stack draws a straight line, like logistic regression; "
+                    "one ReLU per layer bends it")
+    ch.show(figure, f"decision_boundaries_{dataset}", dpi=ch.pick(full=100, quick=60))
+
+
 # %% [markdown]
 # ## Dense layers: $W = W_1 W_2 \cdots W_k$, $b = ((b_1 W_2 + b_2) W_3 + b_3) \cdots$
 # `collapse_dense` walks the stack once, carrying the running product of the weights and
@@ -86,12 +134,11 @@ def dense_collapse_difference(widths, samples=256):
     return float(np.max(np.abs(deep - shallow))), float(np.max(np.abs(deep)))
 
 
+# %%
 deep_widths = [8] + [16] * ch.pick(full=49, quick=9) + [4]
 for key, widths in (("dense", [8, 16, 16, 4]), ("deep_dense", deep_widths)):
     difference, scale = dense_collapse_difference(widths)
-    ch.record(**{f"{key}_difference": difference, f"{key}_scale": scale})
-    ch.print(f"{len(widths) - 1:>2} Dense layers vs one: max |difference| {difference:.1e} "
-             f"(outputs up to {scale:.1f})")
+    report_collapse(key, f"{len(widths) - 1:>2} Dense layers vs one", difference, scale)
 ch.record(deep_dense_layers=len(deep_widths) - 1)
 
 # %% [markdown]
@@ -127,6 +174,7 @@ def compose_convolutions(k1, b1, k2, b2):
     return kernel, bias
 
 
+# %%
 def conv_collapse_difference(depth, channels, image_size, samples=2):
     """Max |stack(x) - one conv(x)| for `depth` stacked 3x3 Conv2D layers, and the kernel size."""
     with default_dtype(np.float64):
@@ -149,12 +197,12 @@ def conv_collapse_difference(depth, channels, image_size, samples=2):
     return float(np.max(np.abs(deep - shallow))), float(np.max(np.abs(deep))), kernel.shape[-1]
 
 
+# %%
 deep_conv = ch.pick(full=50, quick=10)
 for key, depth, channels, size in (("conv", 2, 3, 16), ("deep_conv", deep_conv, 2, 2 * deep_conv + 8)):
     difference, scale, kernel = conv_collapse_difference(depth=depth, channels=channels, image_size=size)
-    ch.record(**{f"{key}_difference": difference, f"{key}_scale": scale, f"{key}_kernel": kernel})
-    ch.print(f"{depth:>2} stacked 3x3 convolutions vs one {kernel}x{kernel}: max |difference| "
-             f"{difference:.1e} (outputs up to {scale:.1f})")
+    report_collapse(key, f"{depth:>2} stacked 3x3 convolutions vs one {kernel}x{kernel}", difference, scale,
+                    kernel=kernel)
 ch.record(deep_conv_layers=deep_conv)
 
 # %% [markdown]
@@ -189,6 +237,7 @@ def cross_entropy(model, X, y):
     return float(mn.nn.CrossEntropyLoss()(mn.Tensor(mn.predict(model, X)), y).data)
 
 
+# %%
 def compare_on(dataset, n, epochs):
     """Logistic regression, the linear stack and the ReLU net trained on one dataset: a table."""
     X, y = getattr(mn.datasets, f"make_{dataset}")(n, seed=ch.seed)
@@ -199,44 +248,17 @@ def compare_on(dataset, n, epochs):
     linear = train(mlp(None), X_train, y_train, epochs)
     mn.manual_seed(ch.seed)
     relu = train(mlp(mn.nn.ReLU), X_train, y_train, epochs)
-    models = {"logistic": logistic, "linear": linear, "relu": relu}
-    rows = {}
-    for key, model in models.items():
-        predict = model.predict if key == "logistic" else (lambda X, m=model: mn.predict(m, X).argmax(axis=1))
-        rows[key] = {"train acc": float(np.mean(predict(X_train) == y_train)),
-                     "held-out acc": float(np.mean(predict(X_test) == y_test)),
-                     "train CE": cross_entropy(model, X_train, y_train),
-                     "held-out CE": cross_entropy(model, X_test, y_test)}
-        ch.record(**{f"{dataset}_{key}_train": rows[key]["train acc"],
-                     f"{dataset}_{key}": rows[key]["held-out acc"],
-                     f"{dataset}_{key}_train_loss": rows[key]["train CE"],
-                     f"{dataset}_{key}_loss": rows[key]["held-out CE"]})
+    rows = score(dataset, {"logistic": logistic, "linear": linear, "relu": relu}, X_train, y_train, X_test, y_test)
     # the trained linear stack is itself one Dense layer: same outputs, to float32 rounding
     collapsed = collapse_dense(linear)
     difference = float(np.max(np.abs(mn.predict(linear, X_test) - mn.predict(collapsed, X_test))))
-    ch.record(**{f"{dataset}_trained_collapse_difference": difference})
-    ch.table(rows, fmt=".3f", key=dataset, title=f"{dataset}: {len(y_train)} training and {len(y_test)} "
-             f"held-out points (ln 2 = {np.log(2):.3f} is the cross-entropy of a coin toss)")
-    ch.print(f"trained linear stack vs its collapse to one Dense layer: max |difference| {difference:.1e}")
+    report_comparison(dataset, rows, difference, len(y_train), len(y_test))
     return {"X": X, "y": y, "rows": rows,
             # decision_boundary takes a Module or a function from points to labels
             "models": {"LogisticRegression": logistic.predict, "linear stack": linear, "ReLU net": relu}}
 
 
-def show_boundaries(dataset, result):
-    """One row of panels: each model's predicted class over the plane, and the data."""
-    figure, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
-    keys = {"LogisticRegression": "logistic", "linear stack": "linear", "ReLU net": "relu"}
-    for ax, (name, model) in zip(axes, result["models"].items()):
-        mn.plot.decision_boundary(model, result["X"], result["y"], ax=ax,
-                                  resolution=ch.pick(full=200, quick=100),
-                                  title=f"{dataset}: {name}\nheld-out accuracy "
-                                        f"{result['rows'][keys[name]]['held-out acc']:.2f}")
-    figure.suptitle(f"{dataset}: the linear stack draws a straight line, like logistic regression; "
-                    "one ReLU per layer bends it")
-    ch.show(figure, f"decision_boundaries_{dataset}", dpi=ch.pick(full=100, quick=60))
-
-
+# %%
 n, epochs = ch.pick(full=(1000, 100), quick=(300, 40))
 results = {"moons": compare_on("moons", n, epochs)}
 show_boundaries("moons", results["moons"])
@@ -248,11 +270,6 @@ show_boundaries("moons", results["moons"])
 # %%
 results["circles"] = compare_on("circles", n, epochs)
 show_boundaries("circles", results["circles"])
-
-findings = ch.findings
-ch.headline = (f"linear stack = one layer (max diff {findings['dense_difference']:.0e}); circles held-out: "
-               f"linear {findings['circles_linear']:.2f}, logistic {findings['circles_logistic']:.2f}, "
-               f"ReLU {findings['circles_relu']:.2f}")
 
 # %% [markdown]
 # ## What we saw
@@ -276,6 +293,10 @@ ch.headline = (f"linear stack = one layer (max diff {findings['dense_difference'
 # and scores far higher on both datasets.
 
 # %%
+findings = ch.findings
+ch.headline = (f"linear stack = one layer (max diff {findings['dense_difference']:.0e}); circles held-out: "
+               f"linear {findings['circles_linear']:.2f}, logistic {findings['circles_logistic']:.2f}, "
+               f"ReLU {findings['circles_relu']:.2f}")
 ch.claims({
     "The printed differences between each stack and its collapsed single layer are at the level of float64 "
     "rounding, tiny next to the size of the outputs":
@@ -302,7 +323,8 @@ ch.claims({
 # 2. Give the conv stack `padding=1` in every layer: where do the collapsed and the stacked
 #    outputs now disagree, and why only there?
 # 3. Set `HIDDEN = 2`: how narrow can the ReLU network be and still separate the circles?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Tanh rescues it: any nonlinearity between the layers breaks the collapse. Identity is

@@ -46,14 +46,53 @@ ACTIVATIONS = {"sigmoid": ("Sigmoid", "xavier_uniform"),
                "tanh": ("Tanh", "xavier_uniform"),
                "relu": ("ReLU", "he_uniform")}
 
+# %%
+# Bookkeeping, not the lesson: these helpers record findings (what the prose's claims and the
+# tests read) and print the tables.
+def report_maxima(maxima):
+    ch.record(max_derivative=maxima, width=WIDTH, depths=DEPTHS)
+    ch.table({name: {"max f'(x) on [-10, 10]": value} for name, value in maxima.items()},
+             fmt=".4f", key="activation")
+
+
+def report_ratios(ratios, deepest):
+    ch.record(ratios=ratios, depth=deepest, ratio_sigmoid=ratios[f"sigmoid_{deepest}"],
+              ratio_tanh=ratios[f"tanh_{deepest}"], ratio_relu=ratios[f"relu_{deepest}"],
+              # a sigmoid layer's factor: the geometric mean over the deepest network's layers
+              per_layer_factor_sigmoid=ratios[f"sigmoid_{deepest}"] ** (1 / deepest))
+    ch.table({activation: {f"{depth} layers": ratios[f"{activation}_{depth}"] for depth in DEPTHS}
+              for activation in ACTIVATIONS},
+             fmt=".2e", key="first/last", title="gradient norm, first layer / last layer")
+    ch.print(f"sigmoid, {deepest} layers: the gradient shrinks by a factor of "
+             f"{ch.findings['per_layer_factor_sigmoid']:.3f} per layer (geometric mean)")
+
+
+def report_spreads(spreads, deepest):
+    ch.record(spread_last_hidden=spreads)
+    ch.print(f"spread of the last hidden layer across images, {deepest}-layer networks: "
+             + ", ".join(f"{name} {value:.1e}" for name, value in spreads.items()))
+
+
+def report_training(histories, train_size, epochs, deepest):
+    ch.record(train_size=train_size, epochs=epochs,
+              final_loss={name.split(",")[0]: h["loss"][-1] for name, h in histories.items()},
+              first_loss={name.split(",")[0]: h["loss"][0] for name, h in histories.items()},
+              final_accuracy={name.split(",")[0]: h["accuracy"][-1] for name, h in histories.items()},
+              chance_loss=float(np.log(10)))                   # cross-entropy of a uniform guess
+    ch.table({name: {"first epoch loss": ch.findings["first_loss"][name],
+                     "last epoch loss": ch.findings["final_loss"][name],
+                     "last epoch accuracy": ch.findings["final_accuracy"][name]} for name in ACTIVATIONS},
+             fmt=".3f", key=f"{deepest} layers", title=f"{epochs} epochs on {train_size} digits "
+             f"(a uniform guess: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+
+
+# %%
 maxima = {}
 for name, (layer_name, _) in ACTIVATIONS.items():
     x = mn.Tensor(np.linspace(-10, 10, ch.pick(full=20001, quick=2001)), requires_grad=True)
     getattr(mn.nn, layer_name)()(x).sum().backward()    # d(sum f(x_i))/dx_i = f'(x_i)
     maxima[name] = float(x.grad.max())
-ch.record(max_derivative=maxima, width=WIDTH, depths=DEPTHS)
-ch.table({name: {"max f'(x) on [-10, 10]": value} for name, value in maxima.items()},
-         fmt=".4f", key="activation")
+report_maxima(maxima)
 
 # %% [markdown]
 # ## The networks
@@ -82,6 +121,7 @@ def weight_gradient_norms(model, X, y):
     return {str(number): norm for number, norm in enumerate(norms.values(), start=1)}
 
 
+# %%
 mn.manual_seed(ch.seed)
 X, y = mn.datasets.load_digits()
 batch = np.arange(ch.pick(full=256, quick=64))          # one batch for the measurements
@@ -102,15 +142,7 @@ for activation in ACTIVATIONS:
         runs[f"{activation}, {depth} layers"] = norms
         ratios[f"{activation}_{depth}"] = list(norms.values())[0] / list(norms.values())[-1]
 deepest = max(DEPTHS)
-ch.record(ratios=ratios, depth=deepest, ratio_sigmoid=ratios[f"sigmoid_{deepest}"],
-          ratio_tanh=ratios[f"tanh_{deepest}"], ratio_relu=ratios[f"relu_{deepest}"],
-          # a sigmoid layer's factor: the geometric mean over the deepest network's layers
-          per_layer_factor_sigmoid=ratios[f"sigmoid_{deepest}"] ** (1 / deepest))
-ch.table({activation: {f"{depth} layers": ratios[f"{activation}_{depth}"] for depth in DEPTHS}
-          for activation in ACTIVATIONS},
-         fmt=".2e", key="first/last", title="gradient norm, first layer / last layer")
-ch.print(f"sigmoid, {deepest} layers: the gradient shrinks by a factor of "
-         f"{ch.findings['per_layer_factor_sigmoid']:.3f} per layer (geometric mean)")
+report_ratios(ratios, deepest)
 figure = mn.plot.gradient_norms(runs, title="Gradient norm per layer at initialisation (digits, width 64)")
 ch.show(figure, "gradient_norms")
 
@@ -134,9 +166,7 @@ spreads = {}
 for activation in ACTIVATIONS:
     mn.manual_seed(ch.seed)
     spreads[activation] = spread_across_images(deep_network(deepest, activation), X[batch])
-ch.record(spread_last_hidden=spreads)
-ch.print(f"spread of the last hidden layer across images, {deepest}-layer networks: "
-         + ", ".join(f"{name} {value:.1e}" for name, value in spreads.items()))
+report_spreads(spreads, deepest)
 
 # %% [markdown]
 # ## Training: does the first layer's silence matter?
@@ -155,20 +185,8 @@ for activation in ACTIVATIONS:
     histories[f"{activation}, {deepest} layers"] = mn.fit(
         model, mn.nn.CrossEntropyLoss(), optimizer, X[:train_size], y[:train_size], epochs=epochs,
         batch_size=64, metrics=("accuracy",), progress=False, seed=ch.seed)
-ch.record(train_size=train_size, epochs=epochs,
-          final_loss={name.split(",")[0]: h["loss"][-1] for name, h in histories.items()},
-          first_loss={name.split(",")[0]: h["loss"][0] for name, h in histories.items()},
-          final_accuracy={name.split(",")[0]: h["accuracy"][-1] for name, h in histories.items()},
-          chance_loss=float(np.log(10)))                   # cross-entropy of a uniform guess
-ch.table({name: {"first epoch loss": ch.findings["first_loss"][name],
-                 "last epoch loss": ch.findings["final_loss"][name],
-                 "last epoch accuracy": ch.findings["final_accuracy"][name]} for name in ACTIVATIONS},
-         fmt=".3f", key=f"{deepest} layers", title=f"{epochs} epochs on {train_size} digits "
-         f"(a uniform guess: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+report_training(histories, train_size, epochs, deepest)
 ch.show(mn.plot.training_curves(histories), "training_curves")
-
-ch.headline = (f"{deepest} layers, first/last gradient ratio: sigmoid {ch.findings['ratio_sigmoid']:.1e}, "
-               f"tanh {ch.findings['ratio_tanh']:.2f}, relu {ch.findings['ratio_relu']:.2f}")
 
 # %% [markdown]
 # ## What we saw
@@ -205,6 +223,8 @@ ch.headline = (f"{deepest} layers, first/last gradient ratio: sigmoid {ch.findin
 # harmless (chapter 04).
 
 # %%
+ch.headline = (f"{deepest} layers, first/last gradient ratio: sigmoid {ch.findings['ratio_sigmoid']:.1e}, "
+               f"tanh {ch.findings['ratio_tanh']:.2f}, relu {ch.findings['ratio_relu']:.2f}")
 ch.claims({
     "The derivatives' maxima on the grid are the bounds above":
         lambda f: abs(f["max_derivative"]["sigmoid"] - 0.25) < 1e-3
@@ -239,7 +259,8 @@ ch.claims({
 #    scale rescue the gradient, or does it push the units into saturation?
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the training cell. Adam divides each step by
 #    the gradient's own running size: does the deep sigmoid network now learn?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. LeakyReLU's derivative is 1 for positive inputs and 0.01 for negative ones, so its

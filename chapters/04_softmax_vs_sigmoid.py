@@ -328,7 +328,8 @@ ch.claims({
 # 3. Train the single-digit classifier with sigmoid and `BCEWithLogitsLoss` on one-hot
 #    targets. Accuracy by argmax is similar, but how often do its ten probabilities sum to
 #    anything near $1$?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Subset accuracy falls fast (every one of more flags must be right), while the Hamming

@@ -74,7 +74,7 @@ ACTIVATIONS = {"ReLU": mn.nn.ReLU, "tanh": mn.nn.Tanh, "SELU": mn.nn.SELU}
 SCALE_TIMES_FAN_IN = {"Xavier": lambda n: 1.0, "He": lambda n: 2.0, "LeCun": lambda n: 1.0,
                       "N(0, 0.01)": lambda n: n * SMALL_STD ** 2}
 
-
+# %%
 def deep_network(depth, width, activation, init, inputs, outputs=None):
     """[Dense(-> width, init), activation] * depth (+ Dense(width -> outputs) when given).
 
@@ -87,6 +87,72 @@ def deep_network(depth, width, activation, init, inputs, outputs=None):
     if outputs is not None:
         layers.append(mn.nn.Dense(fan_in, outputs, init=init))
     return mn.nn.Sequential(*layers)
+
+
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the figure of the signal's spread.
+def report_spreads(spreads, ratios, width):
+    ch.record(depth=DEPTH, width=width, spreads=spreads, last_over_first=ratios,
+              selu_lecun_stds=spreads["SELU"]["LeCun"])
+    ch.table({activation: {name: ratios[f"{activation}/{name}"] for name in INITIALISERS}
+              for activation in ACTIVATIONS}, fmt=".2e", key="last/first",
+             title=f"std of layer {DEPTH} / std of layer 1 (width {width}, inputs N(0, 1))")
+    stds = spreads["SELU"]["LeCun"]
+    ch.print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(stds):.3f}, last {stds[-1]:.3f}")
+
+
+def report_factors(measured_factor, predicted_factor):
+    ch.record(relu_factor_measured=measured_factor, relu_factor_predicted=predicted_factor)
+    ch.table({name: {"measured": measured_factor[name], "predicted": predicted_factor[name],
+                     f"predicted^{DEPTH - 1}": predicted_factor[name] ** (DEPTH - 1)} for name in INITIALISERS},
+             fmt=".4g", key="ReLU, std factor per layer")
+
+
+def draw_spreads(spreads, width):
+    """One panel per activation: the std of every layer's output, one line per initialiser."""
+    figure, axes = plt.subplots(1, len(spreads), figsize=(3.7 * len(spreads), 3.6), layout="constrained")
+    # one marker and line style per recipe: on square layers LeCun's 1/n equals Xavier's
+    # 2/(n + n), so their lines coincide and only the styles tell them apart
+    styles = {"N(0, 0.01)": dict(marker="s", markersize=4, linestyle="-"),
+              "Xavier": dict(marker="o", markersize=8, markerfacecolor="none", linestyle="-", linewidth=3,
+                             alpha=0.6),
+              "He": dict(marker="^", markersize=4, linestyle="-."),
+              "LeCun": dict(marker="x", markersize=5, linestyle="--", linewidth=1)}
+    for ax, (activation, by_init) in zip(axes, spreads.items()):
+        for name, layer_stds in by_init.items():
+            # float32 can underflow to exactly 0; draw those points at the smallest positive float
+            ax.plot(range(1, len(layer_stds) + 1), np.maximum(layer_stds, np.finfo(np.float32).tiny),
+                    label=name + (" (leaves the frame)" if min(layer_stds) < 1e-9 else ""), **styles[name])
+        ax.set_yscale("log")
+        # N(0, 0.01^2) falls off the bottom within a few layers; a frame down to its last value
+        # (1e-30 and less) would squash the lines that matter into the top few millimetres
+        ax.set_ylim(1e-9, 1e2)
+        ax.set_xlabel("layer (input side on the left)")
+        ax.set_ylabel("std of the layer's output (log scale)")
+        ax.set_title(f"{activation}, width {width}, at initialisation")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small")
+    return figure
+
+
+def report_training(histories, output_std, final_loss, samples, epochs):
+    final = {name.split(",")[0]: h for name, h in histories.items()}
+    ch.record(steps=epochs * int(np.ceil(samples / 64)), initial_last_hidden_std=output_std, final_loss=final_loss,
+              last_epoch_loss={name: h["loss"][-1] for name, h in final.items()},
+              final_accuracy={name: h["accuracy"][-1] for name, h in final.items()},
+              chance_loss=float(np.log(10)))
+    ch.table({name: {"last hidden std at init": output_std[name], "loss on all digits": final_loss[name],
+                     "last epoch's mean loss": ch.findings["last_epoch_loss"][name],
+                     "last epoch's accuracy": ch.findings["final_accuracy"][name]} for name in final_loss},
+             fmt=".3g", key=f"{DEPTH} ReLU layers",
+             title=f"after {ch.findings['steps']} SGD steps "
+                   f"(chance: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
+    variance_loss = 2.0 ** (DEPTH - 1)
+    ch.print(f"Xavier on ReLU loses a factor 2 of variance per layer: over the {DEPTH - 1} steps from layer 1 to "
+             f"layer {DEPTH} that is 2^{DEPTH - 1} = {variance_loss:.1e} in variance, 2^{(DEPTH - 1) / 2:g} = "
+             f"{np.sqrt(variance_loss):.1e} in standard deviation; measured: "
+             f"{1 / ratios['ReLU/Xavier']:.1e} in standard deviation")
 
 
 # %% [markdown]
@@ -109,13 +175,7 @@ for activation in ACTIVATIONS:
         spreads[activation][name] = [entry["std"] for entry in statistics.values()]
 ratios = {f"{activation}/{name}": stds[-1] / stds[0]
           for activation, by_init in spreads.items() for name, stds in by_init.items()}
-ch.record(depth=DEPTH, width=width, spreads=spreads, last_over_first=ratios,
-          selu_lecun_stds=spreads["SELU"]["LeCun"])
-ch.table({activation: {name: ratios[f"{activation}/{name}"] for name in INITIALISERS}
-          for activation in ACTIVATIONS}, fmt=".2e", key="last/first",
-         title=f"std of layer {DEPTH} / std of layer 1 (width {width}, inputs N(0, 1))")
-stds = spreads["SELU"]["LeCun"]
-ch.print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(stds):.3f}, last {stds[-1]:.3f}")
+report_spreads(spreads, ratios, width)
 
 # %% [markdown]
 # The variance argument predicts each ReLU network's factor per layer: the standard deviation
@@ -127,34 +187,10 @@ ch.print(f"SELU + LeCun-normal, std per layer: min {min(stds):.3f}, max {max(std
 measured_factor = {name: (spreads["ReLU"][name][-1] / spreads["ReLU"][name][0]) ** (1 / (DEPTH - 1))
                    for name in INITIALISERS}
 predicted_factor = {name: float(np.sqrt(SCALE_TIMES_FAN_IN[name](width) / 2)) for name in INITIALISERS}
-ch.record(relu_factor_measured=measured_factor, relu_factor_predicted=predicted_factor)
-ch.table({name: {"measured": measured_factor[name], "predicted": predicted_factor[name],
-                 f"predicted^{DEPTH - 1}": predicted_factor[name] ** (DEPTH - 1)} for name in INITIALISERS},
-         fmt=".4g", key="ReLU, std factor per layer")
+report_factors(measured_factor, predicted_factor)
 
-figure, axes = plt.subplots(1, len(spreads), figsize=(3.7 * len(spreads), 3.6), layout="constrained")
-# one marker and line style per recipe: on square layers LeCun's 1/n equals Xavier's
-# 2/(n + n), so their lines coincide and only the styles tell them apart
-STYLES = {"N(0, 0.01)": dict(marker="s", markersize=4, linestyle="-"),
-          "Xavier": dict(marker="o", markersize=8, markerfacecolor="none", linestyle="-", linewidth=3,
-                         alpha=0.6),
-          "He": dict(marker="^", markersize=4, linestyle="-."),
-          "LeCun": dict(marker="x", markersize=5, linestyle="--", linewidth=1)}
-for ax, (activation, by_init) in zip(axes, spreads.items()):
-    for name, layer_stds in by_init.items():
-        # float32 can underflow to exactly 0; draw those points at the smallest positive float
-        ax.plot(range(1, len(layer_stds) + 1), np.maximum(layer_stds, np.finfo(np.float32).tiny),
-                label=name + (" (leaves the frame)" if min(layer_stds) < 1e-9 else ""), **STYLES[name])
-    ax.set_yscale("log")
-    # N(0, 0.01^2) falls off the bottom within a few layers; a frame down to its last value
-    # (1e-30 and less) would squash the lines that matter into the top few millimetres
-    ax.set_ylim(1e-9, 1e2)
-    ax.set_xlabel("layer (input side on the left)")
-    ax.set_ylabel("std of the layer's output (log scale)")
-    ax.set_title(f"{activation}, width {width}, at initialisation")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
-ch.show(figure, "signal_spread")
+# %%
+ch.show(draw_spreads(spreads, width), "signal_spread")
 
 # %% [markdown]
 # ## He et al. (2015), at laptop scale
@@ -181,27 +217,8 @@ for name in ("Xavier", "He"):
         metrics=("accuracy",), progress=False, seed=ch.seed)
     # the history averages each epoch's batches; the loss of the trained model on all digits
     final_loss[name] = float(mn.nn.CrossEntropyLoss()(mn.Tensor(mn.predict(model, X)), y).data)
-final = {name.split(",")[0]: h for name, h in histories.items()}
-ch.record(steps=epochs * int(np.ceil(len(y) / 64)), initial_last_hidden_std=output_std, final_loss=final_loss,
-          last_epoch_loss={name: h["loss"][-1] for name, h in final.items()},
-          final_accuracy={name: h["accuracy"][-1] for name, h in final.items()},
-          chance_loss=float(np.log(10)))
-ch.table({name: {"last hidden std at init": output_std[name], "loss on all digits": final_loss[name],
-                 "last epoch's mean loss": ch.findings["last_epoch_loss"][name],
-                 "last epoch's accuracy": ch.findings["final_accuracy"][name]} for name in final_loss},
-         fmt=".3g", key=f"{DEPTH} ReLU layers",
-         title=f"after {ch.findings['steps']} SGD steps "
-               f"(chance: loss ln 10 = {np.log(10):.3f}, accuracy 0.1)")
-variance_loss = 2.0 ** (DEPTH - 1)
-ch.print(f"Xavier on ReLU loses a factor 2 of variance per layer: over the {DEPTH - 1} steps from layer 1 to "
-         f"layer {DEPTH} that is 2^{DEPTH - 1} = {variance_loss:.1e} in variance, 2^{(DEPTH - 1) / 2:g} = "
-         f"{np.sqrt(variance_loss):.1e} in standard deviation; measured: "
-         f"{1 / ratios['ReLU/Xavier']:.1e} in standard deviation")
+report_training(histories, output_std, final_loss, len(y), epochs)
 ch.show(mn.plot.training_curves(histories), "he_vs_xavier_30_layers")
-
-ch.headline = (f"ReLU std last/first layer: N(0,0.01) {ratios['ReLU/N(0, 0.01)']:.0e}, Xavier "
-               f"{ratios['ReLU/Xavier']:.0e}, He {ratios['ReLU/He']:.2f}; {DEPTH}-layer loss "
-               f"Xavier {final_loss['Xavier']:.3f} vs He {final_loss['He']:.3f}")
 
 # %% [markdown]
 # ## What we saw
@@ -234,6 +251,9 @@ ch.headline = (f"ReLU std last/first layer: N(0,0.01) {ratios['ReLU/N(0, 0.01)']
 # network's loss.
 
 # %%
+ch.headline = (f"ReLU std last/first layer: N(0,0.01) {ratios['ReLU/N(0, 0.01)']:.0e}, Xavier "
+               f"{ratios['ReLU/Xavier']:.0e}, He {ratios['ReLU/He']:.2f}; {DEPTH}-layer loss "
+               f"Xavier {final_loss['Xavier']:.3f} vs He {final_loss['He']:.3f}")
 ch.claims({
     "In the ReLU panel He's line is flat, Xavier's falls steadily and $N(0, 0.01^2)$'s falls off a cliff":
         lambda f: 0.5 < f["last_over_first"]["ReLU/He"] < 2 and 1e-8 < f["last_over_first"]["ReLU/Xavier"] < 1e-3
@@ -267,7 +287,8 @@ ch.claims({
 #    negative half's second moment.
 # 3. Set `DEPTH = 10`. Does Xavier still fail? Find the depth at which it stops learning
 #    with this learning rate.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. With Xavier's: an orthogonal square matrix has $\mathrm{Var}(w) = 1/n$ per entry, and

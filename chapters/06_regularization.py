@@ -60,6 +60,123 @@ ch.record(epochs=epochs)
 ch.print(f"{len(train_rows)} training, {len(validation_rows)} validation and {len(test_rows)} test digits; "
          f"{epochs} epochs")
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the figures.
+def report_penalties(results):
+    ch.record(results={name: {k: v for k, v in r.items() if k != "weights"} for name, r in results.items()})
+    ch.table({name: {"|w|<1e-3": r["near_zero"], "w == 0": r["exact_zero"], "||W||": r["weight_norm"],
+                     "max|w|": r["largest_weight"], "train acc": r["train_accuracy"],
+                     "test acc": r["test_accuracy"],
+                     "gap": r["accuracy_gap"], "train CE": r["train_loss"], "test CE": r["test_loss"]}
+              for name, r in results.items()}, fmt=".3f", key="penalty",
+             title=f"penalty strength {STRENGTH:g} on both weight matrices")
+    for name in ("L1", "L2", "L1L2"):
+        r, none = results[name], results["none"]
+        larger = r["largest_weight"] > none["largest_weight"]
+        ch.print(f"{name}: largest weight {r['largest_weight']:.3f} ({'larger' if larger else 'smaller'} "
+                 f"than without a penalty), train/test gap {r['accuracy_gap']:.3f} "
+                 f"against {none['accuracy_gap']:.3f} "
+                 f"({'narrower' if r['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+
+
+def draw_histograms(results):
+    """One histogram per penalty of every weight of the trained network."""
+    figure, axes = plt.subplots(2, 2, figsize=(8.4, 6.2), sharex=True, layout="constrained")
+    limit = max(np.abs(r["weights"]).max() for r in results.values())
+    bins = np.linspace(-limit, limit, 81)
+    for ax, (name, result) in zip(axes.flat, results.items()):
+        ax.hist(result["weights"], bins=bins, color="tab:green", log=True)
+        ax.set_title(f"{name}: {result['near_zero']:.0%} with |w| < {NEAR_ZERO:g}\n"
+                     f"||W|| = {result['weight_norm']:.1f}", fontsize="small")
+        ax.set_xlabel("weight value")
+        ax.set_ylabel("count (log scale)")
+    figure.suptitle(f"Weights after training on {TRAIN} digits, penalty strength {STRENGTH:g}")
+    return figure
+
+
+def report_curves(curves, baseline, strengths):
+    """Record and print the validation curves and the best strength of each penalty; the best."""
+    best = {}
+    for name, curve in curves.items():
+        index = int(np.argmax(curve["validation"]))
+        best[name] = {"strength": float(strengths[index]), "validation_accuracy": curve["validation"][index],
+                      "position": "interior" if 0 < index < len(strengths) - 1 else "edge"}
+    ch.record(strengths=strengths.tolist(), curves=curves, no_penalty_validation_accuracy=baseline, best=best)
+    ch.table({f"{strength:.0e}": {f"{name} {part}": curves[name][part][i]
+                                   for name in curves for part in ("train", "validation")}
+              for i, strength in enumerate(strengths)}, fmt=".3f", key="strength",
+             title=f"accuracy by penalty strength (no penalty: validation {baseline:.3f})")
+    weak = [i for i, strength in enumerate(strengths) if strength <= STRENGTH]
+    for name, curve in curves.items():
+        values = [curve["validation"][i] for i in weak]
+        ch.print(f"{name}: validation accuracy over strengths up to {STRENGTH:g} spans "
+                 f"{round((max(values) - min(values)) * VALIDATION)} of {VALIDATION} digits")
+    for name, b in best.items():
+        ch.print(f"best {name} strength on validation: {b['strength']:.0e} "
+                 f"(accuracy {b['validation_accuracy']:.3f}, {b['position']} of the grid)")
+    return best
+
+
+def draw_validation_curve(curves, baseline, strengths):
+    figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    for (name, curve), color in zip(curves.items(), ("tab:blue", "tab:orange")):
+        ax.plot(strengths, curve["validation"], marker="o", color=color, label=f"{name}, validation")
+        ax.plot(strengths, curve["train"], marker=".", linestyle=":", color=color, label=f"{name}, training")
+    ax.axhline(baseline, color="grey", linestyle="--", label="no penalty, validation")
+    ax.set_xscale("log")
+    ax.set_xlabel("penalty strength (l1 or l2, log scale)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Validation curve: {TRAIN} training digits, {VALIDATION} validation digits")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return figure
+
+
+def report_dropout(dropout_model, dropout_findings, hidden, dropped):
+    dropout_scores = describe(dropout_model, X, y, train_rows, test_rows)
+    ch.record(dropout=dropout_findings, dropout_kept=float(np.mean(dropped != 0) / np.mean(hidden != 0)),
+              dropout_mean_ratio=float(dropped.mean() / hidden.mean()),
+              dropout_result={k: v for k, v in dropout_scores.items() if k != "weights"})
+    ch.table(dropout_findings, fmt=".3f", key=f"Dropout({DROPOUT}) on {len(test_rows)} test digits")
+    ch.print(f"in training mode Dropout kept {ch.findings['dropout_kept']:.3f} of the non-zero hidden outputs; "
+             f"mean after / mean before: {ch.findings['dropout_mean_ratio']:.3f} "
+             f"(inverted dropout keeps the mean)")
+    none = results["none"]
+    ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout against "
+             f"{none['test_accuracy']:.3f} without; train/test gap {dropout_scores['accuracy_gap']:.3f} "
+             f"against {none['accuracy_gap']:.3f} "
+             f"({'narrower' if dropout_scores['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+
+
+def report_early_stopping(history, stop, restored, max_epochs):
+    ch.record(early_stopping={"max_epochs": max_epochs, "epochs_run": history.epochs,
+                              "best_epoch": stop.best_epoch, "stopped_epoch": stop.stopped_epoch,
+                              "restored": stop.restored,
+                              "best_val_loss": stop.best, "last_val_loss": history["val_loss"][-1],
+                              "val_loss_after_restore": restored["loss"],
+                              "lowest_val_loss_of_history": min(history["val_loss"])})
+    ch.print(f"stopped after epoch {history.epochs} of {max_epochs}; best validation loss {stop.best:.4f} "
+             f"at epoch {stop.best_epoch}; the last epoch's was {history['val_loss'][-1]:.4f}; "
+             f"weights restored: {stop.restored}; the restored model's validation loss: {restored['loss']:.4f}")
+
+
+def draw_early_stopping(history, stop):
+    figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    epochs_axis = np.arange(1, history.epochs + 1)
+    ax.plot(epochs_axis, history["loss"], label="training loss")
+    ax.plot(epochs_axis, history["val_loss"], label="validation loss")
+    ax.axvline(stop.best_epoch, color="tab:green", linestyle="--", label=f"restored: epoch {stop.best_epoch}")
+    ax.plot([stop.best_epoch], [stop.best], marker="o", color="tab:green")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy (log scale)")
+    ax.set_title(f"Early stopping (patience {stop.patience}): {TRAIN} training digits")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return figure
+
+
 # %% [markdown]
 # ## The network and its training
 # `Dense(64 -> HIDDEN), ReLU, Dense(HIDDEN -> 10)`, the same penalty on both weight matrices
@@ -89,6 +206,7 @@ def evaluate(model, X, y):
             "loss": float(mn.nn.CrossEntropyLoss()(mn.Tensor(logits), y).data)}
 
 
+# %%
 def describe(model, X, y, train_rows, test_rows):
     weights = weights_of(model)
     train_scores = evaluate(model, X[train_rows], y[train_rows])
@@ -103,22 +221,10 @@ def describe(model, X, y, train_rows, test_rows):
             "weights": weights}
 
 
+# %%
 models = {name: train(X, y, train_rows, penalty, epochs) for name, penalty in PENALTIES.items()}
 results = {name: describe(model, X, y, train_rows, test_rows) for name, model in models.items()}
-ch.record(results={name: {k: v for k, v in r.items() if k != "weights"} for name, r in results.items()})
-ch.table({name: {"|w|<1e-3": r["near_zero"], "w == 0": r["exact_zero"], "||W||": r["weight_norm"],
-                 "max|w|": r["largest_weight"], "train acc": r["train_accuracy"],
-                 "test acc": r["test_accuracy"],
-                 "gap": r["accuracy_gap"], "train CE": r["train_loss"], "test CE": r["test_loss"]}
-          for name, r in results.items()}, fmt=".3f", key="penalty",
-         title=f"penalty strength {STRENGTH:g} on both weight matrices")
-for name in ("L1", "L2", "L1L2"):
-    r, none = results[name], results["none"]
-    larger = r["largest_weight"] > none["largest_weight"]
-    ch.print(f"{name}: largest weight {r['largest_weight']:.3f} ({'larger' if larger else 'smaller'} "
-             f"than without a penalty), train/test gap {r['accuracy_gap']:.3f} "
-             f"against {none['accuracy_gap']:.3f} "
-             f"({'narrower' if r['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+report_penalties(results)
 
 # %% [markdown]
 # ## The weights each penalty leaves
@@ -126,17 +232,7 @@ for name in ("L1", "L2", "L1L2"):
 # scale so that both the spike at zero and the tails are visible.
 
 # %%
-figure, axes = plt.subplots(2, 2, figsize=(8.4, 6.2), sharex=True, layout="constrained")
-limit = max(np.abs(r["weights"]).max() for r in results.values())
-bins = np.linspace(-limit, limit, 81)
-for ax, (name, result) in zip(axes.flat, results.items()):
-    ax.hist(result["weights"], bins=bins, color="tab:green", log=True)
-    ax.set_title(f"{name}: {result['near_zero']:.0%} with |w| < {NEAR_ZERO:g}\n"
-                 f"||W|| = {result['weight_norm']:.1f}", fontsize="small")
-    ax.set_xlabel("weight value")
-    ax.set_ylabel("count (log scale)")
-figure.suptitle(f"Weights after training on {TRAIN} digits, penalty strength {STRENGTH:g}")
-ch.show(figure, "weight_histograms")
+ch.show(draw_histograms(results), "weight_histograms")
 
 # %% [markdown]
 # ## How strong? The validation curve
@@ -155,42 +251,10 @@ for name, make in (("L1", mn.regularizers.L1), ("L2", mn.regularizers.L2)):
         curves[name]["train"].append(evaluate(model, X[train_rows], y[train_rows])["accuracy"])
         curves[name]["validation"].append(evaluate(model, X[validation_rows], y[validation_rows])["accuracy"])
 baseline = evaluate(models["none"], X[validation_rows], y[validation_rows])["accuracy"]
-best = {}
-for name, curve in curves.items():
-    index = int(np.argmax(curve["validation"]))
-    best[name] = {"strength": float(strengths[index]), "validation_accuracy": curve["validation"][index],
-                  "position": "interior" if 0 < index < len(strengths) - 1 else "edge"}
-ch.record(strengths=strengths.tolist(), curves=curves, no_penalty_validation_accuracy=baseline, best=best)
-ch.table({f"{strength:.0e}": {f"{name} {part}": curves[name][part][i]
-                               for name in curves for part in ("train", "validation")}
-          for i, strength in enumerate(strengths)}, fmt=".3f", key="strength",
-         title=f"accuracy by penalty strength (no penalty: validation {baseline:.3f})")
-weak = [i for i, strength in enumerate(strengths) if strength <= STRENGTH]
-for name, curve in curves.items():
-    values = [curve["validation"][i] for i in weak]
-    ch.print(f"{name}: validation accuracy over strengths up to {STRENGTH:g} spans "
-             f"{round((max(values) - min(values)) * VALIDATION)} of {VALIDATION} digits")
-for name, b in best.items():
-    ch.print(f"best {name} strength on validation: {b['strength']:.0e} "
-             f"(accuracy {b['validation_accuracy']:.3f}, {b['position']} of the grid)")
+best = report_curves(curves, baseline, strengths)
 
-figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-for (name, curve), color in zip(curves.items(), ("tab:blue", "tab:orange")):
-    ax.plot(strengths, curve["validation"], marker="o", color=color, label=f"{name}, validation")
-    ax.plot(strengths, curve["train"], marker=".", linestyle=":", color=color, label=f"{name}, training")
-ax.axhline(baseline, color="grey", linestyle="--", label="no penalty, validation")
-ax.set_xscale("log")
-ax.set_xlabel("penalty strength (l1 or l2, log scale)")
-ax.set_ylabel("accuracy")
-ax.set_title(f"Validation curve: {TRAIN} training digits, {VALIDATION} validation digits")
-ax.grid(True, which="major", alpha=0.3)
-ax.legend(fontsize="small")
-ch.show(figure, "validation_curve")
-
-r = ch.findings["results"]
-ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, "
-               f"L1 {r['L1']['near_zero']:.0%}, "
-               f"L2 {r['L2']['near_zero']:.0%}; best L2 strength {best['L2']['strength']:.0e}")
+# %%
+ch.show(draw_validation_curve(curves, baseline, strengths), "validation_curve")
 
 # %% [markdown]
 # ## What the penalties did
@@ -253,6 +317,7 @@ def logits_in_mode(model, X, training):
     return logits
 
 
+# %%
 dropout_model = train_with_dropout(X, y, train_rows, epochs)
 X_test, y_test = X[test_rows], y[test_rows]
 passes = {mode: [logits_in_mode(dropout_model, X_test, mode == "train") for _ in range(2)]
@@ -264,19 +329,7 @@ dropout_findings = {
            "largest logit change between two passes": float(np.abs(first - second).max()),
            "predictions that change": float(np.mean(first.argmax(axis=1) != second.argmax(axis=1)))}
     for mode, (first, second) in passes.items()}
-dropout_scores = describe(dropout_model, X, y, train_rows, test_rows)
-ch.record(dropout=dropout_findings, dropout_kept=float(np.mean(dropped != 0) / np.mean(hidden != 0)),
-          dropout_mean_ratio=float(dropped.mean() / hidden.mean()),
-          dropout_result={k: v for k, v in dropout_scores.items() if k != "weights"})
-ch.table(dropout_findings, fmt=".3f", key=f"Dropout({DROPOUT}) on {len(test_rows)} test digits")
-ch.print(f"in training mode Dropout kept {ch.findings['dropout_kept']:.3f} of the non-zero hidden outputs; "
-         f"mean after / mean before: {ch.findings['dropout_mean_ratio']:.3f} "
-         f"(inverted dropout keeps the mean)")
-none = results["none"]
-ch.print(f"test accuracy {dropout_scores['test_accuracy']:.3f} with dropout against "
-         f"{none['test_accuracy']:.3f} without; train/test gap {dropout_scores['accuracy_gap']:.3f} "
-         f"against {none['accuracy_gap']:.3f} "
-         f"({'narrower' if dropout_scores['accuracy_gap'] < none['accuracy_gap'] else 'not narrower'})")
+report_dropout(dropout_model, dropout_findings, hidden, dropped)
 
 # %% [markdown]
 # ## Early stopping: keep the best epoch
@@ -297,29 +350,10 @@ history = mn.fit(stopped_model, mn.nn.CrossEntropyLoss(), optimizer, X[train_row
                  epochs=max_epochs, batch_size=32, progress=False, seed=ch.seed, callbacks=[stop],
                  validation_data=(X[validation_rows], y[validation_rows]), metrics=("accuracy",))
 restored = evaluate(stopped_model, X[validation_rows], y[validation_rows])
-ch.record(early_stopping={"max_epochs": max_epochs, "epochs_run": history.epochs,
-                          "best_epoch": stop.best_epoch, "stopped_epoch": stop.stopped_epoch,
-                          "restored": stop.restored,
-                          "best_val_loss": stop.best, "last_val_loss": history["val_loss"][-1],
-                          "val_loss_after_restore": restored["loss"],
-                          "lowest_val_loss_of_history": min(history["val_loss"])})
-ch.print(f"stopped after epoch {history.epochs} of {max_epochs}; best validation loss {stop.best:.4f} "
-         f"at epoch {stop.best_epoch}; the last epoch's was {history['val_loss'][-1]:.4f}; "
-         f"weights restored: {stop.restored}; the restored model's validation loss: {restored['loss']:.4f}")
+report_early_stopping(history, stop, restored, max_epochs)
 
-figure, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-epochs_axis = np.arange(1, history.epochs + 1)
-ax.plot(epochs_axis, history["loss"], label="training loss")
-ax.plot(epochs_axis, history["val_loss"], label="validation loss")
-ax.axvline(stop.best_epoch, color="tab:green", linestyle="--", label=f"restored: epoch {stop.best_epoch}")
-ax.plot([stop.best_epoch], [stop.best], marker="o", color="tab:green")
-ax.set_yscale("log")
-ax.set_xlabel("epoch")
-ax.set_ylabel("cross-entropy (log scale)")
-ax.set_title(f"Early stopping (patience {stop.patience}): {TRAIN} training digits")
-ax.grid(True, which="major", alpha=0.3)
-ax.legend(fontsize="small")
-ch.show(figure, "early_stopping")
+# %%
+ch.show(draw_early_stopping(history, stop), "early_stopping")
 
 # %% [markdown]
 # ## What dropout and early stopping did
@@ -340,6 +374,10 @@ ch.show(figure, "early_stopping")
 # (both printed above).
 
 # %%
+r = ch.findings["results"]
+ch.headline = (f"weights with |w| < {NEAR_ZERO:g}: none {r['none']['near_zero']:.0%}, "
+               f"L1 {r['L1']['near_zero']:.0%}, "
+               f"L2 {r['L2']['near_zero']:.0%}; best L2 strength {best['L2']['strength']:.0e}")
 result = lambda f, name: f["results"][name]           # noqa: E731
 weak = lambda f, penalty: [accuracy for accuracy, strength in zip(f["curves"][penalty]["validation"], f["strengths"])
                            if strength <= 1.0001e-3]  # noqa: E731
@@ -385,7 +423,8 @@ ch.claims({
 # 3. Put the penalty on the first layer only, and count the input pixels whose outgoing
 #    weights are all near zero: plot that mask as an $8 \times 8$ image. Which pixels did L1
 #    switch off?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. More data is the best regulariser: with five times as many training digits the

@@ -74,6 +74,106 @@ def network(activation, bias=0.0):
     return mn.nn.Sequential(*layers)
 
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the results and draw the figures.
+def report_demo(before, after, second_before, second):
+    ch.record(demo_dead_before=bool(np.all(before <= 0)), demo_alive_after=int(np.sum(after > 0)),
+              demo_second_layer_unchanged=bool(np.array_equal(second_before[0], second.weight.data)
+                                               and np.array_equal(second_before[1], second.bias.data)))
+    ch.print(f"layer-2 unit before: positive on {int(np.sum(before > 0))} of {len(X)} digits (dead); "
+             f"after layer 1 changed: positive on {ch.findings['demo_alive_after']} digits; "
+             f"its own weights unchanged: {ch.findings['demo_second_layer_unchanged']}")
+
+
+def draw_revival(pre_before, pre_after):
+    figure, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+    bins = np.linspace(min(pre_before.min(), pre_after.min()), max(pre_before.max(), pre_after.max()), 60)
+    ax.hist(pre_before, bins=bins, alpha=0.6, label="before: layer 1 as initialised")
+    ax.hist(pre_after, bins=bins, alpha=0.6, hatch="//", label="after: layer 1 changed")
+    ax.axvline(0, color="k", lw=1)
+    ax.set(xlabel="pre-activation of the layer-2 unit", ylabel="digits",
+           title="Same weights and bias in layer 2; only its inputs moved")
+    ax.legend(fontsize="small")
+    return figure
+
+
+def report(situation, runs):
+    """Print each run's dead fraction per epoch (and its all-negative fraction) and outcome."""
+    ch.print(f"{situation}: fraction of dead hidden units per epoch (all negative), outcome")
+    for name, run in runs.items():
+        outcome = "diverged" if run["diverged"] else f"accuracy {run['accuracy']:.3f}"
+        ch.print(f"  {name:>15}: dead " + " ".join(f"{d:.2f}" for d in run["dead"])
+                 + "  (negative " + " ".join(f"{n:.2f}" for n in run["negative"]) + f"), {outcome}")
+
+
+def report_revivals(runs):
+    """How many dead ReLU units came back to life from one epoch to the next, per hidden layer."""
+    for name, run in runs.items():
+        if name.startswith("ReLU"):
+            ch.print(f"  {name}: units dead after one epoch and alive after the next: "
+                     + ", ".join(f"layer {layer} {count}"
+                                 for layer, count in enumerate(run["revived"], start=1)))
+
+
+def summary(runs):
+    return {name: {k: v for k, v in run.items() if k != "model"} for name, run in runs.items()}
+
+
+def report_runs(healthy, shifted, large):
+    """Record every run (without its model), PReLU's learned slopes and the healthy zeros; print them."""
+    prelu_slopes = np.concatenate([layer.weight.data for layer in shifted["PReLU"]["model"].modules()
+                                   if isinstance(layer, mn.nn.PReLU)])
+    ch.record(healthy=summary(healthy), shifted=summary(shifted), large_lr=summary(large),
+              prelu_slope_quartiles=np.percentile(prelu_slopes, [25, 50, 75]).tolist(),
+              prelu_negative_slopes=int(np.sum(prelu_slopes < 0)), prelu_units=int(prelu_slopes.size),
+              zeros={name: run["zeros"] for name, run in healthy.items()})
+    ch.print("PReLU learned slopes after the shifted run, quartiles: "
+             + ", ".join(f"{q:.3f}" for q in ch.findings["prelu_slope_quartiles"])
+             + f"; {ch.findings['prelu_negative_slopes']} of {ch.findings['prelu_units']} slopes are negative")
+    ch.print("fraction of exact zeros in the hidden outputs after healthy training: "
+             + ", ".join(f"{name} {value:.1%}" for name, value in ch.findings["zeros"].items()))
+
+
+def draw_dead_units(healthy, shifted, large):
+    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
+    for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
+                                            shifted),
+                                           ("large learning rate (plain SGD, lr 1.0)", large))):
+        for name, run in runs.items():
+            # each activation in its colour on every page; the bias-0.1 ReLU in grey beside ReLU
+            color = "0.45" if "bias" in name else mn.plot.activation_colour(name)
+            label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
+            ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
+            ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("epoch (0 = at initialisation)")
+        ax.set_ylabel("fraction of hidden units")
+        ax.set_title(title, fontsize="medium")
+        # lines that coincide (ReLU's dotted and LeakyReLU's, every dead fraction at 0) are
+        # told apart in the printed numbers
+        ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs",
+                  title_fontsize="x-small")
+        ax.grid(True, alpha=0.3)
+    slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules()
+              if isinstance(layer, mn.nn.PReLU)]
+    ax = axes[1, 0]
+    ax.hist(slopes, bins=30, label=[f"hidden layer {i}" for i in range(1, len(slopes) + 1)])
+    ax.axvline(0.25, color="grey", linestyle="--", label="starting slope 0.25")
+    ax.set_xlabel("learned negative slope a of a PReLU unit")
+    ax.set_ylabel("units")
+    ax.set_title(f"PReLU slopes after training (biases started at {NEGATIVE_SHIFT:g})", fontsize="medium")
+    ax.legend(fontsize="small")
+    ax = axes[1, 1]
+    names = list(healthy)
+    bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color="tab:purple")
+    ax.bar_label(bars, labels=[f"{healthy[name]['zeros']:.0%}" for name in names])
+    ax.set_ylabel("fraction of exact zeros in the hidden outputs")
+    ax.set_title("Sparsity after healthy training", fontsize="medium")
+    ax.tick_params(axis="x", labelrotation=20)
+    return figure
+
+
 # %% [markdown]
 # ## A dead unit in layer 2 comes back when layer 1 changes
 # A small demonstration first. We build `Dense(64 -> 8), ReLU, Dense(8 -> 1), ReLU` and
@@ -97,23 +197,11 @@ pre_before = (hidden @ second.weight.data + second.bias.data)[:, 0]
 second_before = (second.weight.data.copy(), second.bias.data.copy())
 first.bias.data[strongest] += 2.0                           # only layer 1 changes
 after = mn.predict(small, X)
-ch.record(demo_dead_before=bool(np.all(before <= 0)), demo_alive_after=int(np.sum(after > 0)),
-          demo_second_layer_unchanged=bool(np.array_equal(second_before[0], second.weight.data)
-                                           and np.array_equal(second_before[1], second.bias.data)))
-ch.print(f"layer-2 unit before: positive on {int(np.sum(before > 0))} of {len(X)} digits (dead); "
-         f"after layer 1 changed: positive on {ch.findings['demo_alive_after']} digits; "
-         f"its own weights unchanged: {ch.findings['demo_second_layer_unchanged']}")
+report_demo(before, after, second_before, second)
 
+# %%
 pre_after = mn.predict(mn.nn.Sequential(first, mn.nn.ReLU(), second), X)[:, 0]
-figure, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
-bins = np.linspace(min(pre_before.min(), pre_after.min()), max(pre_before.max(), pre_after.max()), 60)
-ax.hist(pre_before, bins=bins, alpha=0.6, label="before: layer 1 as initialised")
-ax.hist(pre_after, bins=bins, alpha=0.6, hatch="//", label="after: layer 1 changed")
-ax.axvline(0, color="k", lw=1)
-ax.set(xlabel="pre-activation of the layer-2 unit", ylabel="digits",
-       title="Same weights and bias in layer 2; only its inputs moved")
-ax.legend(fontsize="small")
-ch.show(figure, "layer_2_revival")
+ch.show(draw_revival(pre_before, pre_after), "layer_2_revival")
 
 # %% [markdown]
 # ## Counting dead units during training
@@ -139,6 +227,7 @@ def _unit_census(model, X):
             float(np.mean([s["zeros"] for s in statistics])), masks)
 
 
+# %%
 def train_and_watch(X, y, activation, bias, learning_rate, momentum, epochs, seed=ch.seed):
     mn.manual_seed(seed)
     model = network(activation, bias)
@@ -188,15 +277,6 @@ epochs = ch.pick(full=5, quick=2)
 ch.record(epochs=epochs)
 
 
-def report(situation, runs):
-    """Print each run's dead fraction per epoch (and its all-negative fraction) and outcome."""
-    ch.print(f"{situation}: fraction of dead hidden units per epoch (all negative), outcome")
-    for name, run in runs.items():
-        outcome = "diverged" if run["diverged"] else f"accuracy {run['accuracy']:.3f}"
-        ch.print(f"  {name:>15}: dead " + " ".join(f"{d:.2f}" for d in run["dead"])
-                 + "  (negative " + " ".join(f"{n:.2f}" for n in run["negative"]) + f"), {outcome}")
-
-
 healthy = {activation: train_and_watch(X, y, activation, 0.0, 0.05, 0.9, epochs)
            for activation in ACTIVATIONS}
 healthy["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 0.05, 0.9, epochs)
@@ -207,17 +287,6 @@ shifted = {activation: train_and_watch(X, y, activation, NEGATIVE_SHIFT, 0.05, 0
            for activation in ACTIVATIONS}
 # (no bias-0.1 run here: the shift replaces the starting bias)
 report(f"shifted (biases {NEGATIVE_SHIFT:g})", shifted)
-
-
-def report_revivals(runs):
-    """How many dead ReLU units came back to life from one epoch to the next, per hidden layer."""
-    for name, run in runs.items():
-        if name.startswith("ReLU"):
-            ch.print(f"  {name}: units dead after one epoch and alive after the next: "
-                     + ", ".join(f"layer {layer} {count}"
-                                 for layer, count in enumerate(run["revived"], start=1)))
-
-
 report_revivals(shifted)
 
 # %%
@@ -226,23 +295,7 @@ large["ReLU, bias 0.1"] = train_and_watch(X, y, "ReLU", POSITIVE_BIAS, 1.0, 0.0,
 report("large learning rate (plain SGD, lr 1.0)", large)
 report_revivals(large)
 
-prelu_slopes = np.concatenate([layer.weight.data for layer in shifted["PReLU"]["model"].modules()
-                               if isinstance(layer, mn.nn.PReLU)])
-
-
-def summary(runs):
-    return {name: {k: v for k, v in run.items() if k != "model"} for name, run in runs.items()}
-
-
-ch.record(healthy=summary(healthy), shifted=summary(shifted), large_lr=summary(large),
-          prelu_slope_quartiles=np.percentile(prelu_slopes, [25, 50, 75]).tolist(),
-          prelu_negative_slopes=int(np.sum(prelu_slopes < 0)), prelu_units=int(prelu_slopes.size),
-          zeros={name: run["zeros"] for name, run in healthy.items()})
-ch.print("PReLU learned slopes after the shifted run, quartiles: "
-         + ", ".join(f"{q:.3f}" for q in ch.findings["prelu_slope_quartiles"])
-         + f"; {ch.findings['prelu_negative_slopes']} of {ch.findings['prelu_units']} slopes are negative")
-ch.print("fraction of exact zeros in the hidden outputs after healthy training: "
-         + ", ".join(f"{name} {value:.1%}" for name, value in ch.findings["zeros"].items()))
+report_runs(healthy, shifted, large)
 
 # %% [markdown]
 # ## The picture
@@ -251,47 +304,7 @@ ch.print("fraction of exact zeros in the hidden outputs after healthy training: 
 # zeros in a healthy network's hidden outputs.
 
 # %%
-figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
-for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
-                                        shifted),
-                                       ("large learning rate (plain SGD, lr 1.0)", large))):
-    for name, run in runs.items():
-        # each activation in its colour on every page; the bias-0.1 ReLU in grey beside ReLU
-        color = "0.45" if "bias" in name else mn.plot.activation_colour(name)
-        label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
-        ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
-        ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("epoch (0 = at initialisation)")
-    ax.set_ylabel("fraction of hidden units")
-    ax.set_title(title, fontsize="medium")
-    # lines that coincide (ReLU's dotted and LeakyReLU's, every dead fraction at 0) are
-    # told apart in the printed numbers
-    ax.legend(fontsize="small", title="solid: dead, dotted: negative for all inputs",
-              title_fontsize="x-small")
-    ax.grid(True, alpha=0.3)
-slopes = [layer.weight.data for layer in shifted["PReLU"]["model"].modules()
-          if isinstance(layer, mn.nn.PReLU)]
-ax = axes[1, 0]
-ax.hist(slopes, bins=30, label=[f"hidden layer {i}" for i in range(1, len(slopes) + 1)])
-ax.axvline(0.25, color="grey", linestyle="--", label="starting slope 0.25")
-ax.set_xlabel("learned negative slope a of a PReLU unit")
-ax.set_ylabel("units")
-ax.set_title(f"PReLU slopes after training (biases started at {NEGATIVE_SHIFT:g})", fontsize="medium")
-ax.legend(fontsize="small")
-ax = axes[1, 1]
-names = list(healthy)
-bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color="tab:purple")
-ax.bar_label(bars, labels=[f"{healthy[name]['zeros']:.0%}" for name in names])
-ax.set_ylabel("fraction of exact zeros in the hidden outputs")
-ax.set_title("Sparsity after healthy training", fontsize="medium")
-ax.tick_params(axis="x", labelrotation=20)
-ch.show(figure, "dead_units", dpi=ch.pick(full=90, quick=50))
-
-s = ch.findings["shifted"]
-ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]:.0%} "
-               f"(accuracy {s['ReLU']['accuracy']:.2f}), ELU accuracy {s['ELU']['accuracy']:.2f}; "
-               f"ReLU zeros {ch.findings['zeros']['ReLU']:.0%}, ELU {ch.findings['zeros']['ELU']:.0%}")
+ch.show(draw_dead_units(healthy, shifted, large), "dead_units", dpi=ch.pick(full=90, quick=50))
 
 # %% [markdown]
 # ## What we saw
@@ -334,6 +347,10 @@ ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]
 # exactly zero.
 
 # %%
+s = ch.findings["shifted"]
+ch.headline = (f"bias {NEGATIVE_SHIFT:g}: dead ReLU units {s['ReLU']['dead'][-1]:.0%} "
+               f"(accuracy {s['ReLU']['accuracy']:.2f}), ELU accuracy {s['ELU']['accuracy']:.2f}; "
+               f"ReLU zeros {ch.findings['zeros']['ReLU']:.0%}, ELU {ch.findings['zeros']['ELU']:.0%}")
 healthy_accuracy = lambda f: f["healthy"]["ReLU"]["accuracy"]          # noqa: E731
 ch.claims({
     "after a change to layer 1 alone it is positive on some of them again, with its own weights untouched":
@@ -379,7 +396,8 @@ ch.claims({
 #    for $z \ll 0$: is it "dead" by the diagnostic's definition, and does it behave like it?
 # 3. Swap `mn.optim.SGD` for `mn.optim.Adam` in the large-learning-rate situation (with
 #    $\eta = 0.1$). Does Adam's step-size normalisation kill fewer ReLU units?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. At $-0.3$ many units still see some positive pre-activations and ReLU trains; at $-3$

@@ -60,6 +60,67 @@ MNIST_TRAIN = int(os.environ.get("MINNET_MNIST_TRAIN", "5000"))
 MNIST_TEST = int(os.environ.get("MINNET_MNIST_TEST", "2000"))
 
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the filters and feature maps.
+def report_digits(digits):
+    ch.record(dense_hidden=digits["hidden"])
+    ch.record(convnet=digits["convnet"], dense=digits["dense"],
+              parameter_ratio=digits["convnet"]["parameters"] / digits["dense"]["parameters"],
+              time_ratio=digits["convnet"]["seconds_per_epoch"] / digits["dense"]["seconds_per_epoch"])
+    ch.table({name: {"parameters": digits[name]["parameters"], "test acc": digits[name]["accuracy"],
+                     "shifted 1px": digits[name]["shifted_accuracy"],
+                     "s/epoch": digits[name]["seconds_per_epoch"]}
+              for name in digits["models"]}, fmt=".3f", key="network")
+    ch.print(f"parameter ratio convnet/dense {ch.findings['parameter_ratio']:.2f}; the convnet takes "
+             f"{ch.findings['time_ratio']:.1f}x the dense net's time per epoch")
+
+
+def draw_filters(weights):
+    """The first convolution's filters, blue negative and red positive, on one colour scale."""
+    limit = np.abs(weights).max()
+    figure, axes = plt.subplots(1, len(weights), figsize=(1.4 * len(weights), 1.9), layout="constrained")
+    for number, (ax, kernel) in enumerate(zip(axes, weights)):
+        image = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"filter {number}", fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    figure.suptitle("First-layer 3x3 filters learned on digits")
+    return figure
+
+
+def draw_feature_maps(digit, label, first_maps, second_maps):
+    figure = plt.figure(figsize=(11, 4.2), layout="constrained")
+    grid = figure.add_gridspec(3, 10)
+    panels = [(figure.add_subplot(grid[:, :2]), digit[0], f"input (a {label})", "gray_r")]
+    panels += [(figure.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis")
+               for n, m in enumerate(first_maps)]
+    panels += [(figure.add_subplot(grid[1 + n // 8, 2 + n % 8]), m, f"conv 2 #{n}", "viridis")
+               for n, m in enumerate(second_maps)]
+    # one colour scale per layer, so that maps of the same layer can be compared by eye
+    top = {"conv 1": first_maps.max(), "conv 2": second_maps.max()}
+    for ax, picture, title, cmap in panels:
+        layer = title.split(" #")[0]
+        shown = ax.imshow(picture, cmap=cmap, vmin=0, vmax=top.get(layer))
+        ax.set_title(title, fontsize="small" if title.startswith("input") else "x-small")
+        ax.axis("off")
+        if title in ("conv 1 #7", "conv 2 #15"):
+            figure.colorbar(shown, ax=ax, shrink=0.9, label="ReLU output")
+    figure.suptitle("One test digit and its feature maps after each convolution + ReLU (one colour scale per layer)")
+    return figure
+
+
+def report_mnist(mnist):
+    ch.record(mnist=mnist)
+    if mnist is not None:
+        ch.table({name: {"parameters": mnist[name]["parameters"], "test acc": mnist[name]["accuracy"],
+                         "shifted 1px": mnist[name]["shifted_accuracy"],
+                         "s/epoch": mnist[name]["seconds_per_epoch"]}
+                  for name in ("convnet", "dense")}, fmt=".3f", key="MNIST",
+                 title=f"MNIST subsample ({MNIST_TRAIN} train, {MNIST_TEST} test images)")
+
+
 # %% [markdown]
 # ## Two networks with the same budget
 # On an $8 \times 8$ digit (one channel, so the input has shape $(N, 1, 8, 8)$):
@@ -108,6 +169,7 @@ def matching_hidden_width(pixels, budget, classes=10):
     return max(1, round((budget - classes) / (pixels + 1 + classes)))
 
 
+# %%
 X, y = mn.datasets.load_digits()
 images = X.reshape(-1, 1, 8, 8)                          # NCHW: one grey channel
 X_train, X_test, y_train, y_test = train_test_split(images, y, test_size=0.25, random_state=ch.seed)
@@ -141,6 +203,7 @@ def train_and_time(model, X_train, y_train, X_test, y_test, epochs, seed=ch.seed
     return curves, float(np.median(seconds))
 
 
+# %%
 def accuracy(model, X, y):
     return float(np.mean(mn.predict(model, X).argmax(axis=1) == y))
 
@@ -171,18 +234,10 @@ def compare(X_train, y_train, X_test, y_test, epochs, seed=ch.seed):
     return results
 
 
+# %%
 digits = compare(X_train, y_train, X_test, y_test, ch.pick(full=15, quick=4), ch.seed)
 models = digits["models"]
-ch.record(dense_hidden=digits["hidden"])
-ch.record(convnet=digits["convnet"], dense=digits["dense"],
-          parameter_ratio=digits["convnet"]["parameters"] / digits["dense"]["parameters"],
-          time_ratio=digits["convnet"]["seconds_per_epoch"] / digits["dense"]["seconds_per_epoch"])
-ch.table({name: {"parameters": digits[name]["parameters"], "test acc": digits[name]["accuracy"],
-                 "shifted 1px": digits[name]["shifted_accuracy"],
-                 "s/epoch": digits[name]["seconds_per_epoch"]}
-          for name in models}, fmt=".3f", key="network")
-ch.print(f"parameter ratio convnet/dense {ch.findings['parameter_ratio']:.2f}; the convnet takes "
-         f"{ch.findings['time_ratio']:.1f}x the dense net's time per epoch")
+report_digits(digits)
 ch.show(mn.plot.training_curves(digits["curves"]), "training_curves")
 
 # %% [markdown]
@@ -194,39 +249,13 @@ ch.show(mn.plot.training_curves(digits["curves"]), "training_curves")
 # %%
 model = models["convnet"]
 weights = model[0].weight.data[:, 0]                      # (8, 3, 3): the first conv's filters
-limit = np.abs(weights).max()
-figure, axes = plt.subplots(1, len(weights), figsize=(1.4 * len(weights), 1.9), layout="constrained")
-for number, (ax, kernel) in enumerate(zip(axes, weights)):
-    image = ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_title(f"filter {number}", fontsize="small")
-    ax.set_xticks([])
-    ax.set_yticks([])
-figure.colorbar(image, ax=axes, shrink=0.8, label="weight")
-figure.suptitle("First-layer 3x3 filters learned on digits")
-ch.show(figure, "filters")
+ch.show(draw_filters(weights), "filters")
 
 # %%
 digit, label = X_test[0], int(y_test[0])
 outputs = mn.diagnostics.layer_outputs(model, digit[None], layer_types=mn.nn.ReLU)
 first_maps, second_maps = (maps[0] for maps in outputs.values())
-figure = plt.figure(figsize=(11, 4.2), layout="constrained")
-grid = figure.add_gridspec(3, 10)
-panels = [(figure.add_subplot(grid[:, :2]), digit[0], f"input (a {label})", "gray_r")]
-panels += [(figure.add_subplot(grid[0, 2 + n]), m, f"conv 1 #{n}", "viridis")
-           for n, m in enumerate(first_maps)]
-panels += [(figure.add_subplot(grid[1 + n // 8, 2 + n % 8]), m, f"conv 2 #{n}", "viridis")
-           for n, m in enumerate(second_maps)]
-# one colour scale per layer, so that maps of the same layer can be compared by eye
-top = {"conv 1": first_maps.max(), "conv 2": second_maps.max()}
-for ax, picture, title, cmap in panels:
-    layer = title.split(" #")[0]
-    shown = ax.imshow(picture, cmap=cmap, vmin=0, vmax=top.get(layer))
-    ax.set_title(title, fontsize="small" if title.startswith("input") else "x-small")
-    ax.axis("off")
-    if title in ("conv 1 #7", "conv 2 #15"):
-        figure.colorbar(shown, ax=ax, shrink=0.9, label="ReLU output")
-figure.suptitle("One test digit and its feature maps after each convolution + ReLU (one colour scale per layer)")
-ch.show(figure, "feature_maps")
+ch.show(draw_feature_maps(digit, label, first_maps, second_maps), "feature_maps")
 
 # %% [markdown]
 # ## MNIST, if you have it
@@ -252,18 +281,7 @@ def mnist_comparison(epochs, seed=ch.seed):
 
 
 mnist = None if ch.quick else mnist_comparison(epochs=3)
-ch.record(mnist=mnist)
-if mnist is not None:
-    ch.table({name: {"parameters": mnist[name]["parameters"], "test acc": mnist[name]["accuracy"],
-                     "shifted 1px": mnist[name]["shifted_accuracy"],
-                     "s/epoch": mnist[name]["seconds_per_epoch"]}
-              for name in ("convnet", "dense")}, fmt=".3f", key="MNIST",
-             title=f"MNIST subsample ({MNIST_TRAIN} train, {MNIST_TEST} test images)")
-
-conv, dense = ch.findings["convnet"], ch.findings["dense"]
-ch.headline = (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} params), dense "
-               f"{dense['accuracy']:.3f} ({dense['parameters']}); convnet {ch.findings['time_ratio']:.1f}x "
-               f"slower per epoch")
+report_mnist(mnist)
 
 # %% [markdown]
 # ## What we saw
@@ -298,6 +316,10 @@ ch.headline = (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} pa
 # fires, and the second layer combining them at a coarser resolution.
 
 # %%
+conv, dense = ch.findings["convnet"], ch.findings["dense"]
+ch.headline = (f"digits: convnet {conv['accuracy']:.3f} ({conv['parameters']} params), dense "
+               f"{dense['accuracy']:.3f} ({dense['parameters']}); convnet {ch.findings['time_ratio']:.1f}x "
+               f"slower per epoch")
 ch.claims({
     "both networks learn the digits well": lambda f: min(f["convnet"]["accuracy"], f["dense"]["accuracy"]) > 0.9,
     "With the same parameter budget": lambda f: abs(f["parameter_ratio"] - 1) < 0.05,
@@ -318,7 +340,8 @@ ch.claims({
 #    change?
 # 3. Replace `MaxPool2D(2)` by `AvgPool2D(2)`. How do accuracy and the shifted-image accuracy
 #    change?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. The Dense net's does: a fixed permutation of its inputs is just a permutation of its

@@ -60,6 +60,108 @@ DEEP_NETWORKS = {"SELU, LeCun normal": ("SELU", "lecun_normal"),
 OFF_BALANCE_STD = 3.0          # a second SELU run starts from inputs with this std
 
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the figures.
+def report_profiles(profiles):
+    """Record and print the last layer's mean and std of every run; the last layer's values."""
+    last = {label: {"mean": float(means[-1]), "std": float(stds[-1])}
+            for label, (means, stds) in profiles.items()}
+    selu_stds = profiles["SELU, LeCun normal"][1]
+    ch.record(depth=DEPTH, last_layer=last, selu_std_range=(float(selu_stds.min()), float(selu_stds.max())),
+              relu_he_mean_min=float(profiles["ReLU, He normal"][0].min()))
+    ch.table(last, fmt="+.3g", key=f"layer {DEPTH} at initialisation")
+    ch.print(f"SELU (LeCun normal) std over all {DEPTH} layers: {selu_stds.min():.3f} to {selu_stds.max():.3f}")
+    return last
+
+
+def draw_profiles(profiles):
+    figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10.5, 4), layout="constrained")
+    layers = np.arange(1, DEPTH + 1)
+    for label, (means, stds) in profiles.items():
+        style = "--" if "input std" in label else "-"
+        ax_mean.plot(layers, means, style, label=label)
+        ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
+    ax_mean.axhline(0, color="0.7", lw=0.8)
+    ax_std.axhline(1, color="0.7", lw=0.8)
+    ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
+    ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel="layer",
+               ylabel="std over batch and units", yscale="log")
+    ax_std.legend(fontsize="small")
+    figure.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
+    return figure
+
+
+def report_maxout(maxout, pieces_list, yardstick):
+    ch.record(maxout_pieces=list(pieces_list), maxout_errors=maxout["errors"], maxout_active=maxout["active"],
+              maxout_random_start_errors=maxout["random_start_errors"],
+              maxout_random_start_active=maxout["random_start_active"], maxout_best_separate_x2=yardstick)
+    rows = {f"k = {k}": {**{f"{name} (active)": f"{maxout['errors'][k][name]:.2e} ({maxout['active'][k][name]})"
+                            for name in TARGET_NAMES}, "x^2 yardstick": f"{yardstick[k]:.2e}"}
+            for k in pieces_list}
+    rows[f"k = {max(pieces_list)}, random start"] = {
+        f"{name} (active)": f"{maxout['random_start_errors'][name]:.2e} ({maxout['random_start_active'][name]})"
+        for name in TARGET_NAMES}
+    ch.table(rows, key="pieces", title="Maxout RMS error (pieces still on the envelope)")
+
+
+def draw_maxout(maxout, pieces_list, yardstick):
+    figure, axes = plt.subplots(2, 2, figsize=(10, 7.2), layout="constrained")
+    axes = axes.ravel()
+    shown = [k for k in (1, 2, 4, max(pieces_list)) if k in maxout["fits"]]
+    for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
+        ax.plot(maxout["x"], maxout["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
+        for pieces, style in zip(shown, ("-", "--", "-.", ":")):
+            ax.plot(maxout["x"], maxout["fits"][pieces][:, j], lw=1.2, linestyle=style, label=f"k = {pieces}")
+        ax.set(title=f"Maxout fits of {name}", xlabel="x", ylabel="f(x)")
+        ax.legend(fontsize="small")
+    ax = axes[-1]
+    for name, marker in zip(TARGET_NAMES, "osd"):
+        ax.plot(pieces_list, [max(maxout["errors"][k][name], 1e-8) for k in pieces_list], marker=marker,
+                label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
+    ax.plot(pieces_list, [yardstick[k] for k in pieces_list], "k:", label="x^2: best separate line per interval")
+    ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
+           yscale="log")
+    ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
+    return figure
+
+
+def report_gaps(gaps, grid, swish_gap):
+    ch.record(max_gap=gaps, swish_gap_at=float(abs(grid[np.argmax(swish_gap)])))
+    ch.table({f"{hard} vs {smooth}": {"largest |gap| on [-8, 8]": gaps[smooth]}
+              for smooth, (name, hard) in SMOOTH_AND_HARD.items()}, fmt=".4f", key="pair")
+    ch.print(f"hard-swish's largest gap to swish is at |x| = {ch.findings['swish_gap_at']:.2f}")
+
+
+def draw_smooth_and_hard(grid):
+    figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(11.5, 3.6), layout="constrained")
+    drawn = grid[::4]                                           # every 4th point is plenty to draw
+    colour = mn.plot.activation_colour                          # each activation's colour on every page
+    for name, style in (("silu", "-"), ("mish", "-."), ("gelu", ":"), ("hard_swish", "--")):
+        ax_swish.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
+    for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
+        ax_sigmoid.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
+    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+        ax_gap.plot(drawn, curve(hard, drawn) - curve(name, drawn), color=colour(name), label=f"{hard} - {name}")
+    ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
+    ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
+    ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
+    ax_gap.axhline(0, color="0.7", lw=0.8)
+    for ax in (ax_swish, ax_sigmoid, ax_gap):
+        ax.legend(fontsize="small")
+    return figure
+
+
+def report_costs(names, seconds, speedup, size):
+    ch.record(seconds=seconds, speedup=speedup)
+    ch.table({name: {"ms": 1e3 * seconds[name]} for name in names}, fmt=".2f", key="activation",
+             title=f"forward + backward on {size:,} float32 values, median of repeats")
+    for smooth, (name, hard) in SMOOTH_AND_HARD.items():
+        verdict = "faster" if speedup[smooth] > 1 else "slower"
+        ch.print(f"{hard} is {verdict} than {name} here: {1e3 * seconds[hard]:.2f} ms against "
+                 f"{1e3 * seconds[name]:.2f} ms ({name}/{hard} = {speedup[smooth]:.2f})")
+
+
 # %% [markdown]
 # ## Part 1: the signal through `DEPTH` layers at initialisation
 # Each network is `DEPTH` blocks of `[Dense(WIDTH -> WIDTH), activation]` with zero biases.
@@ -94,29 +196,12 @@ def signal_through_depth(batch, seed=ch.seed):
     return profiles
 
 
+# %%
 profiles = signal_through_depth(batch=ch.pick(full=1000, quick=100), seed=ch.seed)
-last = {label: {"mean": float(means[-1]), "std": float(stds[-1])}
-        for label, (means, stds) in profiles.items()}
-selu_stds = profiles["SELU, LeCun normal"][1]
-ch.record(depth=DEPTH, last_layer=last, selu_std_range=(float(selu_stds.min()), float(selu_stds.max())),
-          relu_he_mean_min=float(profiles["ReLU, He normal"][0].min()))
-ch.table(last, fmt="+.3g", key=f"layer {DEPTH} at initialisation")
-ch.print(f"SELU (LeCun normal) std over all {DEPTH} layers: {selu_stds.min():.3f} to {selu_stds.max():.3f}")
+last = report_profiles(profiles)
 
-figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10.5, 4), layout="constrained")
-layers = np.arange(1, DEPTH + 1)
-for label, (means, stds) in profiles.items():
-    style = "--" if "input std" in label else "-"
-    ax_mean.plot(layers, means, style, label=label)
-    ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
-ax_mean.axhline(0, color="0.7", lw=0.8)
-ax_std.axhline(1, color="0.7", lw=0.8)
-ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
-ax_std.set(title="Standard deviation of each layer's output (log scale)", xlabel="layer",
-           ylabel="std over batch and units", yscale="log")
-ax_std.legend(fontsize="small")
-figure.suptitle(f"{DEPTH} Dense layers of width {WIDTH} at initialisation, standard-normal inputs")
-ch.show(figure, "signal_through_depth")
+# %%
+ch.show(draw_profiles(profiles), "signal_through_depth")
 
 # %% [markdown]
 # ## Part 2: Maxout fitting convex functions
@@ -158,6 +243,7 @@ def maxout_model(pieces, start="envelope", targets=len(TARGET_NAMES)):
     return mn.nn.Sequential(dense, mn.nn.Maxout(pieces))
 
 
+# %%
 def fit_maxout(pieces, x, Y, steps, start="envelope", learning_rate=0.02, seed=ch.seed):
     mn.manual_seed(seed)
     model = maxout_model(pieces, start)
@@ -174,6 +260,7 @@ def fit_maxout(pieces, x, Y, steps, start="envelope", learning_rate=0.02, seed=c
     return prediction, dict(zip(TARGET_NAMES, rmse.tolist())), dict(zip(TARGET_NAMES, active))
 
 
+# %%
 def maxout_experiment(pieces_list, steps, points=201):
     x = np.linspace(-1, 1, points, dtype=np.float32)[:, None]
     Y = maxout_targets(x)
@@ -191,38 +278,14 @@ def best_separate_pieces_rmse(pieces, half_width=1.0):
     return width ** 2 * np.sqrt(1 / 80 - 1 / 144)
 
 
+# %%
 pieces_list = ch.pick(full=(1, 2, 3, 4, 6, 8, 12, 16), quick=(1, 2, 4, 8))
 maxout = maxout_experiment(pieces_list, steps=ch.pick(full=600, quick=300))
 yardstick = {k: float(best_separate_pieces_rmse(k)) for k in pieces_list}
-ch.record(maxout_pieces=list(pieces_list), maxout_errors=maxout["errors"], maxout_active=maxout["active"],
-          maxout_random_start_errors=maxout["random_start_errors"],
-          maxout_random_start_active=maxout["random_start_active"], maxout_best_separate_x2=yardstick)
-rows = {f"k = {k}": {**{f"{name} (active)": f"{maxout['errors'][k][name]:.2e} ({maxout['active'][k][name]})"
-                        for name in TARGET_NAMES}, "x^2 yardstick": f"{yardstick[k]:.2e}"}
-        for k in pieces_list}
-rows[f"k = {max(pieces_list)}, random start"] = {
-    f"{name} (active)": f"{maxout['random_start_errors'][name]:.2e} ({maxout['random_start_active'][name]})"
-    for name in TARGET_NAMES}
-ch.table(rows, key="pieces", title="Maxout RMS error (pieces still on the envelope)")
+report_maxout(maxout, pieces_list, yardstick)
 
-figure, axes = plt.subplots(2, 2, figsize=(10, 7.2), layout="constrained")
-axes = axes.ravel()
-shown = [k for k in (1, 2, 4, max(pieces_list)) if k in maxout["fits"]]
-for j, (ax, name) in enumerate(zip(axes, TARGET_NAMES)):
-    ax.plot(maxout["x"], maxout["Y"][:, j], color="black", lw=3, alpha=0.3, label="target")
-    for pieces, style in zip(shown, ("-", "--", "-.", ":")):
-        ax.plot(maxout["x"], maxout["fits"][pieces][:, j], lw=1.2, linestyle=style, label=f"k = {pieces}")
-    ax.set(title=f"Maxout fits of {name}", xlabel="x", ylabel="f(x)")
-    ax.legend(fontsize="small")
-ax = axes[-1]
-for name, marker in zip(TARGET_NAMES, "osd"):
-    ax.plot(pieces_list, [max(maxout["errors"][k][name], 1e-8) for k in pieces_list], marker=marker,
-            label=f"{name} (exact from k = 2, up to training noise)" if name == "|x|" else name)
-ax.plot(pieces_list, [yardstick[k] for k in pieces_list], "k:", label="x^2: best separate line per interval")
-ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
-       yscale="log")
-ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
-ch.show(figure, "maxout_fits")
+# %%
+ch.show(draw_maxout(maxout, pieces_list, yardstick), "maxout_fits")
 
 # %% [markdown]
 # ## Part 3: smooth against hard
@@ -261,30 +324,14 @@ def forward_backward_seconds(names, size, repeats, seed=ch.seed):
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
+# %%
 grid = np.linspace(-8, 8, 16001)
 gaps = curve_gaps(grid)
 swish_gap = np.abs(curve("hard_swish", grid) - curve("silu", grid))
-ch.record(max_gap=gaps, swish_gap_at=float(abs(grid[np.argmax(swish_gap)])))
-ch.table({f"{hard} vs {smooth}": {"largest |gap| on [-8, 8]": gaps[smooth]}
-          for smooth, (name, hard) in SMOOTH_AND_HARD.items()}, fmt=".4f", key="pair")
-ch.print(f"hard-swish's largest gap to swish is at |x| = {ch.findings['swish_gap_at']:.2f}")
+report_gaps(gaps, grid, swish_gap)
 
-figure, (ax_swish, ax_sigmoid, ax_gap) = plt.subplots(1, 3, figsize=(11.5, 3.6), layout="constrained")
-drawn = grid[::4]                                           # every 4th point is plenty to draw
-colour = mn.plot.activation_colour                          # each activation's colour on every page
-for name, style in (("silu", "-"), ("mish", "-."), ("gelu", ":"), ("hard_swish", "--")):
-    ax_swish.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
-for name, style in (("sigmoid", "-"), ("hard_sigmoid", "--")):
-    ax_sigmoid.plot(drawn, curve(name, drawn), style, color=colour(name), label=name)
-for smooth, (name, hard) in SMOOTH_AND_HARD.items():
-    ax_gap.plot(drawn, curve(hard, drawn) - curve(name, drawn), color=colour(name), label=f"{hard} - {name}")
-ax_swish.set(title="Swish family and hard-swish", xlabel="x", ylabel="f(x)", xlim=(-5, 5), ylim=(-1, 5))
-ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
-ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
-ax_gap.axhline(0, color="0.7", lw=0.8)
-for ax in (ax_swish, ax_sigmoid, ax_gap):
-    ax.legend(fontsize="small")
-ch.show(figure, "smooth_vs_hard")
+# %%
+ch.show(draw_smooth_and_hard(grid), "smooth_vs_hard")
 
 # %% [markdown]
 # Now the cost in numpy, on this machine.
@@ -294,19 +341,7 @@ names = ["silu", "mish", "gelu", "hard_swish", "sigmoid", "hard_sigmoid"]
 size = ch.pick(full=1_000_000, quick=200_000)
 seconds = forward_backward_seconds(names, size=size, repeats=ch.pick(full=7, quick=5))
 speedup = {smooth: seconds[name] / seconds[hard] for smooth, (name, hard) in SMOOTH_AND_HARD.items()}
-ch.record(seconds=seconds, speedup=speedup)
-ch.table({name: {"ms": 1e3 * seconds[name]} for name in names}, fmt=".2f", key="activation",
-         title=f"forward + backward on {size:,} float32 values, median of repeats")
-for smooth, (name, hard) in SMOOTH_AND_HARD.items():
-    verdict = "faster" if speedup[smooth] > 1 else "slower"
-    ch.print(f"{hard} is {verdict} than {name} here: {1e3 * seconds[hard]:.2f} ms against "
-             f"{1e3 * seconds[name]:.2f} ms ({name}/{hard} = {speedup[smooth]:.2f})")
-
-ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
-               f"{last['tanh, Xavier normal']['std']:.2f}, "
-               f"ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
-               f"|hard_swish - swish| <= {gaps['swish (SiLU)']:.3f}; hard_swish/silu time "
-               f"{1 / speedup['swish (SiLU)']:.2f}x")
+report_costs(names, seconds, speedup, size)
 
 # %% [markdown]
 # ## What we saw
@@ -354,6 +389,11 @@ ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.
 # against it.
 
 # %%
+ch.headline = (f"std at layer {DEPTH}: SELU {last['SELU, LeCun normal']['std']:.2f}, tanh "
+               f"{last['tanh, Xavier normal']['std']:.2f}, "
+               f"ReLU-Xavier {last['ReLU, Xavier normal']['std']:.1e}; "
+               f"|hard_swish - swish| <= {gaps['swish (SiLU)']:.3f}; hard_swish/silu time "
+               f"{1 / speedup['swish (SiLU)']:.2f}x")
 errors = lambda f, k: f["maxout_errors"][str(k)]          # noqa: E731  (keys are strings in JSON)
 ch.claims({
     "the SELU network's standard deviation stays near the line at $1$ and its mean near the line at $0$ "
@@ -397,7 +437,8 @@ ch.claims({
 #    rate.
 # 3. Write `HardMish` as a new `mn.nn.Activation` (your own piecewise-linear guess at Mish),
 #    add it to `SMOOTH_AND_HARD`, and measure its gap to Mish and its speed.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. ELU has a negative branch like SELU but no scale $\lambda$: its outputs' variance is

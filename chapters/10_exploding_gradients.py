@@ -59,9 +59,82 @@ def relu_net(gain):
     return mn.nn.Sequential(*layers)
 
 
+# %%
 X, y = mn.datasets.load_digits()
 ch.print(f"{len(y)} digits; {DEPTH} ReLU layers of {WIDTH}; SGD lr {LEARNING_RATE}, momentum {MOMENTUM}, "
          f"batch {BATCH}, {EPOCHS} epochs; seeds {SEEDS}")
+
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the gradient norms during training.
+def report_factors(runs, factor, logits_std):
+    ch.record(gradient_per_layer=runs, factor_per_layer=factor, logits_std=logits_std)
+    ch.table({f"gain {gain:g}": {"measured factor per layer": factor[gain], "predicted (the gain)": gain,
+                                 f"layer 1 / layer {DEPTH}": factor[gain] ** (DEPTH - 1),
+                                 "logits' std": logits_std[gain]}
+              for gain in GAINS}, fmt=".3g", key="weights = gain x He")
+
+
+def report_unclipped(accuracy, message, recorder):
+    ch.record(unclipped_diverged=accuracy is None, unclipped_norms=recorder.total_norms)
+    ch.print(f"caught: {message}")
+    ch.print("total gradient norm at each step before it: " + ", ".join(f"{n:.1e}" for n in recorder.total_norms))
+
+
+def summarise(setting, outcomes):
+    """One row of the clipping table from the runs of every seed."""
+    accuracies = [a for a, _, _, _ in outcomes]
+    norms = np.concatenate([r.total_norms for _, _, r, _ in outcomes])
+    if "clip_value" in setting:
+        changed = np.concatenate([c.changed for _, _, _, c in outcomes])
+        steps_clipped, elements_clipped = float(np.mean(changed > 0)), float(np.mean(changed))
+    else:
+        steps_clipped = float(np.mean(norms > setting.get("clip_norm", np.inf)))
+        elements_clipped = float("nan")
+    finished = [a for a in accuracies if a is not None]
+    return {"mean accuracy": float(np.mean(finished)) if finished else float("nan"),
+            "seeds": " ".join("NaN" if a is None else f"{a:.3f}" for a in accuracies),
+            "diverged": sum(a is None for a in accuracies),
+            "steps clipped": steps_clipped, "elements clipped": elements_clipped}
+
+
+def report_clipping(results, curves):
+    """Record and print the clipping table and each method's best threshold; the two best."""
+    ch.record(results=results, seeds=list(SEEDS), clipped_run_norms=curves["gain 2, norm <= 1"])
+    ch.table(results, fmt=".3f", key=f"after {EPOCHS} epochs (chance 0.10)")
+    best_norm = max((n for n in results if "norm <=" in n), key=lambda n: results[n]["mean accuracy"])
+    best_value = max((n for n in results if "value" in n), key=lambda n: results[n]["mean accuracy"])
+    ch.record(best_norm=best_norm, best_value=best_value)
+    ch.print(f"best by norm: {best_norm} ({results[best_norm]['mean accuracy']:.3f}); "
+             f"best by value: {best_value} "
+             f"({results[best_value]['mean accuracy']:.3f}); He without clipping: "
+             f"{results['gain 1 (He), no clipping']['mean accuracy']:.3f}")
+    return best_norm, best_value
+
+
+def draw_norms(curves):
+    figure, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+    for name in ("gain 1 (He), no clipping", "gain 2, no clipping", "gain 2, norm <= 1",
+                 "gain 2, |value| <= 0.01"):
+        ax.plot(np.arange(1, len(curves[name]) + 1), curves[name], label=name,
+                marker="o" if len(curves[name]) < 10 else None)
+    ax.axhline(1.0, color="grey", linestyle=":", label="max_norm 1")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("total gradient norm before clipping (log scale)")
+    ax.set_title(f"Gradient norm during training, {DEPTH} ReLU layers (seed {SEEDS[0]})")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return figure
+
+
+def report_cosine(cosine, raw, by_norm, by_value):
+    ch.record(cosine=cosine, raw_norm=float(np.linalg.norm(raw)))
+    ch.table({name: {"cosine with the raw gradient": value,
+                     "norm after clipping": float(np.linalg.norm(g))}
+              for (name, value), g in zip(cosine.items(), (by_norm, by_value))}, fmt=".4g",
+             key=f"raw gradient norm {np.linalg.norm(raw):.3g}")
+
 
 # %% [markdown]
 # ## The gradient that reaches each layer, at initialisation
@@ -84,6 +157,7 @@ def output_gradients(model, X, y):
     return norms, float(h.data.std())
 
 
+# %%
 runs, logits_std, factor = {}, {}, {}
 for gain in GAINS:
     mn.manual_seed(ch.seed)
@@ -91,11 +165,7 @@ for gain in GAINS:
     runs[f"gain {gain:g}"] = norms
     values = list(norms.values())
     factor[gain] = (values[0] / values[-1]) ** (1 / (DEPTH - 1))       # geometric mean per layer
-ch.record(gradient_per_layer=runs, factor_per_layer=factor, logits_std=logits_std)
-ch.table({f"gain {gain:g}": {"measured factor per layer": factor[gain], "predicted (the gain)": gain,
-                             f"layer 1 / layer {DEPTH}": factor[gain] ** (DEPTH - 1),
-                             "logits' std": logits_std[gain]}
-          for gain in GAINS}, fmt=".3g", key="weights = gain x He")
+report_factors(runs, factor, logits_std)
 ch.show(mn.plot.gradient_norms(runs, title="||dL/dh|| for each hidden layer's output, at initialisation",
                             ylabel="||dL/dh||"),
         "gradient_per_layer")
@@ -123,6 +193,7 @@ def train(gain, seed, clip_norm=None, clip_value=None):
     return float(np.mean(mn.predict(model, X).argmax(axis=1) == y)), None, recorder, clipper
 
 
+# %%
 class ClipByValue(mn.callbacks.Callback):
     """Clamp every gradient element to [-c, c] after backward, as clip_grad_value_ does, and
     count the share of elements it changed at each step."""
@@ -138,10 +209,9 @@ class ClipByValue(mn.callbacks.Callback):
             np.clip(g, -self.clip_value, self.clip_value, out=g)
 
 
+# %%
 accuracy, message, recorder, _ = train(2.0, SEEDS[0])
-ch.record(unclipped_diverged=accuracy is None, unclipped_norms=recorder.total_norms)
-ch.print(f"caught: {message}")
-ch.print("total gradient norm at each step before it: " + ", ".join(f"{n:.1e}" for n in recorder.total_norms))
+report_unclipped(accuracy, message, recorder)
 
 # %% [markdown]
 # ## Clipping by norm, clipping by value
@@ -158,43 +228,12 @@ SETTINGS.update({f"gain 2, |value| <= {c:g}": dict(gain=2.0, clip_value=c) for c
 results, curves = {}, {}
 for name, setting in SETTINGS.items():
     outcomes = [train(seed=seed, **setting) for seed in SEEDS]
-    accuracies = [a for a, _, _, _ in outcomes]
-    norms = np.concatenate([r.total_norms for _, _, r, _ in outcomes])
-    if "clip_value" in setting:
-        changed = np.concatenate([c.changed for _, _, _, c in outcomes])
-        steps_clipped, elements_clipped = float(np.mean(changed > 0)), float(np.mean(changed))
-    else:
-        steps_clipped = float(np.mean(norms > setting.get("clip_norm", np.inf)))
-        elements_clipped = float("nan")
-    finished = [a for a in accuracies if a is not None]
-    results[name] = {"mean accuracy": float(np.mean(finished)) if finished else float("nan"),
-                     "seeds": " ".join("NaN" if a is None else f"{a:.3f}" for a in accuracies),
-                     "diverged": sum(a is None for a in accuracies),
-                     "steps clipped": steps_clipped, "elements clipped": elements_clipped}
+    results[name] = summarise(setting, outcomes)
     curves[name] = outcomes[0][2].total_norms
-ch.record(results=results, seeds=list(SEEDS), clipped_run_norms=curves["gain 2, norm <= 1"])
-ch.table(results, fmt=".3f", key=f"after {EPOCHS} epochs (chance 0.10)")
-best_norm = max((n for n in results if "norm <=" in n), key=lambda n: results[n]["mean accuracy"])
-best_value = max((n for n in results if "value" in n), key=lambda n: results[n]["mean accuracy"])
-ch.record(best_norm=best_norm, best_value=best_value)
-ch.print(f"best by norm: {best_norm} ({results[best_norm]['mean accuracy']:.3f}); "
-         f"best by value: {best_value} "
-         f"({results[best_value]['mean accuracy']:.3f}); He without clipping: "
-         f"{results['gain 1 (He), no clipping']['mean accuracy']:.3f}")
+best_norm, best_value = report_clipping(results, curves)
 
-figure, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
-for name in ("gain 1 (He), no clipping", "gain 2, no clipping", "gain 2, norm <= 1",
-             "gain 2, |value| <= 0.01"):
-    ax.plot(np.arange(1, len(curves[name]) + 1), curves[name], label=name,
-            marker="o" if len(curves[name]) < 10 else None)
-ax.axhline(1.0, color="grey", linestyle=":", label="max_norm 1")
-ax.set_yscale("log")
-ax.set_xlabel("step")
-ax.set_ylabel("total gradient norm before clipping (log scale)")
-ax.set_title(f"Gradient norm during training, {DEPTH} ReLU layers (seed {SEEDS[0]})")
-ax.grid(True, which="major", alpha=0.3)
-ax.legend(fontsize="small")
-ch.show(figure, "gradient_norm_during_training")
+# %%
+ch.show(draw_norms(curves), "gradient_norm_during_training")
 
 # %% [markdown]
 # ## Which way does a clipped gradient point?
@@ -211,15 +250,7 @@ by_norm = raw * min(1.0, 1.0 / np.linalg.norm(raw))
 by_value = np.clip(raw, -0.01, 0.01)
 cosine = {name: float(g @ raw / (np.linalg.norm(g) * np.linalg.norm(raw))) for name, g in
           (("by norm (max_norm 1)", by_norm), ("by value (c 0.01)", by_value))}
-ch.record(cosine=cosine, raw_norm=float(np.linalg.norm(raw)))
-ch.table({name: {"cosine with the raw gradient": value,
-                 "norm after clipping": float(np.linalg.norm(g))}
-          for (name, value), g in zip(cosine.items(), (by_norm, by_value))}, fmt=".4g",
-         key=f"raw gradient norm {np.linalg.norm(raw):.3g}")
-
-ch.headline = (f"gain 2 without clipping: NaN after {len(ch.findings['unclipped_norms'])} steps; "
-               f"{best_norm}: {results[best_norm]['mean accuracy']:.2f}, {best_value}: "
-               f"{results[best_value]['mean accuracy']:.2f}")
+report_cosine(cosine, raw, by_norm, by_value)
 
 # %% [markdown]
 # ## What we saw
@@ -257,6 +288,9 @@ ch.headline = (f"gain 2 without clipping: NaN after {len(ch.findings['unclipped_
 # does not show norm clipping learning more.
 
 # %%
+ch.headline = (f"gain 2 without clipping: NaN after {len(ch.findings['unclipped_norms'])} steps; "
+               f"{best_norm}: {results[best_norm]['mean accuracy']:.2f}, {best_value}: "
+               f"{results[best_value]['mean accuracy']:.2f}")
 def mean_accuracy(f, key):
     return f["results"][key]["mean accuracy"]
 
@@ -296,7 +330,8 @@ ch.claims({
 #    clipping thresholds does its gradient norm stay, and would clipping change it at all?
 # 3. Replace the gain-2 weights by He's weights and a learning rate ten times too large: does
 #    clipping by norm rescue training the same way?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Clipping caps the step at about learning rate times threshold; with a smaller rate the

@@ -61,7 +61,7 @@ PYTORCH = {("sigmoid", "plain"): "0.102", ("sigmoid", "BatchNorm"): "0.999", ("s
            ("ReLU", "residual"): "diverged", ("ReLU", "LayerNorm"): "0.101",
            ("ReLU", "residual, scaled"): "0.968"}
 
-
+# %%
 class Scale(mn.nn.Module):
     """y = factor * x: a fixed multiplier at the end of a residual branch."""
 
@@ -98,9 +98,75 @@ def deep_net(net, variant):
     return mn.nn.Sequential(*layers)
 
 
+# %%
 X, y = mn.datasets.load_digits()
 ch.print(f"{len(y)} digits of {X.shape[1]} pixels in [0, 1]; {EPOCHS} epochs of {ROWS // BATCH} batches "
          f"of {BATCH} = {EPOCHS * (ROWS // BATCH)} SGD steps at lr {LEARNING_RATE}; seeds {SEEDS}")
+
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the heatmaps of gradient norms.
+def summary(key):
+    values = [a for a in accuracy[key] if a is not None]
+    diverged = len(accuracy[key]) - len(values)
+    return {"minnet mean": float(np.mean(values)) if values else float("nan"),
+            "seeds": " ".join(f"{a:.3f}" if a is not None else "NaN" for a in accuracy[key]),
+            "diverged": f"{diverged} of {len(SEEDS)}",
+            "PyTorch mean, 294 steps": PYTORCH[tuple(key.split(", ", 1))]}
+
+
+def report_training(accuracy, errors):
+    ch.record(accuracy=accuracy, epochs=EPOCHS, seeds=list(SEEDS),
+              diverged={key: sum(a is None for a in values) for key, values in accuracy.items()})
+    ch.table({key: summary(key) for key in accuracy}, fmt=".3f", key="net, variant",
+             title=f"training accuracy after {EPOCHS * (ROWS // BATCH)} steps (chance 0.10)")
+    first_error = next(e for e in errors["ReLU, residual"] if e)
+    ch.print(f"ReLU, residual: {first_error}")
+
+
+def heatmaps(keys, title):
+    rows = len(keys) // 2               # one column per net, one row per variant
+    figure, axes = plt.subplots(rows, 2, figsize=(8.4, 2.6 * rows), layout="constrained", squeeze=False)
+    total_steps = EPOCHS * (ROWS // BATCH)
+    for i, key in enumerate(keys):
+        ax = axes[i % rows, i // rows]
+        grid = np.log10(np.maximum(np.stack(list(norms[key].values())), 1e-30))
+        # a run stopped after one recorded step gets a column wide enough to see
+        spacing = steps[key][1] - steps[key][0] if len(steps[key]) > 1 else max(2, total_steps // 40)
+        edges = np.append(steps[key], steps[key][-1] + spacing)
+        image = ax.pcolormesh(edges, np.arange(len(grid) + 1) + 0.5, grid, cmap="viridis", vmin=-8, vmax=5)
+        ax.set_xlim(0, total_steps)
+        stopped = f" (NaN after step {steps[key][-1]})" if errors[key][0] else ""
+        ax.set_title(key + stopped, fontsize="small")
+        if errors[key][0]:
+            ax.text(0.55, 0.5, f"gradient norms {10 ** grid.min():.0e}\nto {10 ** grid.max():.0e}, then NaN",
+                    transform=ax.transAxes, ha="center", va="center", fontsize="small")
+        ax.set_xlabel("step")
+        if i < rows:
+            ax.set_ylabel("Dense layer (input at the bottom)")
+    figure.colorbar(image, ax=axes, label="log10 gradient norm (clipped to [-8, 5])")
+    figure.suptitle(title)
+    return figure
+
+
+def report_first_last(norms):
+    first_last = {key: {"first layer, step 1": layer_norms[1][0], "first layer, last step": layer_norms[1][-1],
+                        "output layer, step 1": layer_norms[len(layer_norms)][0]}
+                  for key, layer_norms in norms.items()}
+    ch.record(first_last=first_last)
+    ch.table(first_last, fmt=".2e", key="net, variant", title="gradient norms of the first and the output layer")
+
+
+def report_spreads(spread, size):
+    ch.record(relative_spread=spread, top_rms=size)
+    ch.table({key: {"spread between images / size": spread[key], "size (rms)": size[key]} for key in spread},
+             fmt=".2e", key="net, variant (at initialisation)")
+
+
+def report_scaled(growth, accuracy, key):
+    ch.record(growth=growth, accuracy=accuracy)
+    ch.table({key: summary(key)}, fmt=".3f", key="net, variant")
+
 
 # %% [markdown]
 # ## Training every variant
@@ -131,6 +197,7 @@ def train(net, variant, seed, every=2):
     return accuracy, None, dense_norms(model, recorder), recorder.steps, model
 
 
+# %%
 accuracy, errors, norms, steps, models = {}, {}, {}, {}, {}
 for net in NETS:
     for variant in VARIANTS:
@@ -142,23 +209,7 @@ for net in NETS:
             errors[key].append(error)
             if seed == SEEDS[0]:
                 norms[key], steps[key], models[key] = layer_norms, recorded_steps, model
-
-
-def summary(key):
-    values = [a for a in accuracy[key] if a is not None]
-    diverged = len(accuracy[key]) - len(values)
-    return {"minnet mean": float(np.mean(values)) if values else float("nan"),
-            "seeds": " ".join(f"{a:.3f}" if a is not None else "NaN" for a in accuracy[key]),
-            "diverged": f"{diverged} of {len(SEEDS)}",
-            "PyTorch mean, 294 steps": PYTORCH[tuple(key.split(", ", 1))]}
-
-
-ch.record(accuracy=accuracy, epochs=EPOCHS, seeds=list(SEEDS),
-          diverged={key: sum(a is None for a in values) for key, values in accuracy.items()})
-ch.table({key: summary(key) for key in accuracy}, fmt=".3f", key="net, variant",
-         title=f"training accuracy after {EPOCHS * (ROWS // BATCH)} steps (chance 0.10)")
-first_error = next(e for e in errors["ReLU, residual"] if e)
-ch.print(f"ReLU, residual: {first_error}")
+report_training(accuracy, errors)
 
 # %% [markdown]
 # ## The gradient of every layer, during training
@@ -167,39 +218,10 @@ ch.print(f"ReLU, residual: {first_error}")
 # scale. Chapter 03 measured only the first column.
 
 # %%
-def heatmaps(keys, title):
-    rows = len(keys) // 2               # one column per net, one row per variant
-    figure, axes = plt.subplots(rows, 2, figsize=(8.4, 2.6 * rows), layout="constrained", squeeze=False)
-    total_steps = EPOCHS * (ROWS // BATCH)
-    for i, key in enumerate(keys):
-        ax = axes[i % rows, i // rows]
-        grid = np.log10(np.maximum(np.stack(list(norms[key].values())), 1e-30))
-        # a run stopped after one recorded step gets a column wide enough to see
-        spacing = steps[key][1] - steps[key][0] if len(steps[key]) > 1 else max(2, total_steps // 40)
-        edges = np.append(steps[key], steps[key][-1] + spacing)
-        image = ax.pcolormesh(edges, np.arange(len(grid) + 1) + 0.5, grid, cmap="viridis", vmin=-8, vmax=5)
-        ax.set_xlim(0, total_steps)
-        stopped = f" (NaN after step {steps[key][-1]})" if errors[key][0] else ""
-        ax.set_title(key + stopped, fontsize="small")
-        if errors[key][0]:
-            ax.text(0.55, 0.5, f"gradient norms {10 ** grid.min():.0e}\nto {10 ** grid.max():.0e}, then NaN",
-                    transform=ax.transAxes, ha="center", va="center", fontsize="small")
-        ax.set_xlabel("step")
-        if i < rows:
-            ax.set_ylabel("Dense layer (input at the bottom)")
-    figure.colorbar(image, ax=axes, label="log10 gradient norm (clipped to [-8, 5])")
-    figure.suptitle(title)
-    return figure
-
-
 ch.show(heatmaps([f"{net}, {variant}" for net in NETS for variant in VARIANTS],
                  "Gradient norm of each layer during training (first seed)"),
         "gradient_norms_during_training")
-first_last = {key: {"first layer, step 1": layer_norms[1][0], "first layer, last step": layer_norms[1][-1],
-                    "output layer, step 1": layer_norms[len(layer_norms)][0]}
-              for key, layer_norms in norms.items()}
-ch.record(first_last=first_last)
-ch.table(first_last, fmt=".2e", key="net, variant", title="gradient norms of the first and the output layer")
+report_first_last(norms)
 
 # %% [markdown]
 # ## Why BatchNorm rescues the sigmoid net and LayerNorm does not
@@ -222,6 +244,7 @@ def relative_spread(hidden):
     return float(hidden.std(axis=0).mean() / np.sqrt(np.mean(hidden ** 2)))
 
 
+# %%
 spread, size = {}, {}
 for net in NETS:
     for variant in VARIANTS:
@@ -229,9 +252,7 @@ for net in NETS:
         hidden = top_of_stack(deep_net(net, variant), X[:256])
         spread[f"{net}, {variant}"] = relative_spread(hidden)
         size[f"{net}, {variant}"] = float(np.sqrt(np.mean(hidden ** 2)))
-ch.record(relative_spread=spread, top_rms=size)
-ch.table({key: {"spread between images / size": spread[key], "size (rms)": size[key]} for key in spread},
-         fmt=".2e", key="net, variant (at initialisation)")
+report_spreads(spread, size)
 
 # %% [markdown]
 # ## Why the residual ReLU stack explodes, and a fix
@@ -258,6 +279,7 @@ def rms_through_stack(model, X):
     return values
 
 
+# %%
 growth = {}
 for variant in ("residual", "residual, scaled"):
     mn.manual_seed(SEEDS[0])
@@ -266,6 +288,7 @@ for variant in ("residual", "residual, scaled"):
                        "second moment factor per block": (rms[-1] / rms[0]) ** (2 / (len(rms) - 1))}
 ch.table(growth, fmt=".3g", key="ReLU stack at initialisation")
 
+# %%
 key = "ReLU, residual, scaled"
 accuracy[key], errors[key] = [], []
 for seed in SEEDS:
@@ -274,12 +297,7 @@ for seed in SEEDS:
     errors[key].append(error)
     if seed == SEEDS[0]:
         norms[key], steps[key] = layer_norms, recorded_steps
-ch.record(growth=growth, accuracy=accuracy)
-ch.table({key: summary(key)}, fmt=".3f", key="net, variant")
-
-ch.headline = ("mean accuracy, sigmoid: " + ", ".join(f"{v} {np.mean(accuracy['sigmoid, ' + v]):.2f}"
-                                                       for v in VARIANTS) + "; ReLU residual diverges, "
-               f"scaled {np.mean(accuracy[key]):.2f}")
+report_scaled(growth, accuracy, key)
 
 # %% [markdown]
 # ## What we saw
@@ -321,6 +339,11 @@ ch.headline = ("mean accuracy, sigmoid: " + ", ".join(f"{v} {np.mean(accuracy['s
 # BatchNorm, and transformers with LayerNorm.
 
 # %%
+ch.headline = ("mean accuracy, sigmoid: " + ", ".join(f"{v} {np.mean(accuracy['sigmoid, ' + v]):.2f}"
+                                                       for v in VARIANTS) + "; ReLU residual diverges, "
+               f"scaled {np.mean(accuracy[key]):.2f}")
+
+
 def mean_accuracy(f, key):
     runs = f["accuracy"][key]
     return None if any(a is None for a in runs) else sum(runs) / len(runs)
@@ -384,7 +407,8 @@ ch.claims({
 #    happens at learning rate $0.1$, and at $0.01$?
 # 3. Count the dead ReLU units of the LayerNorm ReLU net after training with
 #    `mn.callbacks.ActivationStatisticsRecorder` (chapter 07): is that where its gradient went?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. The normalisation inside the branch keeps each branch's output at size one, so the

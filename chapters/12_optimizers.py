@@ -56,6 +56,123 @@ OPTIMIZERS = {                                 # name -> optimiser for a paramet
     "Adam": lambda params, lr: mn.optim.Adam(params, lr=lr),
 }
 
+# %%
+# Bookkeeping and drawing, not the lesson: these helpers record findings (what the prose's
+# claims and the tests read), print the tables and draw the figures.
+def report_surfaces(best, every_rate):
+    rows = {name: {} for name in OPTIMIZERS}
+    for (surface, name), entry in best.items():
+        rows[name].update({f"{surface} lr": entry["lr"], f"{surface} value": entry["final value"]})
+    ch.table(rows, fmt=".2g", key="optimiser")
+    ch.record(surfaces={f"{surface}/{name}": entry for (surface, name), entry in best.items()},
+              every_rate=every_rate)
+
+
+def draw_trajectories(paths, best):
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (surface, (f, start, _, _)) in zip(axes, SURFACES.items()):
+        xs, ys = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-2.5, 2.5, 200)) if surface == "quadratic" \
+            else np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
+        heights = f(mn.Tensor(np.stack([xs, ys]))).data
+        ax.contour(xs, ys, np.log1p(heights), levels=25, cmap="Greys", linewidths=0.6)
+        for name in OPTIMIZERS:
+            path = paths[(surface, name)]
+            ax.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1,
+                    label=f"{name} (lr {best[(surface, name)]['lr']:g})")
+        ax.plot(*start, "ko")
+        ax.plot(*((0, 0) if surface == "quadratic" else (1, 1)), "k*", markersize=12)
+        ax.set(title=f"{surface}: {len(path) - 1} steps", xlabel="x", ylabel="y",
+               xlim=(xs.min(), xs.max()), ylim=(ys.min(), ys.max()))
+        ax.legend(fontsize="small")
+    return figure
+
+
+def report_boundary(boundary):
+    ch.record(sgd_just_below_2_over_L=boundary[0.019], sgd_just_above_2_over_L=boundary[0.021])
+    ch.print(f"SGD on the quadratic after {QUADRATIC_STEPS} steps: lr 0.019 -> {boundary[0.019]:.3g}, "
+             f"lr 0.021 -> {boundary[0.021]:.3g} (from {quadratic(mn.Tensor([-4.5, 1.0])).item():.3g})")
+
+
+def report_sweep(sweep):
+    ch.table({f"{lr:g}": {"final loss": h["loss"][-1], "held-out accuracy": h["val_accuracy"][-1]}
+              if h else {"final loss": "diverged", "held-out accuracy": "-"} for lr, h in sweep.items()},
+             key="SGD lr")
+    ch.record(lr_sweep={lr: (h["loss"][-1] if h else None) for lr, h in sweep.items()})
+
+
+def draw_losses(histories, title, label):
+    """Training loss per epoch of every run that did not diverge, on a log scale."""
+    figure, ax = plt.subplots(figsize=(6, 4))
+    for key, history in histories.items():
+        if history:
+            ax.plot(range(1, EPOCHS + 1), history["loss"], "o-", label=label(key))
+    ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title=title)
+    ax.legend()
+    return figure
+
+
+def report_digits(digits):
+    ch.table({name: {"lr": DIGIT_RATES[name], "loss after epoch 1": h["loss"][0], "final loss": h["loss"][-1],
+                     "held-out accuracy": h["val_accuracy"][-1]} for name, h in digits.items()}, key="optimiser")
+    ch.record(digits={name: {"final_loss": h["loss"][-1], "val_accuracy": h["val_accuracy"][-1]}
+                      for name, h in digits.items()})
+
+
+def report_first_steps(steps_taken, uncorrected, rmsprop_steps, t):
+    ch.record(rmsprop_first_step=rmsprop_steps[0])
+    ch.record(adam_first_step=steps_taken[0].tolist(), uncorrected_first_step=float(uncorrected[0]),
+              uncorrected_peak=float(uncorrected.max()), uncorrected_peak_step=int(t[uncorrected.argmax()]),
+              uncorrected_at_1000=float(uncorrected[-1]))
+    ch.table({f"t = {k}": {"Adam step / lr (g = 1)": steps_taken[k - 1, 0],
+                           "Adam step / lr (g = 0.001)": steps_taken[k - 1, 1],
+                           "uncorrected step / lr": uncorrected[k - 1],
+                           "RMSprop step / lr": rmsprop_steps[k - 1]} for k in (1, 2, 10, 100, 1000)},
+             fmt=".4g", key="step")
+
+
+def draw_first_steps(steps_taken, uncorrected, rmsprop_steps, t):
+    figure, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogx(t, steps_taken[:, 0], label="Adam (bias-corrected), g = 1")
+    ax.semilogx(t, steps_taken[:, 1], "--", label="Adam (bias-corrected), g = 0.001")
+    ax.semilogx(t, uncorrected, label="Adam without bias correction")
+    ax.semilogx(t, rmsprop_steps, ":", label="RMSprop (never corrected)")
+    ax.set(xlabel="step t", ylabel="step size / lr", title="Adam's first steps on a constant gradient")
+    ax.legend()
+    return figure
+
+
+def draw_schedules(schedules):
+    """The learning rate of each schedule at every step, for a peak rate of 0.1."""
+    figure, ax = plt.subplots(figsize=(6, 4))
+    for name, make in schedules.items():
+        schedule = make(mn.optim.SGD([mn.nn.Parameter(np.zeros(1))], lr=0.1))
+        rates = [schedule.get_last_lr()[0]]
+        for _ in range(TOTAL - 1):
+            schedule.step()
+            rates.append(schedule.get_last_lr()[0])
+        ax.plot(rates, label=name)
+    ax.set(xlabel="step", ylabel="learning rate", title="Four schedules for a peak rate of 0.1")
+    ax.legend()
+    return figure
+
+
+def report_warmup(warmup_runs):
+    """Record and print the warm-up runs; the mean first-epoch loss with and without warm-up."""
+    ch.table({f"{name}, seed {seed}": {"loss after epoch 1": h["loss"][0], "final loss": h["loss"][-1],
+                                       "held-out accuracy": h["val_accuracy"][-1]}
+              for (name, seed), h in warmup_runs.items()}, key="Adam, lr 0.1")
+    ch.record(warmup={f"{name}/{seed}": {"first_loss": h["loss"][0], "final_loss": h["loss"][-1],
+                                         "val_accuracy": h["val_accuracy"][-1]}
+                      for (name, seed), h in warmup_runs.items()})
+    helped = sum(warmup_runs[("warm-up + cosine", s)]["loss"][-1] < warmup_runs[("cosine", s)]["loss"][-1]
+                 for s in SEEDS)
+    ch.record(warmup_helped_seeds=helped)
+    ch.print(f"the warm-up gave the lower final loss for {helped} of {len(SEEDS)} seeds")
+    first_epoch = {name: np.mean([warmup_runs[(name, s)]["loss"][0] for s in SEEDS])
+                   for name in ("cosine", "warm-up + cosine")}
+    return first_epoch
+
+
 # %% [markdown]
 # ## Two surfaces we can draw
 # The **ill-conditioned quadratic** $f(x, y) = (x^2 + 100 y^2)/2$ has curvature $1$ along $x$
@@ -87,6 +204,7 @@ def descend(f, start, optimizer, lr, steps):
     return np.array(path), value if math.isfinite(value) else math.inf
 
 
+# %%
 SURFACES = {   # name: (function, start, steps, {optimiser: the three rates tried})
     "quadratic": (quadratic, (-4.5, 1.0), QUADRATIC_STEPS,
                   {"SGD": (0.003, 0.01, 0.019), "momentum": (0.003, 0.01, 0.019),
@@ -104,30 +222,10 @@ with np.errstate(over="ignore", invalid="ignore"):       # a rate too high overf
             best[(surface, name)] = {"lr": lr, "final value": value}
             paths[(surface, name)] = path
             every_rate[f"{surface}/{name}"] = {lr: run_value for (_, run_value), lr in runs}
-rows = {name: {} for name in OPTIMIZERS}
-for (surface, name), entry in best.items():
-    rows[name].update({f"{surface} lr": entry["lr"], f"{surface} value": entry["final value"]})
-ch.table(rows, fmt=".2g", key="optimiser")
-ch.record(surfaces={f"{surface}/{name}": entry for (surface, name), entry in best.items()},
-          every_rate=every_rate)
+report_surfaces(best, every_rate)
 
 # %%
-figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-for ax, (surface, (f, start, _, _)) in zip(axes, SURFACES.items()):
-    xs, ys = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-2.5, 2.5, 200)) if surface == "quadratic" \
-        else np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
-    heights = f(mn.Tensor(np.stack([xs, ys]))).data
-    ax.contour(xs, ys, np.log1p(heights), levels=25, cmap="Greys", linewidths=0.6)
-    for name in OPTIMIZERS:
-        path = paths[(surface, name)]
-        ax.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1,
-                label=f"{name} (lr {best[(surface, name)]['lr']:g})")
-    ax.plot(*start, "ko")
-    ax.plot(*((0, 0) if surface == "quadratic" else (1, 1)), "k*", markersize=12)
-    ax.set(title=f"{surface}: {len(path) - 1} steps", xlabel="x", ylabel="y",
-           xlim=(xs.min(), xs.max()), ylim=(ys.min(), ys.max()))
-    ax.legend(fontsize="small")
-ch.show(figure, "trajectories")
+ch.show(draw_trajectories(paths, best), "trajectories")
 
 # %% [markdown]
 # On the quadratic, plain SGD's best rate is the largest it can take: each step multiplies
@@ -147,9 +245,7 @@ ch.show(figure, "trajectories")
 
 # %%
 boundary = {lr: descend(quadratic, (-4.5, 1.0), "SGD", lr, QUADRATIC_STEPS)[1] for lr in (0.019, 0.021)}
-ch.record(sgd_just_below_2_over_L=boundary[0.019], sgd_just_above_2_over_L=boundary[0.021])
-ch.print(f"SGD on the quadratic after {QUADRATIC_STEPS} steps: lr 0.019 -> {boundary[0.019]:.3g}, "
-         f"lr 0.021 -> {boundary[0.021]:.3g} (from {quadratic(mn.Tensor([-4.5, 1.0])).item():.3g})")
+report_boundary(boundary)
 
 # %% [markdown]
 # A network has no single curvature, but the same happens. We train a ReLU network with two
@@ -164,6 +260,7 @@ order = np.random.default_rng(0).permutation(len(X))
 X_train, y_train, X_test, y_test = X[order[:1347]], y[order[:1347]], X[order[1347:]], y[order[1347:]]
 
 
+# %%
 def digits_model(seed=0):
     mn.manual_seed(seed)
     return mn.nn.Sequential(mn.nn.Dense(64, 64, init="he_uniform"), mn.nn.ReLU(),
@@ -189,21 +286,14 @@ def train(optimizer, lr, seed=0, callbacks=(), schedule=None):
     return history
 
 
+# %%
 sweep = {}
 for lr in (0.001, 0.01, 0.1, 1.0, 3.0):
     sweep[lr] = train("SGD", lr)
-ch.table({f"{lr:g}": {"final loss": h["loss"][-1], "held-out accuracy": h["val_accuracy"][-1]}
-          if h else {"final loss": "diverged", "held-out accuracy": "-"} for lr, h in sweep.items()},
-         key="SGD lr")
-ch.record(lr_sweep={lr: (h["loss"][-1] if h else None) for lr, h in sweep.items()})
+report_sweep(sweep)
 
-figure, ax = plt.subplots(figsize=(6, 4))
-for lr, history in sweep.items():
-    if history:
-        ax.plot(range(1, EPOCHS + 1), history["loss"], "o-", label=f"lr {lr:g}")
-ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="SGD on digits: the learning rate")
-ax.legend()
-ch.show(figure, "learning_rates")
+# %%
+ch.show(draw_losses(sweep, "SGD on digits: the learning rate", lambda lr: f"lr {lr:g}"), "learning_rates")
 
 # %% [markdown]
 # At the smallest rate the loss has barely moved after all epochs; each tenfold increase up
@@ -219,17 +309,10 @@ ch.show(figure, "learning_rates")
 # %%
 DIGIT_RATES = {"SGD": 0.1, "momentum": 0.1, "Nesterov": 0.1, "RMSprop": 0.001, "Adam": 0.001}
 digits = {name: train(name, lr) for name, lr in DIGIT_RATES.items()}
-ch.table({name: {"lr": DIGIT_RATES[name], "loss after epoch 1": h["loss"][0], "final loss": h["loss"][-1],
-                 "held-out accuracy": h["val_accuracy"][-1]} for name, h in digits.items()}, key="optimiser")
-ch.record(digits={name: {"final_loss": h["loss"][-1], "val_accuracy": h["val_accuracy"][-1]}
-                  for name, h in digits.items()})
+report_digits(digits)
 
-figure, ax = plt.subplots(figsize=(6, 4))
-for name, history in digits.items():
-    ax.plot(range(1, EPOCHS + 1), history["loss"], "o-", label=name)
-ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="Five optimisers on digits")
-ax.legend()
-ch.show(figure, "digits")
+# %%
+ch.show(draw_losses(digits, "Five optimisers on digits", str), "digits")
 
 # %% [markdown]
 # ## Adam's first steps: what the bias correction does
@@ -260,6 +343,8 @@ for _ in range(1000):
 steps_taken = np.array(steps_taken)
 t = np.arange(1, 1001)
 uncorrected = (1 - BETA1 ** t) / np.sqrt(1 - BETA2 ** t)      # step / lr without the correction
+
+# %%
 # RMSprop divides by the same kind of running mean (alpha = 0.99), with no correction at all.
 w = mn.nn.Parameter(np.zeros(1))
 rmsprop = mn.optim.RMSprop([w], lr=LR)
@@ -269,24 +354,10 @@ for _ in range(1000):
     before = w.data.copy()
     rmsprop.step()
     rmsprop_steps.append(float(np.abs(w.data - before)[0]) / LR)
-ch.record(rmsprop_first_step=rmsprop_steps[0])
-ch.record(adam_first_step=steps_taken[0].tolist(), uncorrected_first_step=float(uncorrected[0]),
-          uncorrected_peak=float(uncorrected.max()), uncorrected_peak_step=int(t[uncorrected.argmax()]),
-          uncorrected_at_1000=float(uncorrected[-1]))
-ch.table({f"t = {k}": {"Adam step / lr (g = 1)": steps_taken[k - 1, 0],
-                       "Adam step / lr (g = 0.001)": steps_taken[k - 1, 1],
-                       "uncorrected step / lr": uncorrected[k - 1],
-                       "RMSprop step / lr": rmsprop_steps[k - 1]} for k in (1, 2, 10, 100, 1000)},
-         fmt=".4g", key="step")
+report_first_steps(steps_taken, uncorrected, rmsprop_steps, t)
 
-figure, ax = plt.subplots(figsize=(6, 4))
-ax.semilogx(t, steps_taken[:, 0], label="Adam (bias-corrected), g = 1")
-ax.semilogx(t, steps_taken[:, 1], "--", label="Adam (bias-corrected), g = 0.001")
-ax.semilogx(t, uncorrected, label="Adam without bias correction")
-ax.semilogx(t, rmsprop_steps, ":", label="RMSprop (never corrected)")
-ax.set(xlabel="step t", ylabel="step size / lr", title="Adam's first steps on a constant gradient")
-ax.legend()
-ch.show(figure, "bias_correction")
+# %%
+ch.show(draw_first_steps(steps_taken, uncorrected, rmsprop_steps, t), "bias_correction")
 
 # %% [markdown]
 # The corrected step is $\eta$ from the very first step, for a gradient of $1$ and of $0.001$
@@ -322,6 +393,7 @@ class WarmupCosine(mn.optim.LRScheduler):
         return base_lr * (1 + math.cos(math.pi * progress)) / 2
 
 
+# %%
 STEPS_PER_EPOCH = math.ceil(len(X_train) / 64)
 TOTAL = EPOCHS * STEPS_PER_EPOCH
 SCHEDULES = {
@@ -330,17 +402,7 @@ SCHEDULES = {
     "one-cycle": lambda opt: mn.optim.OneCycleLR(opt, max_lr=0.1, total_steps=TOTAL),
     "linear warm-up": lambda opt: mn.optim.LinearLR(opt, start_factor=0.1, total_iters=STEPS_PER_EPOCH),
 }
-figure, ax = plt.subplots(figsize=(6, 4))
-for name, make in SCHEDULES.items():
-    schedule = make(mn.optim.SGD([mn.nn.Parameter(np.zeros(1))], lr=0.1))
-    rates = [schedule.get_last_lr()[0]]
-    for _ in range(TOTAL - 1):
-        schedule.step()
-        rates.append(schedule.get_last_lr()[0])
-    ax.plot(rates, label=name)
-ax.set(xlabel="step", ylabel="learning rate", title="Four schedules for a peak rate of 0.1")
-ax.legend()
-ch.show(figure, "schedules")
+ch.show(draw_schedules(SCHEDULES), "schedules")
 
 # %% [markdown]
 # Adam at a high rate, $\eta = 0.1$, on digits, with a cosine decay and with the same decay
@@ -351,22 +413,7 @@ warmup_runs = {}
 for seed in SEEDS:
     for name in ("cosine", "warm-up + cosine"):
         warmup_runs[(name, seed)] = train("Adam", 0.1, seed=seed, schedule=SCHEDULES[name])
-ch.table({f"{name}, seed {seed}": {"loss after epoch 1": h["loss"][0], "final loss": h["loss"][-1],
-                                   "held-out accuracy": h["val_accuracy"][-1]}
-          for (name, seed), h in warmup_runs.items()}, key="Adam, lr 0.1")
-ch.record(warmup={f"{name}/{seed}": {"first_loss": h["loss"][0], "final_loss": h["loss"][-1],
-                                     "val_accuracy": h["val_accuracy"][-1]}
-                  for (name, seed), h in warmup_runs.items()})
-helped = sum(warmup_runs[("warm-up + cosine", s)]["loss"][-1] < warmup_runs[("cosine", s)]["loss"][-1]
-             for s in SEEDS)
-ch.record(warmup_helped_seeds=helped)
-ch.print(f"the warm-up gave the lower final loss for {helped} of {len(SEEDS)} seeds")
-first_epoch = {name: np.mean([warmup_runs[(name, s)]["loss"][0] for s in SEEDS])
-               for name in ("cosine", "warm-up + cosine")}
-ch.headline = (f"quadratic, {QUADRATIC_STEPS} steps: SGD {best[('quadratic', 'SGD')]['final value']:.2g}, "
-               f"momentum {best[('quadratic', 'momentum')]['final value']:.2g}; "
-               f"SGD on digits diverges at lr 3; Adam at lr 0.1, first-epoch loss "
-               f"{first_epoch['cosine']:.2f} without warm-up, {first_epoch['warm-up + cosine']:.2f} with")
+first_epoch = report_warmup(warmup_runs)
 
 # %% [markdown]
 # ## What we saw
@@ -398,6 +445,11 @@ ch.headline = (f"quadratic, {QUADRATIC_STEPS} steps: SGD {best[('quadratic', 'SG
 # optimiser and schedule against torch.optim step by step.
 
 # %%
+ch.headline = (f"quadratic, {QUADRATIC_STEPS} steps: SGD {best[('quadratic', 'SGD')]['final value']:.2g}, "
+               f"momentum {best[('quadratic', 'momentum')]['final value']:.2g}; "
+               f"SGD on digits diverges at lr 3; Adam at lr 0.1, first-epoch loss "
+               f"{first_epoch['cosine']:.2f} without warm-up, {first_epoch['warm-up + cosine']:.2f} with")
+
 # final training losses of the five full runs (EPOCHS = 8) in PyTorch 2.13, one thread, from
 # the same weights and batches (the loop of tests/test_chapters.py's comparison)
 PYTORCH_FULL = {"SGD": 0.09625603758080765, "momentum": 0.010192960387244364, "Nesterov": 0.040384633812657694,
@@ -456,7 +508,8 @@ ch.claims({
 #    1964): try it.
 # 3. Replace the warm-up with Adam at $\eta = 0.1$ but `betas=(0.9, 0.99)`: $v$ forgets faster.
 #    Does the first epoch still suffer?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. RMSprop and Adam scale each *coordinate*; after a rotation the steep and flat directions

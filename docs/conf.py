@@ -96,9 +96,14 @@ nitpick_ignore_regex = [
 
 def skip_foreign_members(app, what, name, obj, skip, options):
     """Leave out what a class inherits or receives from scikit-learn (its metadata-routing
-    request methods, for instance): their docstrings refer to scikit-learn's own pages."""
+    request methods, for instance) or numpy (a method of an ndarray subclass that has no
+    docstring of its own would show numpy's): their docstrings refer to those projects' pages."""
+    import numpy
+
     module = getattr(obj, "__module__", None) or ""
-    return True if module.startswith("sklearn") else None
+    from_numpy = (what == "class" and getattr(obj, "__doc__", None) is None
+                  and getattr(getattr(numpy.ndarray, name, None), "__doc__", None) is not None)
+    return True if module.startswith("sklearn") or from_numpy else None
 
 
 def setup(app):

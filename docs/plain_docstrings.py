@@ -6,30 +6,69 @@ code or formulas after a blank line. In reStructuredText the first is a substitu
 second a link target, the third a block quote whose deeper lines are errors. Two
 autodoc-process-docstring hooks translate, so no docstring has to be written for Sphinx:
 
-- `literal_blocks` (before napoleon) makes every indented block that follows a blank line a
-  literal block, as a reader of the source sees it;
+- `literal_blocks` (before napoleon) makes every indented block that follows a blank line, or
+  a line ending in a colon ("Backward, with dP = g V^T:"), a literal block, as a reader of the
+  source sees it: the plain-text formulas of the docstrings show in a monospace font, line by
+  line, as written;
+- `formula_summary` (before napoleon) sets the formulas that open a summary line in a
+  monospace font, each clause on its own: "f(x) = x;  f'(x) = 1.  The ..." becomes
+  "``f(x) = x``;  ``f'(x) = 1``.  The ..." (an optional "Mean squared error: " before them stays
+  text);
+- `list_breaks` (before napoleon) starts a "- item" list that follows a line of text without a
+  blank line, as plain text often does, as a list rather than as more of that paragraph;
 - `prose_types` (before napoleon) reads a numpydoc entry such as `model_ : mn.nn.Sequential,
   the trained network` as a name and its description, since napoleon would take everything
   after the colon for a type and look each word up as a class;
-- `escape_markup` (after napoleon) escapes `|` and a trailing `_` in ordinary text, leaving
+- `escape_markup` (after napoleon) escapes `|`, a trailing `_` and a `*` that is no emphasis
+  (the product in `Q K^T * scale`, the star of `(*)` or `*args`) in ordinary text, leaving
   literal blocks, doctests, directives, field names and backquoted spans alone.
 """
 import re
 
 _SPANS = re.compile(r"(``.*?``|`[^`]*`)")
-_TRAILING_UNDERSCORE = re.compile(r"(?<=[\w)\]])_(?=[\s.,;:)\]\"'>]|$)")
+_TRAILING_UNDERSCORE = re.compile(r"(?<=[\w)\]])_(?=[\s.,;:)\]\"'>*]|$)")
 _FIELD = re.compile(r"^(\s*:[^:]+:)(.*)$")
+# *emphasis* and **strong** as reST reads them: a star before a non-space, a star after one
+_EMPHASIS = re.compile(r"(?<![\w*])\*\*?(?=[^\s*)])[^*]*?(?<=[^\s*(])\*\*?(?![\w*])")
 
 
 def _indent(line):
     return len(line) - len(line.lstrip())
 
 
+# Google-style section headers ("Example:", "Returns:"): napoleon reads the block after them
+_NAPOLEON_SECTIONS = {"args", "arguments", "attention", "attributes", "caution", "danger", "error", "example",
+                      "examples", "hint", "important", "keyword args", "keyword arguments", "methods", "note",
+                      "notes", "other parameters", "parameters", "raise", "raises", "receive", "receives",
+                      "references", "return", "returns", "see also", "tip", "todo", "warn", "warning",
+                      "warnings", "warns", "yield", "yields"}
+
+
+def _introduces_block(line, following):
+    """True for a line of text ending in ":" right above a more indented line that is no doctest."""
+    text = line.strip()
+    return (text.endswith(":") and not text.endswith("::") and text[:-1].strip().lower() not in _NAPOLEON_SECTIONS
+            and not text.startswith((">>>", "...", ".. ", "- ", "* ")) and following.strip()
+            and _indent(following) > _indent(line) and not following.lstrip().startswith(">>>"))
+
+
 def literal_blocks(app, what, name, obj, options, lines):
-    """Put a `::` paragraph before each indented block that a blank line separates from text."""
+    """Put a `::` paragraph before each indented block that a blank line, or a line of text
+    ending in a colon, separates from the text before it."""
     i = 1
     while i < len(lines):
         line, before = lines[i], lines[i - 1]
+        if _introduces_block(before, line):
+            # "Backward, with dP = g V^T:" then the formulas: a blank line and "::" make them
+            # a literal block; a blank line after the block ends it
+            lines[i:i] = ["", " " * _indent(before) + "::", ""]
+            i += 3
+            block_indent = _indent(line)
+            while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) >= block_indent):
+                i += 1
+            if i < len(lines) and lines[i - 1].strip():
+                lines.insert(i, "")
+            continue
         if line.strip() and not before.strip():
             previous = next((l for l in reversed(lines[:i]) if l.strip()), None)
             if (previous is not None and _indent(line) > _indent(previous)
@@ -42,6 +81,39 @@ def literal_blocks(app, what, name, obj, options, lines):
                 while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) >= block_indent):
                     i += 1
                 continue
+        i += 1
+
+
+# "[Name of the thing: ]lhs = ...", lhs without spaces (y, f(x), f(x)_i, dL/dx), up to ".  " or
+# the end of the line; clauses are separated by ";  " (a semicolon and two spaces)
+_FORMULA_SUMMARY = re.compile(r"^(\s*(?:[A-Z][^:=`]*: )?)([A-Za-z][\w'()/\[\]{},.^-]* = .*?)(\.(?:  |$)|$)(.*)$")
+
+
+def formula_summary(app, what, name, obj, options, lines):
+    """Put each formula clause at the start of the summary line in ``double backquotes``."""
+    if not lines or "`" in lines[0]:
+        return
+    found = _FORMULA_SUMMARY.match(lines[0])
+    if found:
+        prefix, formulas, end, rest = found.groups()
+        if formulas.endswith(";"):            # the formulas go on in the next line
+            formulas, end = formulas[:-1], ";" + end
+        clauses = [clause.strip() for clause in formulas.split(";  ")]
+        lines[0] = prefix + ";  ".join(f"``{clause}``" for clause in clauses if clause) + end + rest
+
+
+def list_breaks(app, what, name, obj, options, lines):
+    """Put a blank line between a line of text and a "- item" list that follows it directly."""
+    i = 1
+    while i < len(lines):
+        line, before = lines[i], lines[i - 1]
+        if (line.lstrip().startswith("- ") and before.strip() and not before.lstrip().startswith("- ")
+                and _indent(line) <= _indent(before) and not before.rstrip().endswith("::")):
+            # inside a list item, a continuation line is more indented than its "- "
+            item = next((l for l in reversed(lines[:i]) if l.strip() and _indent(l) <= _indent(line)), "")
+            if not item.lstrip().startswith("- "):
+                lines.insert(i, "")
+                i += 1
         i += 1
 
 
@@ -74,10 +146,19 @@ def prose_types(app, what, name, obj, options, lines):
         i += 1
 
 
+def _escape_stars(text):
+    """Escape each `*` that is not part of an *emphasis* or **strong** pair."""
+    pieces, last = [], 0
+    for match in _EMPHASIS.finditer(text):
+        pieces += [text[last:match.start()].replace("*", r"\*"), match.group()]
+        last = match.end()
+    return "".join(pieces) + text[last:].replace("*", r"\*")
+
+
 def _escape(text):
     parts = _SPANS.split(text)
     for k in range(0, len(parts), 2):          # even parts lie outside backquotes
-        parts[k] = _TRAILING_UNDERSCORE.sub(r"\\_", parts[k].replace("|", r"\|"))
+        parts[k] = _escape_stars(_TRAILING_UNDERSCORE.sub(r"\\_", parts[k].replace("|", r"\|")))
     return "".join(parts)
 
 
@@ -100,6 +181,8 @@ def escape_markup(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-process-docstring", literal_blocks, priority=400)
+    app.connect("autodoc-process-docstring", formula_summary, priority=400)
+    app.connect("autodoc-process-docstring", list_breaks, priority=400)
     app.connect("autodoc-process-docstring", prose_types, priority=400)
     app.connect("autodoc-process-docstring", escape_markup, priority=600)
     return {"parallel_read_safe": True}

@@ -91,6 +91,23 @@ def test_chapter_notebook_opens_with_its_title_and_not_an_echoed_docstring(noteb
     assert first.cell_type == "markdown" and first.source.startswith(f"# Chapter {chapter[:2]}")
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_notebook_ends_with_exercises_their_folded_solutions_in_a_cell_of_their_own_and_references(chapter):
+    """Read from the converted chapter (nothing to run): the solutions are one markdown cell
+    after the exercises, folded in a <details> toggle in Jupyter as on the site."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from chapter_source import chapter_notebook
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    exercises, solutions, references = chapter_notebook(ROOT / "chapters" / f"{chapter}.py").cells[-3:]
+    assert [cell.cell_type for cell in (exercises, solutions, references)] == ["markdown"] * 3, chapter
+    assert exercises.source.startswith("## Exercises") and "<details" not in exercises.source, chapter
+    assert solutions.source.startswith("<details><summary>Solutions</summary>"), f"{chapter}: {solutions.source[:60]!r}"
+    assert solutions.source.rstrip().endswith("</details>") and solutions.source.count("<details") == 1, chapter
+    assert references.source.startswith("## References"), chapter
+
+
 def test_the_install_cell_installs_from_minnet_source_outside_the_repository(tmp_path):
     """Outside the repository the second cell asks for MINNET_SOURCE; inside it, it does nothing."""
     sys.path.insert(0, str(ROOT / "docs"))

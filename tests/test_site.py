@@ -23,6 +23,7 @@ for module in ("sphinx", "sphinx_gallery", "pypandoc", "jupytext"):
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "chapters").glob("[0-9][0-9]_*.py"))
+API_PAGES = sorted(path.stem for path in (ROOT / "docs" / "api").glob("*.rst"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a sandboxed, offline machine: no GPU, no sandbox (root in a container), and
 # nothing that reaches out to the network by itself.
@@ -95,6 +96,8 @@ def test_site_builds_every_chapter_page_and_the_api_reference(site):
     for chapter in CHAPTERS:
         assert (site / "chapters" / f"{chapter}.html").is_file()
     assert (site / "api.html").is_file()
+    for page in API_PAGES:
+        assert (site / "api" / f"{page}.html").is_file()
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -123,6 +126,14 @@ def test_chapter_page_ends_with_exercises_and_folded_solutions(browser, server, 
         assert headings[-2:] == ["Exercises", "References"], f"{chapter}: last sections {headings[-2:]}"
         toggles = page.eval_on_selector_all("details", "ds => ds.map(d => [d.open, d.querySelector('summary').textContent])")
         assert toggles == [[False, "Solutions"]], f"{chapter}: solution toggles {toggles}"
+        # the toggle (the notebook's solutions cell) lies between the exercises and the references
+        between = page.evaluate("""() => {
+            const [exercises, references] = [...document.querySelectorAll('article h2')].slice(-2);
+            const toggle = document.querySelector('article details');
+            const after = (a, b) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+            return toggle !== null && after(exercises, toggle) && after(toggle, references);
+        }""")
+        assert between, f"{chapter}: the solutions toggle is not between Exercises and References"
     finally:
         page.close()
 
@@ -185,7 +196,8 @@ def test_chapter_figures_are_shown_at_a_readable_size(browser, server, chapter):
         page.close()
 
 
-@pytest.mark.parametrize("page_name", ["index", "api"] + [f"chapters/{chapter}" for chapter in CHAPTERS])
+@pytest.mark.parametrize("page_name", ["index", "api"] + [f"api/{page}" for page in API_PAGES]
+                         + [f"chapters/{chapter}" for chapter in CHAPTERS])
 def test_page_never_scrolls_sideways_in_a_400_pixel_window(browser, server, page_name):
     page, *_ = _open(browser, f"{server}/{page_name}.html")
     try:
@@ -230,12 +242,52 @@ def test_landing_page_lists_every_chapter(browser, server):
         page.close()
 
 
-def test_api_reference_documents_the_public_api(browser, server):
+def test_api_reference_links_a_page_per_module_group(browser, server):
     page, console, crashes, _ = _open(browser, f"{server}/api.html")
     try:
         assert not console and not crashes, f"api: {console} {crashes}"
-        for target in ("minnet.tensor.Tensor", "minnet.graph.draw_graph", "minnet.nn.dense.Dense",
-                       "minnet.optim.Adam", "minnet.training.fit", "minnet.gradcheck.gradcheck"):
-            assert page.locator(f"[id='{target}']").count() == 1, f"no entry for {target}"
+        hrefs = page.eval_on_selector_all("article a", "links => links.map(a => a.getAttribute('href'))")
+        missing = [name for name in API_PAGES if f"api/{name}.html" not in hrefs]
+        assert len(API_PAGES) >= 10 and not missing, f"api.html does not link {missing}"
+    finally:
+        page.close()
+
+
+# Where the public API is documented: page -> entries it must have.
+API_ENTRIES = {"core": ("minnet.tensor.Tensor", "minnet.graph.draw_graph", "minnet.gradcheck.gradcheck",
+                        "minnet.function.Function"),
+               "nn": ("minnet.nn.dense.Dense", "minnet.nn.conv.Conv2D", "minnet.nn.module.Module"),
+               "activations": ("minnet.nn.activations.classic.Sigmoid", "minnet.nn.activations.relu.ReLU"),
+               "losses": ("minnet.nn.losses.CrossEntropyLoss",),
+               "optim": ("minnet.optim.Adam",),
+               "training": ("minnet.training.fit", "minnet.callbacks.EarlyStopping"),
+               "data": ("minnet.datasets.load_digits",),
+               "sequences": ("minnet.nn.recurrent.LSTM", "minnet.nn.attention.MultiheadAttention"),
+               "testing": ("minnet.testing.functions.check_function",)}
+
+
+@pytest.mark.parametrize("name", sorted(API_ENTRIES))
+def test_api_page_documents_its_part_of_the_public_api(browser, server, name):
+    page, console, crashes, _ = _open(browser, f"{server}/api/{name}.html")
+    try:
+        assert not console and not crashes, f"api/{name}: {console} {crashes}"
+        for target in API_ENTRIES[name]:
+            assert page.locator(f"[id='{target}']").count() == 1, f"api/{name}: no entry for {target}"
+    finally:
+        page.close()
+
+
+def test_api_formulas_show_in_a_monospace_font(browser, server):
+    """The plain-text formulas of a summary line and of an indented block are code, not prose."""
+    page, *_ = _open(browser, f"{server}/api/activations.html")
+    try:
+        summary = page.locator("[id='minnet.nn.activations.classic.Sigmoid'] + dd > p code").all_text_contents()
+        assert "f(x) = 1 / (1 + e^-x)" in summary, summary
+    finally:
+        page.close()
+    page, *_ = _open(browser, f"{server}/api/nn.html")
+    try:
+        blocks = page.locator("[id='minnet.nn.functional.ScaledDotProductAttention'] + dd pre").all_text_contents()
+        assert any("dV = P^T g" in block for block in blocks), blocks
     finally:
         page.close()
