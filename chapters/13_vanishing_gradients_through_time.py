@@ -419,7 +419,8 @@ ch.claims({
 #    through time and train it on the adding problem.
 # 3. Start the ReLU RNN at $W_{hh} = 1.05\, I$ instead of $I$. Predict the ratio
 #    $\|\partial L/\partial h_1\| / \|\partial L/\partial h_{64}\|$ before you measure it.
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Set `layer.bias_ih_l0.data[HIDDEN:2 * HIDDEN] = 0` in `recurrent_layer`. With

@@ -354,7 +354,8 @@ ch.claims({
 #    its own token). Which position can the query now find, and what does the model answer?
 # 3. The LSTM answers with "one of the values it has read". Check it: on validation
 #    sequences, how often is its answer one of the values in the sequence?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. At initialisation the learned projections give scores with a spread of about

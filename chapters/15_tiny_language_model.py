@@ -319,7 +319,8 @@ ch.claims({
 #    a low temperature repeat itself?
 # 3. Give the window MLP $16$ characters instead of $8$. Does its bpc improve within the same
 #    budget, and what does it cost in parameters?
-#
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # 1. Set `STEPS` four times larger (and add `mn.optim.LinearLR` for the warm-up). The
