@@ -248,8 +248,10 @@ figure, (ax_image, ax_bars) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw=
 ax_image.imshow(X_test[example].reshape(8, -1), cmap="gray_r")
 ax_image.set(title=f"digits present: {present}", xticks=[], yticks=[])
 digits, width = np.arange(10), 0.4
-ax_bars.bar(digits - width / 2, p_sigmoid[example], width, label="sigmoid (independent)")
-ax_bars.bar(digits + width / 2, p_softmax[example], width, label="softmax (sums to 1)", hatch="//")
+ax_bars.bar(digits - width / 2, p_sigmoid[example], width, label="sigmoid (independent)",
+            color=mn.plot.activation_colour("sigmoid"))    # sigmoid's colour on every page
+ax_bars.bar(digits + width / 2, p_softmax[example], width, label="softmax (sums to 1)", hatch="//",
+            color="0.55")
 ax_bars.axhline(THRESHOLD, color="k", linestyle="--", linewidth=1, label="threshold 0.5")
 for digit in present:
     ax_bars.axvspan(digit - 0.5, digit + 0.5, color="green", alpha=0.12)

@@ -135,17 +135,22 @@ def report_runs(healthy, shifted, large):
              + ", ".join(f"{name} {value:.1%}" for name, value in ch.findings["zeros"].items()))
 
 
+def colour(name):
+    """The activation's colour on every page; the bias-0.1 ReLU in grey beside ReLU."""
+    return "0.45" if "bias" in name else mn.plot.activation_colour(name)
+
+
 def draw_dead_units(healthy, shifted, large):
     figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), layout="constrained")
     for ax, (title, runs) in zip(axes[0], ((f"hidden biases start at {NEGATIVE_SHIFT:g} (lr 0.05, momentum 0.9)",
                                             shifted),
                                            ("large learning rate (plain SGD, lr 1.0)", large))):
-        for name, run in runs.items():
-            # each activation in its colour on every page; the bias-0.1 ReLU in grey beside ReLU
-            color = "0.45" if "bias" in name else mn.plot.activation_colour(name)
+        for (name, run), marker in zip(runs.items(), "osD^v"):
+            # a marker of its own, so that lines lying on each other can still be told apart
             label = name + (" (diverged)" if run["diverged"] else f", accuracy {run['accuracy']:.2f}")
-            ax.plot(range(len(run["dead"])), run["dead"], marker="o", color=color, label=label)
-            ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=color)
+            ax.plot(range(len(run["dead"])), run["dead"], marker=marker, color=colour(name),
+                    label=label, markersize=7 if marker == "o" else 5)
+            ax.plot(range(len(run["negative"])), run["negative"], linestyle=":", color=colour(name))
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("epoch (0 = at initialisation)")
         ax.set_ylabel("fraction of hidden units")
@@ -166,7 +171,7 @@ def draw_dead_units(healthy, shifted, large):
     ax.legend(fontsize="small")
     ax = axes[1, 1]
     names = list(healthy)
-    bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color="tab:purple")
+    bars = ax.bar(names, [healthy[name]["zeros"] for name in names], color=[colour(n) for n in names])
     ax.bar_label(bars, labels=[f"{healthy[name]['zeros']:.0%}" for name in names])
     ax.set_ylabel("fraction of exact zeros in the hidden outputs")
     ax.set_title("Sparsity after healthy training", fontsize="medium")
