@@ -163,6 +163,8 @@ def training_curves(histories, path=None, metrics=None):
         for run in runs.values():
             metrics += [key for key in run if not key.startswith("val_") and key not in metrics]
     fig, axes = _figure(len(metrics), cols=3, panel_size=(4.6, 3.4))
+    from matplotlib.ticker import MaxNLocator
+
     colours = {label: colour for label, (colour, _) in _run_styles(list(runs)).items()}
     for ax, metric in zip(axes, metrics):
         every_value = []
@@ -174,11 +176,13 @@ def training_curves(histories, path=None, metrics=None):
                     every_value += list(values)
                     name = f"{label} {part}".strip()
                     ax.plot(np.arange(1, len(values) + 1), values, ls=style, color=colour, label=name)
-        if _spans_decades(every_value):
+        log = _spans_decades(every_value)
+        if log:
             ax.set_yscale("log")
         ax.set_title(metric.replace("_", " "))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # whole epochs, never "1.5"
+        ax.set_ylabel(metric.replace("_", " ") + (" (log scale)" if log else ""))
         ax.legend(fontsize="small")
     fig.suptitle("Training curves")
     return _finish(fig, path)
