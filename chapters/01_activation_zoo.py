@@ -168,16 +168,22 @@ def report_times(times, size, rounds):
 
 
 def draw_costs(times, size):
-    """Horizontal bars of the timings, the hard variants and their originals in red."""
+    """Horizontal bars of the timings, the hard variants and their originals in their own colours."""
     ordered = sorted(times, key=times.get)
     highlight = {"hard_sigmoid", "sigmoid", "hard_swish", "swish"}
     figure, ax = plt.subplots(figsize=(7, 8))
     ax.barh(ordered, [1e3 * times[name] for name in ordered],
-            color=["tab:red" if name in highlight else "tab:blue" for name in ordered])
+            color=[mn.plot.activation_colour(name) if name in highlight else "#C8C8C8" for name in ordered])
     ax.set_xlabel("forward + backward time (ms, log scale)")
     ax.set_xscale("log")
+    # less than two decades: matplotlib labels the minor ticks as "2 x 10^-2" and they run
+    # into each other; plain numbers at 1, 2 and 5 of each decade read at any width
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_title(f"Forward + backward on {size:,} float32 values\n"
-                 "(red: hard-sigmoid, hard-swish and their smooth originals)")
+                 "(coloured: hard-sigmoid, hard-swish and their smooth originals)")
     return figure
 
 
