@@ -78,10 +78,13 @@ def report_profiles(profiles):
 def draw_profiles(profiles):
     figure, (ax_mean, ax_std) = plt.subplots(1, 2, figsize=(10.5, 4), layout="constrained")
     layers = np.arange(1, DEPTH + 1)
+    drawn = {}                                                  # colour -> lines drawn in it so far
     for label, (means, stds) in profiles.items():
-        style = "--" if "input std" in label else "-"
-        ax_mean.plot(layers, means, style, label=label)
-        ax_std.plot(layers, np.maximum(stds, 1e-12), style, label=label)   # log axis: no zeros
+        colour = mn.plot.activation_colour(label)               # each activation's colour on every page
+        style = "--" if "input std" in label else ("-", "-.", ":")[drawn.get(colour, 0) % 3]
+        drawn[colour] = drawn.get(colour, 0) + 1
+        ax_mean.plot(layers, means, style, color=colour, label=label)
+        ax_std.plot(layers, np.maximum(stds, 1e-12), style, color=colour, label=label)   # log axis: no zeros
     ax_mean.axhline(0, color="0.7", lw=0.8)
     ax_std.axhline(1, color="0.7", lw=0.8)
     ax_mean.set(title="Mean of each layer's output", xlabel="layer", ylabel="mean over batch and units")
@@ -122,7 +125,8 @@ def draw_maxout(maxout, pieces_list, yardstick):
     ax.plot(pieces_list, [yardstick[k] for k in pieces_list], "k:", label="x^2: best separate line per interval")
     ax.set(title="Error against the number of pieces", xlabel="pieces k", ylabel="RMS error (log scale)",
            yscale="log")
-    ax.legend(fontsize="small", loc="upper right", bbox_to_anchor=(1, 0.58))   # in the empty middle band
+    # under the panel: no run of the lines can end up beneath it
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return figure
 
 
@@ -147,8 +151,10 @@ def draw_smooth_and_hard(grid):
     ax_sigmoid.set(title="Sigmoid and hard-sigmoid", xlabel="x", ylabel="f(x)")
     ax_gap.set(title="Hard minus smooth", xlabel="x", ylabel="difference")
     ax_gap.axhline(0, color="0.7", lw=0.8)
-    for ax in (ax_swish, ax_sigmoid, ax_gap):
+    for ax in (ax_swish, ax_sigmoid):
         ax.legend(fontsize="small")
+    # the differences fill the panel: their legend goes under it, not over them
+    ax_gap.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     return figure
 
 
