@@ -83,7 +83,8 @@ def draw_trajectories(paths, best):
         ax.plot(*((0, 0) if surface == "quadratic" else (1, 1)), "k*", markersize=12)
         ax.set(title=f"{surface}: {len(path) - 1} steps", xlabel="x", ylabel="y",
                xlim=(xs.min(), xs.max()), ylim=(ys.min(), ys.max()))
-        ax.legend(fontsize="small")
+        # Rosenbrock's paths fill the valley and its top; its bottom left holds only contours
+        ax.legend(fontsize="small", loc="upper right" if surface == "quadratic" else "lower left")
     return figure
 
 
@@ -106,7 +107,8 @@ def draw_losses(histories, title, label):
     for key, history in histories.items():
         if history:
             ax.plot(range(1, EPOCHS + 1), history["loss"], "o-", label=label(key))
-    ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title=title)
+    ax.set(xlabel="epoch", ylabel="training loss (cross-entropy, log scale)", yscale="log", title=title)
+    ax.set_xticks(range(1, EPOCHS + 1))                         # whole epochs
     ax.legend()
     return figure
 
@@ -136,7 +138,7 @@ def draw_first_steps(steps_taken, uncorrected, rmsprop_steps, t):
     ax.semilogx(t, steps_taken[:, 1], "--", label="Adam (bias-corrected), g = 0.001")
     ax.semilogx(t, uncorrected, label="Adam without bias correction")
     ax.semilogx(t, rmsprop_steps, ":", label="RMSprop (never corrected)")
-    ax.set(xlabel="step t", ylabel="step size / lr", title="Adam's first steps on a constant gradient")
+    ax.set(xlabel="step t (log scale)", ylabel="step size / lr", title="Adam's first steps on a constant gradient")
     ax.legend()
     return figure
 
