@@ -149,7 +149,7 @@ figure, ax = plt.subplots(figsize=(6, 4))
 ax.loglog(steps, errors, "o-", label="measured max |difference - autograd|")
 ax.loglog(steps, truncation, "--", label="truncation ~ h^2 |f'''| / 6")
 ax.loglog(steps, rounding, ":", label="rounding ~ eps |f| / h")
-ax.set(xlabel="step h", ylabel="error", title="Central differences: two errors, one V")
+ax.set(xlabel="step h (log scale)", ylabel="error (log scale)", title="Central differences: two errors, one V")
 ax.legend(fontsize="small")
 ch.show(figure, "finite_difference_error")
 
