@@ -117,7 +117,7 @@ def plot_through_time(curves, when):
             ax.plot(np.arange(1, len(ratios) + 1), ratios, color=MODEL_COLOURS[model], label=model)
         ax.set_yscale("log")
         ax.set_xlabel("time step t")
-        ax.set_ylabel("||dL/dh_t|| / ||dL/dh_T||")
+        ax.set_ylabel("||dL/dh_t|| / ||dL/dh_T|| (log scale)")
         ax.set_title(f"{task}, {when}")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
