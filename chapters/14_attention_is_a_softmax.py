@@ -89,7 +89,7 @@ def plot_saturation(saturation):
     axes[1].set_yscale("log")
     for ax, title in zip(axes, ("How one-hot the softmax is", "Gradient reaching the scores")):
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("width d of queries and keys")
+        ax.set_xlabel("width d of queries and keys (log scale)")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
