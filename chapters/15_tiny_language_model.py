@@ -70,7 +70,9 @@ ch.print(repr(vocabulary.decode(train_ids[20000:20200])))
 # lives in the helpers of the next cell; skip it on a first reading.
 
 # %%
-COLOURS = {"bigram (counts)": "#000000", "MLP, 8 characters": "#CC79A7", "LSTM": "#56B4E9",
+# activations' colours (mn.plot.ACTIVATION_COLOURS) only for the two transformers, which differ
+# in theirs; the LSTM black as in chapters 13 and 14, the MLP in a colour no activation has
+COLOURS = {"bigram (counts)": "#000000", "MLP, 8 characters": "#8C564B", "LSTM": "#000000",
            "transformer, GELU": mn.plot.activation_colour("gelu"), "transformer, ReLU": mn.plot.activation_colour("relu")}
 
 
