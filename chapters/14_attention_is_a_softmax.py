@@ -133,7 +133,7 @@ def plot_weights(weights, ids, stored_at):
     image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.scatter(stored_at, np.arange(len(weights)), s=90, facecolors="none", edgecolors="white", linewidths=1.5)
     names = ["k" if i < NUM_KEYS_RECALL else "v" if i < VOCABULARY - 1 else "?" for i in ids[0]]
-    ax.set_xticks(np.arange(ids.shape[1]), names, fontsize="x-small")
+    ax.set_xticks(np.arange(ids.shape[1]), names, fontsize="small")
     ax.set_xlabel("position (k: a key, v: a value, ?: the query marker, then the queried key)")
     ax.set_ylabel("validation sequence")
     ax.set_title("Attention weights of the last position (circle: the stored value)")
