@@ -31,7 +31,7 @@ CHAIN_OPS = 10_000
 def guard_switched_off():
     """hold() records nothing: no read-only flags, no registry (unprotected, for comparison)."""
     original = guard.hold
-    guard.hold = lambda arrays, op=None: ()
+    guard.hold = lambda inputs, output, op=None: ()
     try:
         yield
     finally:
@@ -66,9 +66,9 @@ def peak_registry_size(step):
     peak = 0
     original = guard.hold
 
-    def counting_hold(arrays, op=None):
+    def counting_hold(inputs, output, op=None):
         nonlocal peak
-        held = original(arrays, op)
+        held = original(inputs, output, op)
         peak = max(peak, len(guard._held))
         return held
     guard.hold = counting_hold

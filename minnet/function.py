@@ -152,10 +152,13 @@ class Function:
             shapes = ", ".join(str(p.shape) for p in parents)
             raise ValueError(f"{cls.__name__} with inputs of shapes {shapes}: {error}") from None
         if not (_grad_mode.enabled and True in needs_input_grad):
-            return Tensor._wrap(output)
+            result = Tensor._wrap(output)
+            if result._data.base is not None and not result._data.flags.writeable:
+                guard.adopt(result._data)         # a view of a held array: writeable with it
+            return result
         result = Tensor._wrap(output, requires_grad=True)
         result._ctx = ctx
-        ctx.held = guard.hold([p._data for p in parents] + [result._data], cls.__name__)
+        ctx.held = guard.hold([p._data for p in parents], result._data, cls.__name__)
         return result
 
 

@@ -29,10 +29,18 @@ def writable_data(tensor, what):
     minnet is refused, with a message that says so.
     """
     array = tensor._data
-    if array.flags.writeable:
-        return array
-    if guard.is_held(array):
+    held = guard.held_how(array)
+    if held == "own":
         tensor.data = array = array.copy()
+        return array
+    if held == "base":
+        raise ValueError(
+            f"{what}: this tensor (shape {array.shape}) is a view of an array that a graph holds "
+            f"for backward, so writing into it would change the values that graph saw, and a "
+            f"copy would no longer be a view. Let the graph go first (backward() without "
+            f"retain_graph=True, or del loss), or give the tensor its own copy: t.data = "
+            f"t.data.copy()")
+    if array.flags.writeable:
         return array
     raise ValueError(
         f"{what}: the tensor's array (shape {array.shape}, {array.dtype}) is read-only and no "

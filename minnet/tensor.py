@@ -22,8 +22,10 @@ def _to_array(data, dtype=None, copy=False):
     """numpy arrays keep their dtype; Python numbers and lists take the default float dtype."""
     if isinstance(data, Tensor):
         data = data._data
+    if type(data) is guard.HeldArray:    # Tensor.data's view of a held array: that array
+        data = guard.plain_array(data)
     if isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)          # a plain ndarray (also from Tensor.data's view)
+        array = np.asarray(data)
     else:
         try:
             array = np.asarray(data, dtype=dtype or get_default_dtype())
@@ -263,7 +265,7 @@ class Tensor:
         """Clip every element into [min, max] in place."""
         if min is None and max is None:
             raise ValueError("clamp_() needs min, max or both")
-        return inplace.method(self, "clamp_", lambda a: np.clip(a, min, max, out=a))
+        return inplace.method(self, "clamp_", lambda a: np.clip(a, _data(min), _data(max), out=a))
 
     # Comparisons give boolean tensors and record no gradient.
     def __lt__(self, other): return Tensor._wrap(self._data < _data(other))

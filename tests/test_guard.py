@@ -180,9 +180,9 @@ def test_a_finaliser_that_finds_the_lock_taken_queues_and_is_drained():
     with guard._lock:                            # as if the collector ran inside hold()
         guard.let_go_later(held)                 # must not wait
         y._ctx.held = ()
-        assert not x.data.flags.writeable        # queued, not yet released
+        assert not x._data.flags.writeable       # queued, not yet released
     guard.let_go([])                             # whoever takes the lock next drains it
-    assert x.data.flags.writeable
+    assert x._data.flags.writeable
 
 
 # --- what a refused write says (Tensor.data of a held array is an explaining view) --------------
@@ -233,3 +233,71 @@ def test_the_view_of_a_held_array_reads_as_an_array_and_gives_plain_results():
     assert guard.is_held(view) and guard.is_held(x) and guard.holders(x) == 2
     loss.backward()
     assert x.data is a                              # released: the shared array itself
+
+
+# --- found in review: views, copies and shared arrays --------------------------------------------
+
+def test_an_in_place_write_into_a_view_of_a_held_array_is_refused_not_silently_wrong():
+    w = mn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    with mn.no_grad():
+        d = w[0:2]                                  # a view, made before the graph
+    loss = (w * w).sum()
+    with mn.no_grad(), pytest.raises(ValueError, match="is a view of an array that a graph holds"):
+        d -= 5
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0, 2.0])
+
+
+def test_copies_of_the_explaining_view_are_plain_arrays_that_the_guard_protects():
+    import copy
+    w = mn.Tensor(np.ones((2, 2), np.float32), requires_grad=True)
+    keep = (w * 1).sum()
+    snapshot = copy.deepcopy(w.data)
+    assert type(snapshot) is np.ndarray and type(np.dot(w.data, w.data)) is np.ndarray
+    x = mn.from_numpy(snapshot)
+    v = mn.Tensor(np.full((2, 2), 3.0, np.float32), requires_grad=True)
+    loss = (x * v).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        snapshot[:] = 100
+    loss.backward()
+    np.testing.assert_array_equal(v.grad, np.ones((2, 2)))
+    assert keep is not None
+
+
+def test_arrays_shared_or_viewed_while_held_become_writeable_with_the_held_array():
+    w = mn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    t = mn.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    loss = (w * 2).sum()
+    t.data = w.data                                 # shares w's array itself
+    kept = w.data                                   # the explaining view, kept
+    with mn.no_grad():
+        d = w[1:]                                   # a view born read-only
+    assert t._data is w._data
+    loss.backward()
+    del loss
+    assert t.data.flags.writeable and kept.flags.writeable and d.data.flags.writeable
+    kept[0] = 5
+    assert w.data[0] == 5
+
+
+def test_a_view_its_owner_made_read_only_stays_read_only():
+    b = np.ones(3, np.float32)
+    w = mn.from_numpy(b, requires_grad=True)
+    keep = w * 2
+    broadcast = np.broadcast_to(b, (4, 3))          # read-only by numpy's design
+    z = mn.from_numpy(broadcast, requires_grad=True)
+    (z * 1).sum().backward()
+    del keep
+    assert not broadcast.flags.writeable and b.flags.writeable
+
+
+def test_a_step_with_a_gradient_that_is_not_real_changes_nothing():
+    a = mn.nn.Parameter(np.ones(2, np.float32))
+    b = mn.nn.Parameter(np.ones(2, np.float32))
+    a.grad = np.ones(2, np.float32)
+    b.grad = np.ones(2, np.complex64)
+    optimizer = mn.optim.Adam([a, b], lr=0.1)
+    with pytest.raises(TypeError, match="expected a real floating gradient. Nothing was updated"):
+        optimizer.step()
+    np.testing.assert_array_equal(a.data, [1.0, 1.0])
+    assert len(optimizer.state) == 0

@@ -161,7 +161,14 @@ class Optimizer:
                 if p.grad.shape != p.data.shape:
                     raise ValueError(f"{type(self).__name__}: gradient of shape {p.grad.shape} for "
                                      f"a parameter of shape {p.shape}")
-                if not p._data.flags.writeable and not guard.is_held(p._data):
+                if p.grad.dtype.kind != "f":
+                    raise TypeError(f"{type(self).__name__}: gradient of dtype {p.grad.dtype} for a "
+                                    f"parameter of shape {p.shape}; expected a real floating "
+                                    f"gradient. Nothing was updated")
+                held = guard.held_how(p._data)
+                if held == "base":
+                    writable_data(p, f"{type(self).__name__}.step()")    # raises, saying why
+                if held is None and not p._data.flags.writeable:
                     raise ValueError(
                         f"{type(self).__name__}.step() cannot update a parameter of shape {p.shape}: "
                         f"its array was made read-only outside minnet (setflags(write=False) or a "
