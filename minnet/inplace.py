@@ -25,8 +25,9 @@ _UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}
 def writable_data(tensor, what):
     """The tensor's array, ready for an in-place write by `what` (for error messages).
 
-    A copy replaces it first when a recorded op holds it; an array made read-only outside
-    minnet is refused, with a message that says so.
+    A copy replaces it first when a recorded op holds it; a view of an array a recorded op
+    holds (writing would change what the graph saw, copying would end the view) and an array
+    made read-only outside minnet are refused, each with a message that says so.
     """
     array = tensor._data
     held = guard.held_how(array)
